@@ -1,0 +1,1 @@
+"""csst-crds-plugin: CRDS-syntax reference selection for the CSST pipelines."""
