@@ -1,0 +1,100 @@
+"""Typed lookup results: a file, a tuple of files, a mapping of files, or NotApplicable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, TypeAlias, Union
+
+__all__ = [
+    "NA",
+    "NOT_APPLICABLE",
+    "MapResult",
+    "NotApplicable",
+    "Selection",
+    "Terminal",
+    "terminal_files",
+]
+
+NA: Final = "N/A"
+"""The string stpipe and bestrefs output use for "not applicable" (contract edges only)."""
+
+
+class NotApplicable:
+    """The reference type does not apply to these parameters (a value, not an error)."""
+
+    _instance: NotApplicable | None = None
+
+    def __new__(cls) -> NotApplicable:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_APPLICABLE"
+
+    def __reduce__(self) -> str:
+        return "NOT_APPLICABLE"
+
+
+NOT_APPLICABLE: Final = NotApplicable()
+
+
+class MapResult(Mapping[str, str]):
+    """A dict terminal ``{key: file}`` (RULES.md §3.2), immutable."""
+
+    def __init__(self, items: Mapping[str, str]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"MapResult({self._items!r})"
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._items.items())))
+
+
+Terminal: TypeAlias = Union[str, tuple[Any, ...], MapResult, NotApplicable]
+
+
+def terminal_files(value: object) -> list[str]:
+    """The file names in a terminal value (none for NotApplicable)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple):
+        return [name for item in value for name in terminal_files(item)]
+    if isinstance(value, Mapping):
+        return [name for item in value.values() for name in terminal_files(item)]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The outcome for one reference type: a value, or the error that stopped the lookup."""
+
+    reftype: str
+    value: Terminal | None = None
+    error: Exception | None = None
+    rmap: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when a value (a file, files, or NOT_APPLICABLE) was selected."""
+        return self.error is None
+
+    @property
+    def not_applicable(self) -> bool:
+        """True when the type does not apply."""
+        return self.value is NOT_APPLICABLE
+
+    def files(self) -> list[str]:
+        """The selected file names (empty for N/A or an error)."""
+        return terminal_files(self.value)

@@ -1,0 +1,22 @@
+"""Rule text to intermediate form and back: parser, writer, checksum, expressions."""
+
+from csst_crds_plugin.rules.checksum import compute_sha1sum, set_sha1sum
+from csst_crds_plugin.rules.expressions import Expression, ExpressionError, ExpressionSyntaxError
+from csst_crds_plugin.rules.ir import DictNode, MappingIR, SelectorNode
+from csst_crds_plugin.rules.parser import parse_mapping, parse_value_text
+from csst_crds_plugin.rules.writer import format_mapping, format_value
+
+__all__ = [
+    "DictNode",
+    "Expression",
+    "ExpressionError",
+    "ExpressionSyntaxError",
+    "MappingIR",
+    "SelectorNode",
+    "compute_sha1sum",
+    "format_mapping",
+    "format_value",
+    "parse_mapping",
+    "parse_value_text",
+    "set_sha1sum",
+]

@@ -1,0 +1,39 @@
+"""The mapping ``sha1sum`` exactly as CRDS computes it (RULES.md §1.4)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+__all__ = ["compute_sha1sum", "normalise_newlines", "set_sha1sum"]
+
+_SHA1_LINE_RE = re.compile(r"^(\s*['\"]sha1sum['\"]\s*:\s*)['\"][^'\"]*['\"]", re.MULTILINE)
+
+
+def normalise_newlines(text: str) -> str:
+    """Return `text` as Python's text mode reads it (CRLF and lone CR become LF)."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def compute_sha1sum(text: str) -> str:
+    """SHA-1 hex digest of `text` without every line that contains ``sha1sum``.
+
+    >>> compute_sha1sum("header = {\\n    'sha1sum' : 'x',\\n}\\n") == compute_sha1sum("header = {\\n}\\n")
+    True
+    """
+    kept = [
+        line for line in normalise_newlines(text).splitlines(keepends=True)
+        if "sha1sum" not in line
+    ]
+    return hashlib.sha1("".join(kept).encode("utf-8")).hexdigest()  # noqa: S324 (CRDS's format)
+
+
+def set_sha1sum(text: str) -> str:
+    """Return `text` with its header ``sha1sum`` value replaced by the correct digest."""
+    digest = compute_sha1sum(text)
+    new_text, count = _SHA1_LINE_RE.subn(lambda m: f"{m.group(1)}'{digest}'", text, count=1)
+    if count == 0:
+        raise ValueError("the mapping text has no 'sha1sum' header line to update")
+    return new_text

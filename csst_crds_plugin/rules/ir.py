@@ -1,0 +1,104 @@
+"""The intermediate form of a mapping file: frozen nodes that keep file order and offsets."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import TypeAlias, Union
+
+__all__ = [
+    "DictNode",
+    "Key",
+    "MappingIR",
+    "Note",
+    "SELECTOR_NAMES",
+    "SelectorNode",
+    "SourceText",
+    "Value",
+]
+
+SELECTOR_NAMES = frozenset(
+    {"Match", "UseAfter", "VersionAfter", "SelectVersion", "ClosestTime",
+     "GeometricallyNearest", "Bracket"}
+)
+"""The only callables a rule file may name."""
+
+Key: TypeAlias = Union[str, int, float, bool, None, tuple["Key", ...]]
+Value: TypeAlias = Union[str, int, float, bool, None, tuple["Value", ...], "DictNode", "SelectorNode"]
+
+
+@dataclass(frozen=True, slots=True)
+class DictNode:
+    """A ``{key: value, ...}`` literal as an item list, so duplicate keys stay visible."""
+
+    entries: tuple[tuple[Key, Value], ...]
+    offset: int = 0
+    entry_offsets: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict[Key, object]:
+        """Return a plain dict with Python's duplicate-key semantics, nested dicts converted."""
+        result: dict[Key, object] = {}
+        for key, value in self.entries:
+            result[key] = value.as_dict() if isinstance(value, DictNode) else value
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class SelectorNode:
+    """A selector call such as ``Match({...})``."""
+
+    name: str
+    body: DictNode
+    offset: int = 0
+
+    @property
+    def entries(self) -> tuple[tuple[Key, Value], ...]:
+        """The selector's (key, choice) pairs in file order."""
+        return self.body.entries
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A construct CRDS lookup accepts but CRDS certify rejects (reported by certify)."""
+
+    offset: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """A rule file's text with a name, for locating offsets as line and column."""
+
+    path: str
+    text: str
+    _newlines: list[int] = field(default_factory=list, compare=False, repr=False)
+
+    def locate(self, offset: int) -> tuple[int, int, str]:
+        """Return (line, column, source line), 1-based, of a character offset."""
+        if not self._newlines:
+            self._newlines.extend(i for i, ch in enumerate(self.text) if ch == "\n")
+        line_index = bisect.bisect_left(self._newlines, offset)
+        start = self._newlines[line_index - 1] + 1 if line_index else 0
+        end = self.text.find("\n", start)
+        source_line = self.text[start:] if end < 0 else self.text[start:end]
+        return line_index + 1, offset - start + 1, source_line.rstrip("\r")
+
+
+@dataclass(frozen=True, slots=True)
+class MappingIR:
+    """A parsed mapping file: header, optional comment, selector (a dict for pmap and imap)."""
+
+    source: SourceText
+    header: DictNode
+    selector: SelectorNode | DictNode
+    comment: str | None = None
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def path(self) -> str:
+        """The file the mapping was read from (or a label for text)."""
+        return self.source.path
+
+    def header_dict(self) -> dict[Key, object]:
+        """The header as a plain dict (values not yet normalised)."""
+        return self.header.as_dict()

@@ -1,0 +1,230 @@
+"""The selector framework (RULES.md §4.1): a registry of rule names, conditioning and choose()."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeAlias, Union
+
+from csst_crds_plugin.errors import (
+    AmbiguousMatchError,
+    InvalidNumberError,
+    MissingParameterError,
+    NoMatchError,
+    RuleValidationError,
+)
+
+__all__ = [
+    "DEFAULT_SUBSTITUTIONS",
+    "Choice",
+    "FallbackNoMatchError",
+    "Header",
+    "Selector",
+    "SelectorOptions",
+    "selector_class",
+]
+
+Header: TypeAlias = Mapping[str, str]
+Choice: TypeAlias = Union[str, tuple[Any, ...], Mapping[str, str], "Selector"]
+
+DEFAULT_SUBSTITUTIONS: Mapping[str, Mapping[object, object]] = MappingProxyType({
+    "META.SUBARRAY.NAME": {"GENERIC": "N/A"},
+    "SUBARRAY": {"GENERIC": "N/A"},
+})
+"""Built-in substitutions applied to every rmap (RULES.md §4.9)."""
+
+
+class FallbackNoMatchError(NoMatchError):
+    """A lookup-class failure: an enclosing selector moves on to its next candidate."""
+
+
+@dataclass(frozen=True, slots=True)
+class SelectorOptions:
+    """The rmap header facts selectors need."""
+
+    rmap: str = "<rules>"
+    merge_overlaps: bool = True
+    substitutions: Mapping[str, Mapping[object, object]] = field(
+        default_factory=lambda: DEFAULT_SUBSTITUTIONS
+    )
+
+
+_REGISTRY: dict[str, type[Selector]] = {}
+
+
+def selector_class(rule_name: str) -> type[Selector]:
+    """Return the selector class registered for a rule name such as ``'UseAfter'``."""
+    return _REGISTRY[rule_name]
+
+
+class Selector:
+    """Chooses among (key, choice) pairs for a header; choices may be nested selectors."""
+
+    rule_name: ClassVar[str] = ""
+    can_merge: ClassVar[bool] = False
+
+    def __init_subclass__(cls, rule_name: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if rule_name:
+            if rule_name in _REGISTRY:
+                raise TypeError(f"selector rule name {rule_name!r} is registered twice")
+            _REGISTRY[rule_name] = cls
+            cls.rule_name = rule_name
+
+    def __init__(
+        self,
+        parameters: Sequence[str],
+        keys: Sequence[Any],
+        choices: Sequence[Choice],
+        options: SelectorOptions,
+        raw_keys: Sequence[Any] | None = None,
+    ) -> None:
+        self.parameters = tuple(parameters)
+        self.keys = list(keys)
+        self.choices = list(choices)
+        self.options = options
+        self.raw_keys = list(raw_keys) if raw_keys is not None else list(keys)
+        self._setup()
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        parameters: Sequence[str],
+        entries: Sequence[tuple[Any, Choice]],
+        options: SelectorOptions,
+    ) -> Selector:
+        """Build from raw (key, choice) pairs: dict semantics, substitutions, conditioning, sort."""
+        raw: dict[Any, Choice] = {}
+        for key, choice in entries:
+            raw[key] = choice
+        parameters = tuple(parameters)
+        conditioned: dict[Any, tuple[Any, Choice]] = {}
+        for raw_key, choice in raw.items():
+            key = cls.condition_key(cls._substitute(raw_key, parameters, options), parameters)
+            if key in conditioned:
+                raise RuleValidationError(
+                    f"{options.rmap}: {cls.rule_name} keys {conditioned[key][0]!r} and "
+                    f"{raw_key!r} are the same key after conditioning ({key!r}); merge them"
+                )
+            conditioned[key] = (raw_key, choice)
+        try:
+            ordered = sorted(conditioned.items(), key=lambda item: cls.sort_key(item[0]))
+        except TypeError as exc:
+            raise RuleValidationError(
+                f"{options.rmap}: {cls.rule_name} keys of mixed types cannot be ordered: {exc}"
+            ) from exc
+        return cls(
+            parameters,
+            [key for key, _ in ordered],
+            [choice for _, (_, choice) in ordered],
+            options,
+            [raw_key for _, (raw_key, _) in ordered],
+        )
+
+    @staticmethod
+    def _substitute(key: Any, parameters: tuple[str, ...], options: SelectorOptions) -> Any:
+        subs = options.substitutions
+        for index, name in enumerate(parameters):
+            table = subs.get(name)
+            if not table:
+                continue
+            if isinstance(key, tuple):
+                if index < len(key) and _hashable(key[index]) and key[index] in table:
+                    replacement = table[key[index]]
+                    if isinstance(replacement, list):
+                        replacement = tuple(replacement)
+                    key = key[:index] + (replacement,) + key[index + 1:]
+            elif _hashable(key) and key in table:
+                replacement = table[key]
+                key = tuple(replacement) if isinstance(replacement, list) else replacement
+        return key
+
+    @classmethod
+    def condition_key(cls, key: Any, parameters: tuple[str, ...]) -> Any:
+        """Return the conditioned form of one raw key (identity by default)."""
+        return key
+
+    @classmethod
+    def sort_key(cls, key: Any) -> Any:
+        """Return the value keys are sorted by."""
+        return key
+
+    def _setup(self) -> None:
+        """Precompute lookup structures after keys and choices are set."""
+
+    # -- lookup --------------------------------------------------------------------------------
+    def value_list(self, parameter: str) -> list[str] | None:
+        """The values pre-validation accepts for `parameter` (None: no value list)."""
+        return None
+
+    def check_defined(self, header: Header) -> None:
+        """Fail with missing-parameter for a parameter absent from `header` (RULES.md §4.1)."""
+        for name in self.parameters:
+            if name not in header:
+                values = self.value_list(name)
+                if values is None or "N/A" not in values:
+                    raise MissingParameterError(
+                        f"{self.rule_name} required lookup parameter {name!r} is undefined."
+                    )
+
+    def lookup_key(self, header: Header) -> Any:
+        """Validate `header` and compute this selector's lookup key."""
+        raise NotImplementedError
+
+    def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
+        """Yield choices best first; raise a lookup-class failure when none is left."""
+        raise NotImplementedError
+
+    def choose(self, header: Header) -> Choice:
+        """Return the terminal choice for `header`, recursing into nested selectors."""
+        self.check_defined(header)
+        key = self.lookup_key(header)
+        last: Exception | None = None
+        for choice in self.candidates(key, header):
+            if isinstance(choice, Selector):
+                try:
+                    return choice.choose(header)
+                except FallbackNoMatchError as exc:
+                    last = exc
+                    continue
+            return choice
+        more = f" last exception: {last}" if last is not None else ""
+        raise FallbackNoMatchError("All lookup attempts failed." + more)
+
+    def merge(self, others: Sequence[Choice]) -> Selector:
+        """Merge equal-weight selectors into one (only the UseAfter family can)."""
+        raise AmbiguousMatchError(
+            "More than one match was found at the same weight and "
+            f"{self.rule_name} does not support merging."
+        )
+
+    def number(self, name: str, value: str) -> float:
+        """Return `value` as a float or fail with invalid-number naming the parameter."""
+        try:
+            return float(value)
+        except ValueError:
+            raise InvalidNumberError(
+                f"{self.rule_name} Invalid number for {name!r} value = {value!r}"
+            ) from None
+
+    def walk(self) -> Iterator[tuple[tuple[Any, ...], Choice]]:
+        """Yield (path of raw keys, terminal) for every terminal under this selector."""
+        for raw_key, choice in zip(self.raw_keys, self.choices, strict=True):
+            if isinstance(choice, Selector):
+                for path, terminal in choice.walk():
+                    yield (raw_key, *path), terminal
+            else:
+                yield (raw_key,), choice
+
+    def __repr__(self) -> str:
+        return f"{self.rule_name}({self.parameters!r}, {len(self.keys)} keys)"
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

@@ -1,0 +1,118 @@
+"""UseAfter: the latest date not after the observation (RULES.md §4.3)."""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from csst_crds_plugin.errors import AmbiguousMatchError, InvalidDateError, RuleValidationError
+from csst_crds_plugin.selectors.base import Choice, FallbackNoMatchError, Header, Selector
+from csst_crds_plugin.selectors.dates import DateFormatError, UndefinedDateError, reformat_date
+
+__all__ = ["UseAfterSelector", "lookup_date"]
+
+
+@functools.lru_cache(maxsize=65536)
+def _reformat(text: str) -> str | Exception:
+    try:
+        return reformat_date(text)
+    except UndefinedDateError as exc:
+        return exc
+    except DateFormatError as exc:
+        return exc
+
+
+def lookup_date(selector: Selector, header: Header) -> str:
+    """Join the date parameters with spaces, parse and return ``YYYY-MM-DD HH:MM:SS[.f]``."""
+    parts = []
+    for name in selector.parameters:
+        value = header[name].strip()
+        if value == "UNDEFINED":
+            raise InvalidDateError(f"{selector.rule_name} parameter {name!r} is UNDEFINED.")
+        parts.append(value)
+    raw = " ".join(parts).strip()
+    result = _reformat(raw)
+    if isinstance(result, UndefinedDateError):
+        raise InvalidDateError(str(result))
+    if isinstance(result, Exception):
+        raise InvalidDateError(
+            f"{selector.rule_name} Invalid date/time format for {selector.parameters!r} "
+            f"value = {raw!r} exception is {str(result)!r}"
+        )
+    return result
+
+
+class UseAfterSelector(Selector, rule_name="UseAfter"):
+    """Keys are date strings compared as strings; the greatest key <= the date wins."""
+
+    can_merge = True
+
+    @classmethod
+    def condition_key(cls, key: Any, parameters: tuple[str, ...]) -> Any:
+        """Keys stay raw strings (departure D7 not taken: certify reports non-canonical keys)."""
+        if not isinstance(key, str):
+            raise RuleValidationError(f"{cls.rule_name} key {key!r} is not a string")
+        return key
+
+    def value_list(self, parameter: str) -> list[str] | None:
+        """UseAfter's value list is just ``*``, so a missing date always fails the check."""
+        return ["*"]
+
+    def lookup_key(self, header: Header) -> Any:
+        """The normalised observation date."""
+        return lookup_date(self, header)
+
+    def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
+        """The one choice with the greatest key <= the lookup key."""
+        index = bisect.bisect_right(self.keys, key) - 1
+        if index < 0:
+            raise FallbackNoMatchError(f"No selection <= {key!r}")
+        yield self.choices[index]
+
+    def merge(self, others: Sequence[Choice]) -> Selector:
+        """Sorted union of the (key, choice) lists; on equal keys the greater file name wins."""
+        keys, choices, raws = list(self.keys), list(self.choices), list(self.raw_keys)
+        for other in others:
+            if not isinstance(other, Selector) or not other.can_merge:
+                name = getattr(other, "rule_name", "a file")
+                raise AmbiguousMatchError(
+                    f"More than one match was found at the same weight and {name} "
+                    "does not support merging."
+                )
+            keys, choices, raws = _merge_sorted(keys, choices, raws, other)
+        return type(self)(self.parameters, keys, choices, self.options, raws)
+
+
+def _merge_sorted(
+    keys: list[Any], choices: list[Choice], raws: list[Any], other: Selector
+) -> tuple[list[Any], list[Choice], list[Any]]:
+    out_k: list[Any] = []
+    out_c: list[Choice] = []
+    out_r: list[Any] = []
+    i = j = 0
+    while i < len(keys) and j < len(other.keys):
+        if keys[i] < other.keys[j]:
+            out_k.append(keys[i]), out_c.append(choices[i]), out_r.append(raws[i])
+            i += 1
+        elif other.keys[j] < keys[i]:
+            out_k.append(other.keys[j]), out_c.append(other.choices[j])
+            out_r.append(other.raw_keys[j])
+            j += 1
+        else:
+            mine, theirs = choices[i], other.choices[j]
+            if isinstance(mine, Selector) or isinstance(theirs, Selector):
+                raise AmbiguousMatchError(
+                    f"More than one match at {keys[i]!r} and nested selectors cannot be merged."
+                )
+            keep_mine = mine >= theirs  # type: ignore[operator]
+            out_k.append(keys[i])
+            out_c.append(mine if keep_mine else theirs)
+            out_r.append(raws[i] if keep_mine else other.raw_keys[j])
+            i += 1
+            j += 1
+    out_k += keys[i:] + other.keys[j:]
+    out_c += choices[i:] + other.choices[j:]
+    out_r += raws[i:] + other.raw_keys[j:]
+    return out_k, out_c, out_r

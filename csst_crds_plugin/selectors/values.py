@@ -1,0 +1,69 @@
+"""Value conditioning (RULES.md §2) and the special N/A and OMIT values."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Final
+
+__all__ = [
+    "NA_VALUES",
+    "OMIT_VALUES",
+    "condition_value",
+    "is_na_value",
+    "is_omit_value",
+]
+
+_NUMBER_RE: Final = re.compile(r"^([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?|[+-]?[0-9]+\.)$")
+# Deliberately the ungrouped alternation CRDS uses: any value *starting* with "()", "N/A" or
+# "NOT APPLICABLE" qualifies (RULES.md §2 step 3, a reproduced quirk).
+_NA_RE: Final = re.compile(r"^-2147483648.0|\(\)|N/A|NOT APPLICABLE|NOT_APPLICABLE$")
+_SPECIAL: Final = {
+    "ANY": "*",
+    "4294967295.0": "-1.0",
+    "T": "T",
+    "TRUE": "T",
+    "F": "F",
+    "FALSE": "F",
+}
+
+NA_VALUES: Final = frozenset({"N/A", "TEMP_N/A", "n/a", "temp_n/a"})
+"""Terminal values meaning "not applicable" (exact strings)."""
+
+OMIT_VALUES: Final = frozenset({"OMIT", "TEMP_OMIT", "omit", "temp_omit"})
+"""Terminal values meaning "omit this type". Departure D4: ``temp_omit`` is OMIT here."""
+
+
+@functools.lru_cache(maxsize=65536)
+def _condition_str(text: str) -> str:
+    value = text.strip().upper()
+    if _NUMBER_RE.match(value):
+        value = repr(float(value))
+    if _NA_RE.match(value):
+        return "N/A"
+    return _SPECIAL.get(value, value)
+
+
+def condition_value(value: object) -> str:
+    """Return `value` conditioned as CRDS conditions header values and Match keys.
+
+    >>> condition_value(" fast ")
+    'FAST'
+    >>> condition_value(1), condition_value("00012"), condition_value("1e3")
+    ('1.0', '12.0', '1000.0')
+    >>> condition_value(True), condition_value("any"), condition_value("not applicable")
+    ('T', '*', 'N/A')
+    """
+    if isinstance(value, str):
+        return _condition_str(value)
+    return _condition_str(str(value))
+
+
+def is_na_value(value: object) -> bool:
+    """Return True if a chosen terminal means "not applicable"."""
+    return isinstance(value, str) and value in NA_VALUES
+
+
+def is_omit_value(value: object) -> bool:
+    """Return True if a chosen terminal means "omit this reference type"."""
+    return isinstance(value, str) and value in OMIT_VALUES

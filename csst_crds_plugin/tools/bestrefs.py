@@ -1,0 +1,105 @@
+"""Bulk best references: case lines in, one result line per case out (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
+from csst_crds_plugin.provider import ReferenceProvider
+from csst_crds_plugin.results import NA, NOT_APPLICABLE, MapResult
+
+__all__ = ["category_of", "encode_value", "evaluate_case", "iter_cases", "run_cases"]
+
+
+def category_of(exc: BaseException) -> str:
+    """The RULES.md failure category of an exception (``other`` for non-lookup errors)."""
+    if isinstance(exc, ReferenceLookupError):
+        return exc.category
+    return "other"
+
+
+def encode_value(value: object) -> object:
+    """Encode a terminal for JSON: a name, a list, ``{"map": ...}`` or ``"N/A"``."""
+    if value is NOT_APPLICABLE:
+        return NA
+    if isinstance(value, tuple):
+        return [encode_value(item) for item in value]
+    if isinstance(value, MapResult):
+        return {"map": {k: encode_value(v) for k, v in value.items()}}
+    return value
+
+
+def _error(exc: BaseException) -> dict[str, str]:
+    return {"error": category_of(exc), "message": str(exc)}
+
+
+def iter_cases(path: str | Path) -> Iterator[tuple[object, dict[str, Any]]]:
+    """Yield (id, case) for each non-blank line of a JSONL file; flat objects become cases."""
+    with Path(path).open(encoding="utf-8") as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CsstCrdsError(f"{path}:{number}: not a JSON object: {exc.msg}") from exc
+            if not isinstance(obj, dict):
+                raise CsstCrdsError(f"{path}:{number}: expected a JSON object")
+            if isinstance(obj.get("parameters"), dict):
+                yield obj.get("id", number), obj
+            else:
+                yield number, {"parameters": obj}
+
+
+def evaluate_case(
+    case: Mapping[str, Any],
+    *,
+    cache: str | Path | None,
+    context: str | None,
+    reftypes: Iterable[str] | None = None,
+    ignore_checksum: bool = False,
+    providers: dict[tuple[str | None, bool], ReferenceProvider] | None = None,
+) -> dict[str, object]:
+    """Best references for one case as a ``{reftype: encoded value}`` dict."""
+    context = case.get("context") or context
+    types = case.get("reftypes") or (list(reftypes) if reftypes else None)
+    providers = {} if providers is None else providers
+    key = (context, ignore_checksum)
+    try:
+        provider = providers.get(key)
+        if provider is None:
+            provider = providers[key] = ReferenceProvider(
+                cache=cache, context=context, ignore_checksum=ignore_checksum
+            )
+        selections = provider.best_references(case["parameters"], types, errors="collect")
+    except CsstCrdsError as exc:
+        if not types:
+            return {"*": _error(exc)}
+        return {t.lower(): _error(exc) for t in types}
+    results: dict[str, object] = {}
+    for reftype, selection in selections.items():
+        results[reftype] = _error(selection.error) if selection.error is not None \
+            else encode_value(selection.value)
+    return results
+
+
+def run_cases(
+    cases: Iterable[tuple[object, Mapping[str, Any]]],
+    *,
+    cache: str | Path | None,
+    context: str | None,
+    reftypes: Iterable[str] | None = None,
+    ignore_checksum: bool = False,
+) -> Iterator[dict[str, object]]:
+    """Yield ``{"id", "results"}`` for each case."""
+    providers: dict[tuple[str | None, bool], ReferenceProvider] = {}
+    types = list(reftypes) if reftypes else None
+    for case_id, case in cases:
+        yield {
+            "id": case_id,
+            "results": evaluate_case(case, cache=cache, context=context, reftypes=types,
+                                     ignore_checksum=ignore_checksum, providers=providers),
+        }
