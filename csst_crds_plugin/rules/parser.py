@@ -203,6 +203,9 @@ class _Parser:
                 return self.parse_selector()
             offset = self.start
             self._advance()
+            if self.kind == "other" and self.value == ".":
+                raise self.error(f"attribute access ({value}.…) is not allowed in rule files",
+                                 offset)
             if self._is("("):
                 raise self.error(
                     f"call of {value!r} is not allowed: rule files may call only "

@@ -1,0 +1,1 @@
+"""The ``csst-crds`` command line."""

@@ -1,0 +1,73 @@
+"""``csst-crds explain``: why a reference is (or is not) chosen for one parameter set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.provider import ReferenceProvider
+from csst_crds_plugin.tools.explain import explain
+
+__all__ = ["NAME", "add_parser", "parse_assignments", "run"]
+
+NAME = "explain"
+
+EXAMPLES = """\
+examples:
+  csst-crds explain --type bias INSTRUME=MSC DETECTOR=06 READMODE=FAST \\
+      DATE-OBS=2027-01-02 TIME-OBS=10:00:00
+  csst-crds explain --cache /data/crds --context csst_0003.pmap --type flat \\
+      --parameters exposure_params.json
+
+Prints the rule path: the instrument and rmap, each Match rule with a verdict per parameter
+(match, don't care, NO MATCH), the UseAfter dates around the observation, and the winner; on a
+failure, the nearest rules and the parameter that failed. Exit status 1 if the lookup fails.
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        NAME, help="explain one selection", description=__doc__, epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("assignments", nargs="*", metavar="KEY=VALUE", help="parameters")
+    parser.add_argument("--type", required=True, dest="reftype", help="reference type, e.g. dark")
+    parser.add_argument("--parameters", help="a JSON file holding a flat parameter object")
+    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
+    parser.add_argument("--context", help="pmap name (default: pinned or operational context)")
+    parser.add_argument("--ignore-checksum", action="store_true",
+                        help="do not verify mapping sha1sums")
+    parser.set_defaults(run=run)
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """``['A=1', 'B=x']`` → ``{'A': '1', 'B': 'x'}``."""
+    result = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CsstCrdsError(f"parameter {item!r} is not KEY=VALUE")
+        result[key] = value
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the explanation; exit 1 if the lookup failed."""
+    parameters: dict[str, object] = {}
+    if args.parameters:
+        with open(args.parameters, encoding="utf-8") as stream:
+            loaded = json.load(stream)
+        if not isinstance(loaded, dict):
+            raise CsstCrdsError(f"{args.parameters}: expected a JSON object of parameters")
+        parameters.update(loaded)
+    parameters.update(parse_assignments(args.assignments))
+    if not parameters:
+        raise CsstCrdsError("no parameters: give KEY=VALUE arguments or --parameters FILE")
+    provider = ReferenceProvider(cache=args.cache, context=args.context,
+                                 ignore_checksum=args.ignore_checksum)
+    result = explain(provider, parameters, args.reftype)
+    print(result)
+    return 1 if result.error else 0

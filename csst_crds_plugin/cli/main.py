@@ -1,0 +1,76 @@
+"""``csst-crds``: entry point, common flags, exit codes (0 ok, 1 domain error, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from csst_crds_plugin.cli import bestrefs, explain
+from csst_crds_plugin.errors import CsstCrdsError
+
+__all__ = ["build_parser", "main"]
+
+COMMANDS = (bestrefs, explain)
+"""Subcommand modules, each with ``NAME``, ``add_parser(subparsers)`` and ``run(args) -> int``."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="csst-crds",
+        description="CSST calibration reference data system: best references from CRDS-syntax "
+                    "rules in a serverless cache.",
+        epilog="Run `csst-crds COMMAND --help` for a command's options and examples.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    root = logging.getLogger("csst_crds_plugin")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``csst-crds`` with `argv`; return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except CsstCrdsError as exc:
+        if args.debug:
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"csst-crds {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"csst-crds {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

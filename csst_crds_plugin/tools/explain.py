@@ -1,0 +1,182 @@
+"""Explain a selection: the rule path, each candidate's per-key verdicts, and the winner."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from csst_crds_plugin.context import OMITTED, ReferenceMapping, condition_parameters
+from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
+from csst_crds_plugin.results import NOT_APPLICABLE
+from csst_crds_plugin.selectors import FallbackNoMatchError, MatchSelector, Selector
+from csst_crds_plugin.selectors.useafter import UseAfterSelector, lookup_date
+from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
+
+if TYPE_CHECKING:
+    from csst_crds_plugin.provider import ReferenceProvider
+
+__all__ = ["Explanation", "explain"]
+
+_VERDICT = {1: "match", 0: "don't care", -1: "NO MATCH"}
+_MAX_ROWS = 12
+
+
+@dataclass
+class Explanation:
+    """A readable trace of one lookup; ``str()`` renders it as a table."""
+
+    context: str
+    reftype: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    result: object = None
+    error: str | None = None
+    category: str | None = None
+
+    def __str__(self) -> str:
+        head = [f"context:   {self.context}", f"reftype:   {self.reftype}"]
+        if self.parameters:
+            head.append("parameters (conditioned):")
+            head.extend(f"    {k} = {v!r}" for k, v in self.parameters.items())
+        tail = [f"error ({self.category}): {self.error}"] if self.error else \
+            [f"result:    {_show(self.result)}"]
+        return "\n".join(head + self.lines + tail)
+
+
+def _show(value: object) -> str:
+    if value is NOT_APPLICABLE:
+        return "N/A (not applicable)"
+    if value is OMITTED:
+        return "omitted (OMIT)"
+    return repr(value)
+
+
+def explain(provider: ReferenceProvider, parameters: Mapping[str, object],
+            reftype: str) -> Explanation:
+    """Trace the lookup of `reftype` for `parameters` in the provider's context."""
+    reftype = reftype.lower()
+    out = Explanation(provider.context, reftype)
+    try:
+        pmap = provider.pmap
+        header = condition_parameters(parameters, provider.observatory)
+        instrument = pmap.find_instrument(header)
+        imap = pmap.imap(instrument)
+        out.lines.append(f"instrument: {instrument.upper()} -> {imap.name}")
+        entry = imap.entries.get(reftype)
+        out.lines.append(f"{imap.name}: {reftype!r} -> {entry!r}")
+        minimal = pmap.minimise(header, imap)
+        if entry is not None and not (is_na_value(entry) or is_omit_value(entry)):
+            rmap = imap.rmap(reftype)
+            out.parameters = {k: minimal.get(k, "UNDEFINED") for k in rmap.required_keys}
+            _trace_rmap(out, rmap, minimal)
+        _, results = pmap.best_references(header, [reftype], conditioned=True)
+    except CsstCrdsError as exc:
+        out.error, out.category = str(exc), getattr(exc, "category", "other")
+        return out
+    value = results.get(reftype, OMITTED)
+    if isinstance(value, Exception):
+        out.error, out.category = str(value), getattr(value, "category", "other")
+    else:
+        out.result = value
+    return out
+
+
+def _trace_rmap(out: Explanation, rmap: ReferenceMapping, header: Mapping[str, str]) -> None:
+    out.lines.append(f"rmap:      {rmap.name} (parkey {rmap.parkey!r})")
+    if rmap.omit is not None:
+        out.lines.append(f"  rmap_omit {rmap.omit.text!r}")
+    if rmap.relevance is not None:
+        out.lines.append(f"  rmap_relevance {rmap.relevance.text!r}")
+    header = dict(header)
+    if rmap.parkey_relevance:
+        space = rmap.namespace(header)
+        space.setdefault("keep_comments", False)
+        for key, expression in rmap.parkey_relevance.items():
+            try:
+                if not expression.evaluate(space):
+                    header[key] = "N/A"
+                    out.lines.append(f"  {key} set to N/A by {expression.text!r}")
+            except Exception as exc:  # noqa: BLE001 (reported by the real lookup below)
+                out.lines.append(f"  parkey_relevance {key}: {exc}")
+    if isinstance(rmap.selector, Selector):
+        _trace(out, rmap.selector, header, 1)
+
+
+def _trace(out: Explanation, selector: Selector, header: Mapping[str, str], depth: int) -> None:
+    pad = "  " * depth
+    if isinstance(selector, MatchSelector):
+        _trace_match(out, selector, header, depth)
+        return
+    try:
+        key = selector.lookup_key(header)
+    except ReferenceLookupError as exc:
+        out.lines.append(f"{pad}{selector.rule_name}{selector.parameters}: {exc}")
+        return
+    if isinstance(selector, UseAfterSelector) and selector.rule_name == "UseAfter":
+        date = lookup_date(selector, header)
+        index = bisect.bisect_right(selector.keys, date) - 1
+        out.lines.append(f"{pad}UseAfter{selector.parameters}: observation {date!r}, "
+                         f"{len(selector.keys)} dates")
+        if index < 0:
+            first = selector.keys[0] if selector.keys else None
+            out.lines.append(f"{pad}  no date <= {date!r}; the first is {first!r}")
+            return
+        nxt = selector.keys[index + 1] if index + 1 < len(selector.keys) else None
+        out.lines.append(f"{pad}  chosen {selector.keys[index]!r} -> "
+                         f"{_short(selector.choices[index])}; next date {nxt!r}")
+        if isinstance(selector.choices[index], Selector):
+            _trace(out, selector.choices[index], header, depth + 1)  # type: ignore[arg-type]
+        return
+    out.lines.append(f"{pad}{selector.rule_name}{selector.parameters}: lookup key {key!r}")
+
+
+def _short(choice: object) -> str:
+    return f"{choice.rule_name}(...)" if isinstance(choice, Selector) else repr(choice)
+
+
+def _trace_match(out: Explanation, selector: MatchSelector, header: Mapping[str, str],
+                 depth: int) -> None:
+    pad = "  " * depth
+    names = selector.parameters
+    values = [header.get(n, "UNDEFINED") for n in names]
+    out.lines.append(f"{pad}Match on {', '.join(f'{n}={v!r}' for n, v in zip(names, values))}")
+    try:
+        selector.lookup_key(header)
+    except ReferenceLookupError as exc:
+        out.lines.append(f"{pad}  pre-validation failed: {exc}")
+        return
+    rows: list[tuple[int, int, Any]] = []
+    for row, key in enumerate(selector.raw_keys):
+        statuses = [m.match(v) for m, v in zip(selector.matchers[row], values, strict=True)]
+        failed = sum(1 for s in statuses if s == -1)
+        rows.append((failed, -sum(s for s in statuses if s > 0), row))
+    rows.sort()
+    for failed, _weight, row in rows[:_MAX_ROWS]:
+        statuses = [m.match(v) for m, v in zip(selector.matchers[row], values, strict=True)]
+        verdicts = ", ".join(f"{n}:{_VERDICT[s]}" for n, s in zip(names, statuses, strict=True))
+        mark = "candidate" if failed == 0 else "eliminated"
+        out.lines.append(f"{pad}  {selector.raw_keys[row]!r}: {verdicts} [{mark}]")
+    if len(rows) > _MAX_ROWS:
+        out.lines.append(f"{pad}  ... and {len(rows) - _MAX_ROWS} more rules")
+    groups = selector.groups(values)
+    if not groups:
+        out.lines.append(f"{pad}  no rule matches; nearest rules are listed first above")
+        return
+    for rank, group in enumerate(groups, start=1):
+        keys = [selector.raw_keys[r] for r in group]
+        out.lines.append(f"{pad}  candidate {rank}: {keys!r}")
+        choice = selector.choices[group[0]] if len(group) == 1 else None
+        if isinstance(choice, Selector):
+            try:
+                choice.choose(header)
+            except FallbackNoMatchError as exc:
+                out.lines.append(f"{pad}    falls back: {exc}")
+                _trace(out, choice, header, depth + 2)
+                continue
+            except ReferenceLookupError:
+                _trace(out, choice, header, depth + 2)
+                return
+            _trace(out, choice, header, depth + 2)
+        return
