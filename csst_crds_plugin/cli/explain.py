@@ -8,7 +8,7 @@ from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.provider import ReferenceProvider
-from csst_crds_plugin.tools.explain import explain
+from csst_crds_plugin.explain import explain
 
 __all__ = ["NAME", "add_parser", "parse_assignments", "run"]
 
