@@ -162,6 +162,6 @@ class ReferenceProvider:
 
     def explain(self, parameters: Mapping[str, object], reftype: str) -> object:
         """Why a file is chosen: the rule path, per-key verdicts, the winner."""
-        from csst_crds_plugin.tools.explain import explain
+        from csst_crds_plugin.explain import explain
 
         return explain(self, parameters, reftype)
