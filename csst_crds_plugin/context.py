@@ -182,7 +182,7 @@ class ReferenceMapping(Mapping_):
             return None
         text = str(raw).strip()
         if text.lower() in ("always", "true"):
-            return None
+            return Expression("True")
         # Departure D3: the original text is evaluated, even when not parenthesised.
         return self._compile(text, field)
 

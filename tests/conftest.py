@@ -149,6 +149,17 @@ selector = Match({
 
 
 @pytest.fixture
+def tiny_texts() -> dict[str, str]:
+    """The tiny cache's mapping texts by file name (checksums are filled in when written)."""
+    return {
+        "csst_0001.pmap": TINY_PMAP,
+        "csst_msc_0001.imap": TINY_IMAP,
+        "csst_msc_bias_0001.rmap": TINY_BIAS,
+        "csst_msc_gain_0001.rmap": TINY_GAIN,
+    }
+
+
+@pytest.fixture
 def tiny_cache(cache_builder: CacheBuilder) -> Path:
     """One pmap, one imap, two rmaps (Match→UseAfter and Match→Bracket), 4×4 reference files."""
     refs = {f"msc/csst_msc_bias_000{i}.fits": b"SIMPLE" for i in range(1, 5)}

@@ -67,3 +67,22 @@ def test_suite_agrees(suite: str) -> None:
     assert len(cases) == meta["cases"]
     assert not mismatches, f"{len(mismatches)}/{len(cases)} cases disagree:\n" + "\n".join(
         mismatches[:20])
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_bestrefs_command_prints_one_line_per_case(
+    suite: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bulk CLI of DESIGN.md §6 on a whole suite."""
+    from csst_crds_plugin.cli.main import main
+
+    root = CORPUS / suite
+    with (root / "cases.jsonl").open(encoding="utf-8") as stream:
+        first = json.loads(stream.readline())
+    assert main(["bestrefs", "--cache", str(root / "cache"), "--context", first["context"],
+                 "--headers", str(root / "cases.jsonl"), "--format", "jsonl"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    meta = json.loads((root / "suite.json").read_text(encoding="utf-8"))
+    assert len(lines) == meta["cases"]
+    parsed = [json.loads(line) for line in lines]
+    assert parsed[0]["id"] == first["id"] and set(parsed[0]) == {"id", "results"}
