@@ -215,7 +215,9 @@ def _step_from(abbr: str, comment: str) -> str:
     word = comment.split(":", 1)[0].strip() if ":" in comment else ""
     if _NAME_RE.match(word) and step_abbreviation(word) == abbr:
         return word
-    inverse = {v: k for k, v in _STEP_ABBR.items()}
+    inverse: dict[str, str] = {}
+    for name, known in _STEP_ABBR.items():  # the first name of an abbreviation is canonical
+        inverse.setdefault(known, name)
     return "csst_" + inverse.get(abbr, abbr.lower())
 
 
