@@ -17,6 +17,7 @@ from csst_crds_plugin.errors import (
     ChecksumError,
     CsstCrdsWarning,
     MissingInstrumentError,
+    NoMatchError,
     ReferenceLookupError,
     RuleSyntaxError,
     RuleValidationError,
@@ -35,6 +36,7 @@ from csst_crds_plugin.rules import (
     parse_mapping,
 )
 from csst_crds_plugin.selectors import (
+    MatchSelector,
     Selector,
     SelectorOptions,
     condition_value,
@@ -296,9 +298,33 @@ def _files(terminal: object) -> list[str]:
 def _in_context(exc: ReferenceLookupError, rmap: ReferenceMapping,
                 header: Mapping[str, str]) -> ReferenceLookupError:
     params = ", ".join(f"{k}={header.get(k, 'UNDEFINED')!r}" for k in rmap.required_keys)
-    new = type(exc)(f"{rmap.name} ({rmap.filekind}): {exc} [parameters: {params}]")
+    text = f"{rmap.name} ({rmap.filekind}): {exc} [parameters: {params}]"
+    if isinstance(exc, NoMatchError):
+        nearest = _nearest_rules(rmap, header)
+        if nearest:
+            text += f"; nearest rules: {nearest}"
+    new = type(exc)(text)
     new.crds_message = str(exc)  # type: ignore[attr-defined]
     return new
+
+
+def _nearest_rules(rmap: ReferenceMapping, header: Mapping[str, str], limit: int = 3) -> str:
+    """The top-level Match rules failing the fewest parameters, with the parameters they fail."""
+    selector = rmap.selector
+    if not isinstance(selector, MatchSelector) or not selector.parameters:
+        return ""
+    values = [header.get(name, "UNDEFINED") for name in selector.parameters]
+    scored = []
+    for row, matchers in enumerate(selector.matchers):
+        statuses = [m.match(v) for m, v in zip(matchers, values, strict=True)]
+        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
+        scored.append((len(failed), -statuses.count(1), row, failed))
+    scored.sort(key=lambda item: item[:3])
+    parts = []
+    for count, _specific, row, failed in scored[:limit]:
+        why = f"fails {', '.join(failed)}" if count else "matches, but no date/version fits"
+        parts.append(f"{selector.raw_keys[row]!r} ({why})")
+    return "; ".join(parts)
 
 
 class InstrumentMapping(Mapping_):
