@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from astropy.io import fits
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from datamodels.errors import MetadataError
 
@@ -173,6 +173,13 @@ class MetaBase(BaseModel):
         coerce_numbers_to_str=True,
         use_enum_values=False,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_text(cls, value: Any) -> Any:
+        if isinstance(value, str) and not (value.isascii() and value.isprintable()):
+            raise ValueError("is not printable ASCII; allowed: characters a FITS header holds")
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         saved = dict(self.__dict__)

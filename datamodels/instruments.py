@@ -88,10 +88,10 @@ PEDIGREES: tuple[str, ...] = ("SIMULATION", "GROUND", "DUMMY", "MODEL", "INFLIGH
 
 _FILTER_SPELLINGS: dict[str, str] = {"N": "NUV", "NUV": "NUV"}
 _GRISMS = ("GU", "GV", "GI")
-_OBSID_RE = re.compile(r"^[1-9]\d{10}$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME_RE = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
-_MSC_DET_RE = re.compile(r"^(?:CCD)?0*(\d{1,2})$", re.IGNORECASE)
+_OBSID_RE = re.compile(r"^[1-9][0-9]{10}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_TIME_RE = re.compile(r"^[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$")
+_MSC_DET_RE = re.compile(r"^(?:CCD)?0*([0-9]{1,2})$", re.IGNORECASE)
 
 
 def _warn(message: str) -> None:

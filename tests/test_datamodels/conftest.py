@@ -29,9 +29,9 @@ def assert_same_model(a: datamodels.DataModel, b: datamodels.DataModel) -> None:
         assert native_bytes(value) == native_bytes(other), name
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def same_model():
-    """The comparison helper, as a fixture (test modules do not import each other)."""
+    """The comparison helper, as a stateless fixture (test modules do not import each other)."""
     return assert_same_model
 
 

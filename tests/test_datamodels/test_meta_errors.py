@@ -122,3 +122,11 @@ def test_cal_step_values_and_names() -> None:
     with pytest.raises(MetadataError, match="lower-case identifier"):
         setattr(model.meta.cal_step, "Bad-Name", "COMPLETE")
     assert model.meta.cal_step.statuses() == {"csst_dark": "SKIPPED"}
+
+
+def test_text_that_fits_cannot_hold_is_refused() -> None:
+    model = RawModel.create_minimal()
+    with pytest.raises(MetadataError, match="OBJECT='Caf\u00e9' .*not printable ASCII"):
+        model.meta.target.name = "Caf\u00e9"
+    with pytest.raises(MetadataError, match="not printable ASCII"):
+        model.meta.ref_file.set("bias", "b\tias.fits")
