@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="timed repetitions (default 7)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "CSST_MSC_MS_WIDE_20270102100000_20270102100230_10100300001_06_L0_V01.fits"
+        path = (
+            Path(tmp) / "CSST_MSC_MS_WIDE_20270102100000_20270102100230_10100300001_06_L0_V01.fits"
+        )
         write_level0(path)
         size_mb = path.stat().st_size / 1e6
 

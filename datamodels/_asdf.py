@@ -34,7 +34,9 @@ def open_asdf(path: Path) -> asdf.AsdfFile:
 
 def read_asdf(model_cls: type[DataModel], af: asdf.AsdfFile, name: str) -> DataModel:
     """Build a ``model_cls`` from an open ASDF file; closing the model closes the file."""
-    meta = model_cls.meta_class.from_mapping(af.tree.get("meta", {}), default_where=f"meta of {name}")
+    meta = model_cls.meta_class.from_mapping(
+        af.tree.get("meta", {}), default_where=f"meta of {name}"
+    )
 
     def load(spec: ArraySpec) -> np.ndarray | None:
         value = af.tree.get(spec.name)

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from datamodels._cards import get_path
-from datamodels._fields import SCI, keyword_fields
+from datamodels._fields import keyword_fields
 from datamodels.errors import ArrayError, DataModelError, MetadataWarning
 from datamodels.meta import MetaCommon
 from datamodels.provenance import iter_dotted
@@ -130,7 +130,9 @@ class DataModel:
         names = {spec.name for spec in self.array_specs}
         for name, value in arrays.items():
             if name not in names:
-                raise ArrayError(f"{type(self).__name__} has no array {name!r}; has {sorted(names)}")
+                raise ArrayError(
+                    f"{type(self).__name__} has no array {name!r}; has {sorted(names)}"
+                )
             setattr(self, name, value)
 
     # -- construction from files (used by the readers) -------------------------------------
@@ -194,7 +196,9 @@ class DataModel:
             value = self._get_array(spec)
             if value is None:
                 if spec.required:
-                    raise ArrayError(f"{type(self).__name__}.{spec.name} ({spec.extname}) is missing")
+                    raise ArrayError(
+                        f"{type(self).__name__}.{spec.name} ({spec.extname}) is missing"
+                    )
                 continue
             if spec.shape is None and not spec.is_table:
                 if shape is not None and value.shape != shape:

@@ -102,7 +102,9 @@ def meta_from_cards(
         sources[field.path] = where[field.spec.hdu]
         for role in (field.spec.hdu, _OTHER[field.spec.hdu]):
             table = cards.get(role, {})
-            keyword = next((k for k in (field.spec.keyword, *field.spec.aliases) if k in table), None)
+            keyword = next(
+                (k for k in (field.spec.keyword, *field.spec.aliases) if k in table), None
+            )
             if keyword is not None and table[keyword][0] is not None:
                 _put(data, field.path, table[keyword][0])
                 sources[field.path] = where[role]

@@ -60,9 +60,7 @@ def fits_sci_index(hdul: fits.HDUList) -> int | None:
     return first_image
 
 
-def read_fits(
-    model_cls: type[DataModel], hdul: fits.HDUList, name: str, owns: bool
-) -> DataModel:
+def read_fits(model_cls: type[DataModel], hdul: fits.HDUList, name: str, owns: bool) -> DataModel:
     """Build a ``model_cls`` from an open HDU list; arrays load when first read.
 
     Parameters

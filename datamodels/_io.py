@@ -58,7 +58,7 @@ def write_model(model: DataModel, path: Path) -> None:
             write_asdf(model, tmp)
         else:
             write_document(model, tmp, fmt)
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -117,9 +117,7 @@ class ObservationMeta(MetaBase):
 
     obsid: Annotated[str | None, FitsKeyword("OBSID", comment="observation ID")] = None
     date: Annotated[str, FitsKeyword("DATE-OBS", comment="exposure start date (UTC)")]
-    time: Annotated[str | None, FitsKeyword("TIME-OBS", comment="exposure start time (UTC)")] = (
-        None
-    )
+    time: Annotated[str | None, FitsKeyword("TIME-OBS", comment="exposure start time (UTC)")] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -163,8 +161,8 @@ class ExposureInfo(MetaBase):
     type: Annotated[
         str | None, FitsKeyword("OBSTYPE", comment="observation type", aliases=("FILETYPE",))
     ] = None
-    exptime: Annotated[float | None, FitsKeyword("EXPTIME", comment="exposure time (s)")] = (
-        Field(default=None, ge=0)
+    exptime: Annotated[float | None, FitsKeyword("EXPTIME", comment="exposure time (s)")] = Field(
+        default=None, ge=0
     )
 
     @field_validator("type", mode="before")
@@ -239,15 +237,13 @@ class ReferenceMeta(MetaCommon):
     instrument: RefInstrumentMeta
     useafter: Annotated[str, FitsKeyword("USEAFTER", comment="use after (UTC)")]
     pedigree: Annotated[str, FitsKeyword("PEDIGREE", comment="origin of the data")]
-    description: Annotated[str, FitsKeyword("DESCRIP", comment="description")] = Field(
-        min_length=1
-    )
+    description: Annotated[str, FitsKeyword("DESCRIP", comment="description")] = Field(min_length=1)
     author: Annotated[str, FitsKeyword("AUTHOR", comment="author")] = Field(min_length=1)
     obsstart: Annotated[str | None, FitsKeyword("OBSSTART", comment="first input (UTC)")] = None
     obsend: Annotated[str | None, FitsKeyword("OBSEND", comment="last input (UTC)")] = None
-    combine_n: Annotated[int | None, FitsKeyword("NCOMBINE", comment="inputs combined (COMBINE_N)")] = (
-        Field(default=None, ge=1)
-    )
+    combine_n: Annotated[
+        int | None, FitsKeyword("NCOMBINE", comment="inputs combined (COMBINE_N)")
+    ] = Field(default=None, ge=1)
 
     @field_validator("reftype", mode="before")
     @classmethod

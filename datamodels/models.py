@@ -75,11 +75,19 @@ class ImageModel(DataModel):
         meta = _exposure_meta("SCI", 150.0)
         meta["ref_file"] = {
             "crds": {"context_used": "csst_0001.pmap", "sw_version": "0.1.0"},
-            "bias": {"name": "csst_msc_bias_0001.fits", "source": "rule", "checksum": "sha256:" + "0" * 64},
+            "bias": {
+                "name": "csst_msc_bias_0001.fits",
+                "source": "rule",
+                "checksum": "sha256:" + "0" * 64,
+            },
             "readnoise": {"name": "N/A", "source": "not_applicable"},
             "saturation": {"name": "my_sat.fits", "source": "override"},
         }
-        meta["cal_step"] = {"csst_dq_init": "COMPLETE", "csst_bias": "COMPLETE", "csst_dark": "SKIPPED"}
+        meta["cal_step"] = {
+            "csst_dq_init": "COMPLETE",
+            "csst_bias": "COMPLETE",
+            "csst_dark": "SKIPPED",
+        }
         return meta
 
 

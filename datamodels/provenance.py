@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from datamodels._fields import PRIMARY, FitsKeyword, MetaBase
+from datamodels._fields import FitsKeyword, MetaBase
 from datamodels.errors import MetadataError
 
 __all__ = [
@@ -33,8 +33,8 @@ __all__ = [
     "RefFileEntry",
     "RefSource",
     "StepStatus",
-    "provenance_cards",
     "iter_dotted",
+    "provenance_cards",
     "provenance_from_cards",
     "reftype_abbreviation",
     "step_abbreviation",
@@ -175,8 +175,7 @@ Card = tuple[str, Any, str]
 def _unique(cards: list[Card], owners: dict[str, str], owner: str, card: Card) -> None:
     if card[0] in owners:
         raise MetadataError(
-            f"{owners[card[0]]} and {owner} would both be written as {card[0]}; "
-            "rename one of them",
+            f"{owners[card[0]]} and {owner} would both be written as {card[0]}; rename one of them",
             keyword=card[0],
             value=owner,
             allowed="names with different abbreviations",
@@ -198,7 +197,11 @@ def provenance_cards(ref_file: RefFile, cal_step: CalStep) -> list[Card]:
         if entry.checksum is not None:
             cards.append((f"H_{abbr}", entry.checksum, f"checksum of R_{abbr}"))
     for step, status in cal_step.statuses().items():
-        card = (f"STA_{step_abbreviation(step)}", _STATUS_CODES[status], f"{step}: 0=COMPLETE 1=SKIPPED")
+        card = (
+            f"STA_{step_abbreviation(step)}",
+            _STATUS_CODES[status],
+            f"{step}: 0=COMPLETE 1=SKIPPED",
+        )
         _unique(cards, owners, f"meta.cal_step.{step}", card)
     return cards
 

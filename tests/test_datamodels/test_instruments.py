@@ -111,20 +111,25 @@ def test_obsid_parsing(obsid: object, parts: tuple[str, str, str], instrument: s
     assert str(parsed) == str(obsid)
 
 
-@pytest.mark.parametrize("obsid", ["100000100", "2000000000\u0660", "01010030000", "1010030000a", "101003000012", ""])
+@pytest.mark.parametrize(
+    "obsid", ["100000100", "2000000000\u0660", "01010030000", "1010030000a", "101003000012", ""]
+)
 def test_malformed_obsid(obsid: str) -> None:
     with pytest.raises(ValueError, match="11 digits"):
         parse_obsid(obsid)
 
 
-@pytest.mark.parametrize("bad", ["2027-0\u0661-01", "2027-13-01", "2027-02-30", "27-01-01", "2027/01/01", "today"])
+@pytest.mark.parametrize(
+    "bad", ["2027-0\u0661-01", "2027-13-01", "2027-02-30", "27-01-01", "2027/01/01", "today"]
+)
 def test_bad_dates(bad: str) -> None:
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         normalise_date(bad)
 
 
 @pytest.mark.parametrize(("raw", "ok"), [("10:00:00", True), ("23:59:59.123456", True),
-                                         ("24:00:00", False), ("10:00", False), ("1:00:00", False)])  # fmt: skip
+                                         ("24:00:00", False), ("10:00", False),
+                                         ("1:00:00", False)])  # fmt: skip
 def test_times(raw: str, ok: bool) -> None:
     if ok:
         assert normalise_time(raw) == raw

@@ -80,8 +80,10 @@ def test_level0_file_gives_the_normalised_selection_parameters(level0_path: Path
     with datamodels.open(level0_path) as model:
         assert isinstance(model, RawModel)
         params = model.get_crds_parameters()
-    assert {k: params[k] for k in ("INSTRUME", "DETECTOR", "FILTER", "DATE-OBS", "TIME-OBS",
-                                   "OBSTYPE", "EXPTIME")} == {  # fmt: skip
+    assert {
+        k: params[k]
+        for k in ("INSTRUME", "DETECTOR", "FILTER", "DATE-OBS", "TIME-OBS", "OBSTYPE", "EXPTIME")
+    } == {  # fmt: skip
         "INSTRUME": "MSC",
         "DETECTOR": "06",
         "FILTER": "y",
@@ -113,13 +115,18 @@ def test_level0_file_data_and_rewrite(level0_path: Path, tmp_path: Path, same_mo
 def test_mci_keyword_aliases(tmp_path: Path) -> None:
     primary = fits.PrimaryHDU()
     primary.header.update({"INSTRUME": "MCI", "OBSID": "20100000001", "OBSTYPE": "EXDF",
-                           "DATE-OBS": "2023-09-18T00:39:41", "OBJ_RA": 10.0, "OBJ_DEC": -5.0})  # fmt: skip
+                           "DATE-OBS": "2023-09-18T00:39:41", "OBJ_RA": 10.0,
+                           "OBJ_DEC": -5.0})  # fmt: skip
     image = fits.ImageHDU(np.zeros((2, 2), np.uint16))
     image.header["DETNAM"] = "c1"
     fits.HDUList([primary, image]).writeto(tmp_path / "mci.fits")
     with datamodels.open(tmp_path / "mci.fits") as model:
         params = model.get_crds_parameters()
-    assert (params["DETECTOR"], params["DATE-OBS"], params["TIME-OBS"]) == ("C1", "2023-09-18", "00:39:41")
+    assert (params["DETECTOR"], params["DATE-OBS"], params["TIME-OBS"]) == (
+        "C1",
+        "2023-09-18",
+        "00:39:41",
+    )
     assert (params["RA_OBJ"], params["DEC_OBJ"]) == (10.0, -5.0)
     assert "FILTER" not in params
 

@@ -24,14 +24,14 @@ def _edit(path: Path, hdu: int, **cards: object) -> None:
 @pytest.mark.parametrize(
     ("hdu", "cards", "keyword", "pattern"),
     [
-        (0, {"OBSID": "1010030000"}, "OBSID", r"OBSID='1010030000' \(primary header of .*\.fits\) .*allowed: 11 digits"),
-        (0, {"DETECTOR": "CCD99"}, "DETECTOR", r"DETECTOR='CCD99' \(primary header of .*\) is not a CSST MSC detector; allowed: 01\.\.30"),
-        (1, {"FILTER": "g"}, "FILTER", r"FILTER='g' \(.*\) is not the filter of MSC chip 06; allowed: 'y'"),
-        (0, {"DATE_OBS": "2027-02-30"}, "DATE-OBS", r"DATE-OBS='2027-02-30' \(primary header of .*\) is not a date; allowed: 'YYYY-MM-DD'"),
-        (0, {"DATE_OBS": "2027-01-02T11:00:00"}, "TIME-OBS", r"TIME-OBS='10:00:00.5' .*disagrees with DATE-OBS"),
-        (0, {"INSTRUME": "HST"}, "INSTRUME", r"INSTRUME='HST' .*allowed: MSC, MCI, IFS, CPIC, HSTDM"),
+        (0, {"OBSID": "1010030000"}, "OBSID", r"OBSID='1010030000' \(primary header of .*\.fits\) .*allowed: 11 digits"),  # noqa: E501
+        (0, {"DETECTOR": "CCD99"}, "DETECTOR", r"DETECTOR='CCD99' \(primary header of .*\) is not a CSST MSC detector; allowed: 01\.\.30"),  # noqa: E501
+        (1, {"FILTER": "g"}, "FILTER", r"FILTER='g' \(.*\) is not the filter of MSC chip 06; allowed: 'y'"),  # noqa: E501
+        (0, {"DATE_OBS": "2027-02-30"}, "DATE-OBS", r"DATE-OBS='2027-02-30' \(primary header of .*\) is not a date; allowed: 'YYYY-MM-DD'"),  # noqa: E501
+        (0, {"DATE_OBS": "2027-01-02T11:00:00"}, "TIME-OBS", r"TIME-OBS='10:00:00.5' .*disagrees with DATE-OBS"),  # noqa: E501
+        (0, {"INSTRUME": "HST"}, "INSTRUME", r"INSTRUME='HST' .*allowed: MSC, MCI, IFS, CPIC, HSTDM"),  # noqa: E501
         (0, {"EXPTIME": -1.0}, "EXPTIME", r"EXPTIME=-1\.0 .*greater than or equal to 0"),
-        (0, {"DATE_OBS": None}, "DATE-OBS", r"DATE-OBS is missing \(primary header of .*\); it is required"),
+        (0, {"DATE_OBS": None}, "DATE-OBS", r"DATE-OBS is missing \(primary header of .*\); it is required"),  # noqa: E501
         (0, {"STA_DARK": 7}, "STA_DARK", r"STA_DARK=7 .*allowed: 0 \(COMPLETE\), 1 \(SKIPPED\)"),
     ],
 )  # fmt: skip
@@ -78,9 +78,15 @@ def test_msc_filter_of_a_detector_change_must_agree() -> None:
 
 
 def test_iso_date_obs_is_split() -> None:
-    meta = {"observation": {"date": "2027-01-02T10:00:00.25"}, "instrument": {"name": "MCI", "detector": "C2"}}
+    meta = {
+        "observation": {"date": "2027-01-02T10:00:00.25"},
+        "instrument": {"name": "MCI", "detector": "C2"},
+    }
     model = RawModel(meta)
-    assert (model.meta.observation.date, model.meta.observation.time) == ("2027-01-02", "10:00:00.25")
+    assert (model.meta.observation.date, model.meta.observation.time) == (
+        "2027-01-02",
+        "10:00:00.25",
+    )
     assert model.get_crds_parameters()["TIME-OBS"] == "10:00:00.25"
 
 
@@ -89,7 +95,10 @@ def test_iso_date_obs_is_split() -> None:
     [
         ({"instrument": {"name": "MCI", "detector": "C1", "filter": "F814W"}}, "invented"),
         ({"instrument": {"name": "MSC", "detector": "06", "readmode": "slow"}}, "READMODE='slow'"),
-        ({"observation": {"date": "2027-01-02", "obsid": "20100000001"}}, "module digit 2 \\(MCI\\)"),
+        (
+            {"observation": {"date": "2027-01-02", "obsid": "20100000001"}},
+            "module digit 2 \\(MCI\\)",
+        ),
         ({"telescope": "HST"}, "TELESCOP='HST'"),
     ],
 )
@@ -109,7 +118,9 @@ def test_reference_without_dependency_provenance_warns_on_save(tmp_path: Path) -
 
 def test_reftype_must_fit_the_class() -> None:
     meta = datamodels.BiasRefModel.create_minimal().meta.model_dump()
-    with pytest.raises(MetadataError, match="REFTYPE='BIAS' does not fit DarkRefModel; allowed: 'DARK'"):
+    with pytest.raises(
+        MetadataError, match="REFTYPE='BIAS' does not fit DarkRefModel; allowed: 'DARK'"
+    ):
         datamodels.DarkRefModel(meta)
 
 

@@ -37,7 +37,9 @@ def test_module_has_all_and_a_reasonable_size(path: Path) -> None:
     }  # fmt: skip
     assert "__all__" in names
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 400
-    module = importlib.import_module(f"datamodels.{path.stem}" if path.stem != "__init__" else "datamodels")
+    module = importlib.import_module(
+        f"datamodels.{path.stem}" if path.stem != "__init__" else "datamodels"
+    )
     for name in module.__all__:
         assert hasattr(module, name), f"{path.name}: __all__ names missing {name}"
 
@@ -53,4 +55,7 @@ def test_no_engine_steps_or_relative_imports(path: Path) -> None:
         else:
             continue
         for root in roots:
-            assert root.split(".")[0] not in ("csst_crds_plugin", "steps", "stpipe"), (path.name, root)
+            assert root.split(".")[0] not in ("csst_crds_plugin", "steps", "stpipe"), (
+                path.name,
+                root,
+            )

@@ -50,11 +50,13 @@ def provenance(draw: st.DrawFn) -> dict[str, object]:
         .filter(_unique_by(reftype_abbreviation))
     )
     steps = draw(
-        st.lists(st.from_regex(r"csst_[a-z][a-z_]{0,12}", fullmatch=True), max_size=4, unique=True)
-        .filter(_unique_by(step_abbreviation))
+        st.lists(
+            st.from_regex(r"csst_[a-z][a-z_]{0,12}", fullmatch=True), max_size=4, unique=True
+        ).filter(_unique_by(step_abbreviation))
     )
     ref_file: dict[str, object] = {
-        "crds": {"context_used": draw(st.none() | st.from_regex(r"csst_[0-9]{4}\.pmap", fullmatch=True)),
+        "crds": {"context_used": draw(st.none() | st.from_regex(r"csst_[0-9]{4}\.pmap",
+                                                                fullmatch=True)),
                  "sw_version": draw(st.none() | st.sampled_from(["0.1.0", "1.2.3.dev4+gabc"]))},
     }  # fmt: skip
     for reftype in reftypes:
@@ -71,7 +73,9 @@ def provenance(draw: st.DrawFn) -> dict[str, object]:
 def exposure_meta(draw: st.DrawFn) -> dict[str, object]:
     instrument = draw(instruments())
     module = "1" if instrument["name"] == "msc" else "2"
-    date = draw(st.dates(min_value=datetime.date(2020, 1, 1), max_value=datetime.date(2040, 12, 31)))
+    date = draw(
+        st.dates(min_value=datetime.date(2020, 1, 1), max_value=datetime.date(2040, 12, 31))
+    )
     time = draw(st.none() | st.times().map(lambda t: t.isoformat()))
     meta: dict[str, object] = {
         "observation": {
@@ -132,7 +136,9 @@ def reference_meta(draw: st.DrawFn, cls: type[datamodels.ReferenceModel]) -> dic
                        "filter": draw(st.sampled_from([MSC_CHIP_FILTERS[chip], "N/A", None])),
                        "readmode": draw(st.sampled_from(["NORMAL", "N/A", None]))},
         "useafter": useafter.replace(microsecond=0).isoformat(sep=draw(st.sampled_from(" T"))),
-        "pedigree": draw(st.sampled_from(["SIMULATION", "ground", "INFLIGHT 2027-01-01 2027-02-01"])),
+        "pedigree": draw(
+            st.sampled_from(["SIMULATION", "ground", "INFLIGHT 2027-01-01 2027-02-01"])
+        ),
         "description": draw(TEXT),
         "author": draw(TEXT),
         "combine_n": draw(st.none() | st.integers(1, 10_000)),
@@ -153,5 +159,11 @@ def test_reference_round_trips(data, fmt, cls, same_model) -> None:
     meta = data.draw(reference_meta(cls))
     model = cls.create_fake_data(shape=(3, 3), seed=data.draw(st.integers(0, 2**16)))
     model = cls(meta, **model.arrays())
-    fmt = cls.text_formats[0] if fmt == "text" and cls.text_formats else "fits" if fmt == "text" else fmt
+    fmt = (
+        cls.text_formats[0]
+        if fmt == "text" and cls.text_formats
+        else "fits"
+        if fmt == "text"
+        else fmt
+    )
     _round_trip(model, fmt, same_model)

@@ -26,7 +26,8 @@ def test_reftype_keywords_follow_csst(reftype: str, keyword: str) -> None:
 @pytest.mark.parametrize(
     ("step", "keyword"),
     [("csst_dq_init", "DQI"), ("csst_saturation", "SATC"), ("csst_bias", "BIAS"),
-     ("csst_dark", "DARK"), ("csst_flat", "FLAT"), ("csst_cr_reject", "CR"), ("csst_linearity", "LINE")],
+     ("csst_dark", "DARK"), ("csst_flat", "FLAT"), ("csst_cr_reject", "CR"),
+     ("csst_linearity", "LINE")],
 )  # fmt: skip
 def test_step_keywords_follow_csst(step: str, keyword: str) -> None:
     assert step_abbreviation(step) == keyword
@@ -36,7 +37,9 @@ def _image_with_provenance() -> ImageModel:
     model = ImageModel.create_minimal(shape=(2, 2))
     model.meta.ref_file.crds.context_used = "csst_0042.pmap"
     model.meta.ref_file.crds.sw_version = "0.1.0"
-    model.meta.ref_file.set("bias", "csst_msc_bias_0002.fits", RefSource.RULE, "sha256:" + "ab" * 32)
+    model.meta.ref_file.set(
+        "bias", "csst_msc_bias_0002.fits", RefSource.RULE, "sha256:" + "ab" * 32
+    )
     model.meta.ref_file.set("readnoise", "mine.fits", "override")
     model.meta.ref_file.set("saturation", "N/A", "not_applicable")
     model.meta.ref_file.ledflat = {"name": "csst_msc_ledflat_0001.fits"}
@@ -80,7 +83,10 @@ def test_foreign_status_keywords_without_comments(tmp_path: Path) -> None:
         hdul[0].header["R_DFLAT"] = "dflat.fits"
         hdul[0].header["R_READN"] = "rn.fits"
     with datamodels.open(tmp_path / "x.fits") as model:
-        assert model.meta.cal_step.statuses() == {"csst_flat": "COMPLETE", "csst_cr_reject": "SKIPPED"}
+        assert model.meta.cal_step.statuses() == {
+            "csst_flat": "COMPLETE",
+            "csst_cr_reject": "SKIPPED",
+        }
         entries = model.meta.ref_file.entries()
     assert entries["dflat"].name == "dflat.fits" and entries["dflat"].source is None
     assert entries["readnoise"].name == "rn.fits"
@@ -90,7 +96,9 @@ def test_two_names_for_one_keyword_are_refused(tmp_path: Path) -> None:
     model = ImageModel.create_minimal()
     model.meta.cal_step.csst_dark = "COMPLETE"
     model.meta.cal_step.dark = "COMPLETE"
-    with pytest.raises(MetadataError, match="meta.cal_step.csst_dark and meta.cal_step.dark .* STA_DARK"):
+    with pytest.raises(
+        MetadataError, match="meta.cal_step.csst_dark and meta.cal_step.dark .* STA_DARK"
+    ):
         model.save(tmp_path / "x.fits")
 
 
@@ -102,11 +110,19 @@ def test_dark_and_flat_record_what_they_were_built_from(tmp_path: Path) -> None:
     flat.meta.ref_file.set("bias", "csst_msc_bias_0002.fits")
     flat.meta.ref_file.set("dark", "csst_msc_dark_0002.fits")
     flat.save(tmp_path / "csst_msc_flat_0002.fits")
-    assert fits.getheader(tmp_path / "csst_msc_dark_0002.fits")["R_BIAS"] == "csst_msc_bias_0002.fits"
+    assert (
+        fits.getheader(tmp_path / "csst_msc_dark_0002.fits")["R_BIAS"] == "csst_msc_bias_0002.fits"
+    )
     header = fits.getheader(tmp_path / "csst_msc_flat_0002.fits")
-    assert (header["R_BIAS"], header["R_DARK"]) == ("csst_msc_bias_0002.fits", "csst_msc_dark_0002.fits")
+    assert (header["R_BIAS"], header["R_DARK"]) == (
+        "csst_msc_bias_0002.fits",
+        "csst_msc_dark_0002.fits",
+    )
     with datamodels.open(tmp_path / "csst_msc_flat_0002.fits") as reread:
-        assert reread.dependencies() == {"bias": "csst_msc_bias_0002.fits", "dark": "csst_msc_dark_0002.fits"}
+        assert reread.dependencies() == {
+            "bias": "csst_msc_bias_0002.fits",
+            "dark": "csst_msc_dark_0002.fits",
+        }
     assert datamodels.BiasRefModel.create_minimal().dependencies() == {}
 
 
