@@ -6,6 +6,11 @@ Models follow stpipe's data-model protocol by duck typing: ``crds_observatory = 
 picks the class from ``DATAMODL`` / ``meta.model_type``, else ``REFTYPE``, else the
 extension names.
 
+Header cards beyond the metadata (WCS, ``GAIN1``, ``EXPSTART``, ...) are kept in
+``model.extra_fits`` (primary and SCI headers) and written back, so level-0 → level-1 keeps them.
+FITS data are memory-mapped where astropy can (not uint16 stored with ``BZERO``); ASDF arrays
+are read on first use.  Closing a model makes arrays not yet read unavailable.
+
 Errors and warnings
 -------------------
 Every error is a `datamodels.errors.DataModelError` (a `ValueError`); metadata problems raise

@@ -23,6 +23,10 @@ __all__ = ["open_asdf", "read_asdf", "write_asdf"]
 def write_asdf(model: DataModel, path: Path) -> None:
     """Write ``model`` to ``path`` (the caller handles atomic replacement)."""
     tree: dict[str, Any] = {"meta": model.meta.model_dump(mode="json", exclude_none=True)}
+    if any(model.extra_fits.values()):
+        tree["extra_fits"] = {
+            role: [list(c) for c in cards] for role, cards in model.extra_fits.items()
+        }
     tree.update(model.arrays())
     asdf.AsdfFile(tree).write_to(path)
 
@@ -42,4 +46,7 @@ def read_asdf(model_cls: type[DataModel], af: asdf.AsdfFile, name: str) -> DataM
         value = af.tree.get(spec.name)
         return None if value is None else np.asarray(value)
 
-    return model_cls._from_parts(meta, load, af.close)
+    model = model_cls._from_parts(meta, load, af.close)
+    extra = af.tree.get("extra_fits", {})
+    model.extra_fits = {role: [tuple(card) for card in cards] for role, cards in extra.items()}
+    return model

@@ -126,6 +126,9 @@ class DataModel:
         self._arrays: dict[str, np.ndarray | None] = {}
         self._loader: Callable[[ArraySpec], np.ndarray | None] | None = None
         self._closer: Callable[[], None] | None = None
+        #: Header cards a file had beyond the metadata (WCS, GAIN1, ...), by HDU role
+        #: (``"PRIMARY"``, ``"SCI"``): written back to FITS and kept in ASDF.
+        self.extra_fits: dict[str, list[tuple[str, Any, str]]] = {}
         self._check_meta()
         names = {spec.name for spec in self.array_specs}
         for name, value in arrays.items():
@@ -275,6 +278,7 @@ class DataModel:
             clone._closer = None
             return clone
         clone = type(self)(self._meta.model_copy(deep=True))
+        clone.extra_fits = {role: list(cards) for role, cards in self.extra_fits.items()}
         for name, value in self.arrays().items():
             clone._arrays[name] = np.array(value, copy=True)
         return clone

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from astropy.io import fits
 
 from datamodels._cards import header_cards, meta_from_cards, meta_to_cards
-from datamodels._fields import PRIMARY, SCI
+from datamodels._fields import PRIMARY, SCI, keyword_fields
 
 if TYPE_CHECKING:
     from datamodels._base import ArraySpec, DataModel
 
-__all__ = ["fits_sci_index", "read_fits", "write_fits"]
+__all__ = ["extra_cards", "fits_sci_index", "read_fits", "to_hdulist", "write_fits"]
 
 
 def _hdu(spec: ArraySpec, data: np.ndarray) -> fits.ImageHDU | fits.BinTableHDU:
@@ -23,12 +25,35 @@ def _hdu(spec: ArraySpec, data: np.ndarray) -> fits.ImageHDU | fits.BinTableHDU:
     return fits.ImageHDU(data=data, name=spec.extname)
 
 
+_STRUCTURAL = re.compile(
+    r"^(SIMPLE|BITPIX|NAXIS\d*|EXTEND|XTENSION|PCOUNT|GCOUNT|EXTNAME|EXTVER|EXTLEVEL|BZERO|"
+    r"BSCALE|BLANK|TFIELDS|T(TYPE|FORM|UNIT|DIM|NULL|SCAL|ZERO|DISP)\d+|CHECKSUM|DATASUM|"
+    r"INHERIT|COMMENT|HISTORY|)$"
+)
+
+
+def _add_extra(header: fits.Header, cards: Iterable[tuple[str, Any, str]]) -> None:
+    for keyword, value, comment in cards:
+        if keyword not in header:
+            header[keyword] = (value, comment)
+
+
+def extra_cards(table: dict[str, tuple[Any, str]], used: set[str]) -> list[tuple[str, Any, str]]:
+    """The cards of a header that neither the metadata nor the FITS structure account for."""
+    return [
+        (keyword, value, comment)
+        for keyword, (value, comment) in table.items()
+        if value is not None and keyword not in used and not _STRUCTURAL.match(keyword)
+    ]
+
+
 def to_hdulist(model: DataModel) -> fits.HDUList:
     """Build the HDU list of ``model``: keywords in the primary header, one HDU per array."""
     cards = meta_to_cards(model.meta)
     primary = fits.PrimaryHDU()
     for keyword, value, comment in cards[PRIMARY]:
         primary.header[keyword] = (value, comment)
+    _add_extra(primary.header, model.extra_fits.get(PRIMARY, ()))
     hdus: list[fits.hdu.base.ExtensionHDU] = []
     for spec in model.array_specs:
         data = model.arrays().get(spec.name)
@@ -38,6 +63,7 @@ def to_hdulist(model: DataModel) -> fits.HDUList:
         if spec.role == SCI:
             for keyword, value, comment in cards[SCI]:
                 hdu.header[keyword] = (value, comment)
+            _add_extra(hdu.header, model.extra_fits.get(SCI, ()))
         hdus.append(hdu)
     return fits.HDUList([primary, *hdus])
 
@@ -100,4 +126,13 @@ def read_fits(model_cls: type[DataModel], hdul: fits.HDUList, name: str, owns: b
             return table
         return data
 
-    return model_cls._from_parts(meta, load, hdul.close if owns else None)
+    model = model_cls._from_parts(meta, load, hdul.close if owns else None)
+    used = {
+        k for f in keyword_fields(model_cls.meta_class) for k in (f.spec.keyword, *f.spec.aliases)
+    }
+    used |= {card[0] for card in meta_to_cards(meta)[PRIMARY]}
+    used |= {
+        k for k in cards[PRIMARY] if re.fullmatch(r"(R|S|H)_[A-Z0-9]{1,6}|STA_[A-Z0-9]{1,4}", k)
+    }
+    model.extra_fits = {role: extra_cards(table, used) for role, table in cards.items()}
+    return model

@@ -234,3 +234,22 @@ def test_text_formats(tmp_path: Path) -> None:
     with datamodels.open(tmp_path / "csst_ifs_arc_0001.yaml") as reread:
         assert reread.lines["species"].tolist() == ["Hg I", "Ar I", "Ne I"]
         assert reread.get_crds_parameters()["INSTRUME"] == "IFS"
+
+
+def test_other_header_cards_are_kept(level0_path: Path, tmp_path: Path) -> None:
+    with datamodels.open(level0_path) as model:
+        assert ("CTYPE1", "RA---TAN", "") in model.extra_fits["SCI"]
+        model.save(tmp_path / "kept.fits")
+        model.save(tmp_path / "kept.asdf")
+    with datamodels.open(tmp_path / "kept.asdf") as model:
+        model.save(tmp_path / "via_asdf.fits")
+    for name in ("kept.fits", "via_asdf.fits"):
+        primary = fits.getheader(tmp_path / name, 0)
+        sci = fits.getheader(tmp_path / name, "SCI")
+        assert primary["EXPSTART"] == 61407.416672 and primary["RA_PNT0"] == 150.1
+        assert (sci["CTYPE1"], sci["CRPIX1"], sci["GAIN1"], sci["SATURATE"]) == (
+            "RA---TAN", 8.0, 1.5, 65535
+        )
+        assert "FILETYPE" not in primary  # read as OBSTYPE, written under its own name
+        assert primary["OBSTYPE"] == "SCI" and sci["DETECTOR"] == "06"
+        assert "BZERO" not in primary and sci["BZERO"] == 32768
