@@ -248,7 +248,10 @@ def test_other_header_cards_are_kept(level0_path: Path, tmp_path: Path) -> None:
         sci = fits.getheader(tmp_path / name, "SCI")
         assert primary["EXPSTART"] == 61407.416672 and primary["RA_PNT0"] == 150.1
         assert (sci["CTYPE1"], sci["CRPIX1"], sci["GAIN1"], sci["SATURATE"]) == (
-            "RA---TAN", 8.0, 1.5, 65535
+            "RA---TAN",
+            8.0,
+            1.5,
+            65535,
         )
         assert "FILETYPE" not in primary  # read as OBSTYPE, written under its own name
         assert primary["OBSTYPE"] == "SCI" and sci["DETECTOR"] == "06"
