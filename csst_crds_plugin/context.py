@@ -43,7 +43,12 @@ from csst_crds_plugin.selectors import (
     selector_class,
 )
 from csst_crds_plugin.selectors.base import DEFAULT_SUBSTITUTIONS
-from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
+from csst_crds_plugin.selectors.values import (
+    NA_VALUES,
+    OMIT_VALUES,
+    is_na_value,
+    is_omit_value,
+)
 
 __all__ = [
     "OMITTED",
@@ -176,6 +181,11 @@ class ReferenceMapping(Mapping_):
             substitutions=substitutions,
         )
         self.selector = self._build(ir.selector, list(self.parkey))
+        self.plain = (
+            self.omit is None and self.relevance is None and not self.parkey_relevance
+            and isinstance(self.selector, Selector)
+        )
+        """True when lookup is just the selector (no expressions): the fast path."""
 
     # -- construction --------------------------------------------------------------------------
     def _expression(self, field: str) -> Expression | None:
@@ -233,6 +243,19 @@ class ReferenceMapping(Mapping_):
 
     def lookup(self, header: Mapping[str, str]) -> Terminal | object:
         """Select for a conditioned, minimised header: a terminal, NOT_APPLICABLE or OMITTED."""
+        if self.plain:
+            try:
+                choice = self.selector.choose(header)  # type: ignore[union-attr]
+            except ReferenceLookupError as exc:
+                if self.reffile_required not in ("YES", "NONE"):
+                    return NOT_APPLICABLE
+                raise _in_context(exc, self, header) from exc
+            if type(choice) is str:
+                if choice in NA_VALUES:
+                    return NOT_APPLICABLE
+                if choice in OMIT_VALUES:
+                    return OMITTED
+            return choice  # type: ignore[return-value]
         space: dict[str, object] | None = None
         if self.omit is not None or self.relevance is not None or self.parkey_relevance:
             space = self.namespace(header)
@@ -367,6 +390,9 @@ class InstrumentMapping(Mapping_):
 
     def lookup(self, reftype: str, header: Mapping[str, str]) -> Terminal | object:
         """Look up one reference type: a terminal, NOT_APPLICABLE or OMITTED."""
+        rmap = self._rmaps.get(reftype)
+        if rmap is not None:
+            return rmap.lookup(header)
         value = self.entries.get(reftype)
         if value is None:
             raise UnknownReftypeError(
@@ -391,6 +417,9 @@ class PipelineMapping(Mapping_):
         self.instrument_key = str(_tupled(self.parkey)[0]).upper() if self.parkey else "INSTRUME"
         self._imaps: dict[str, InstrumentMapping] = {}
         self._closure_checked = False
+        self._minimal_keys: dict[str, tuple[str, ...]] = {}
+        self._instrument_keys = (self.instrument_key, self.instrument_key.lower(),
+                                 *INSTRUMENT_KEYS)
 
     def imap(self, instrument: str) -> InstrumentMapping:
         """The imap of an instrument (lower-case name), loaded on first use."""
@@ -439,7 +468,7 @@ class PipelineMapping(Mapping_):
 
     def find_instrument(self, header: Mapping[str, str]) -> str:
         """The instrument named by the parameters (RULES.md §3.1 step 6), lower case."""
-        for key in (self.instrument_key, self.instrument_key.lower(), *INSTRUMENT_KEYS):
+        for key in self._instrument_keys:
             value = header.get(key)
             if value is not None and value != "UNDEFINED":
                 name = value.lower()
@@ -450,8 +479,13 @@ class PipelineMapping(Mapping_):
 
     def minimise(self, header: Mapping[str, str], imap: InstrumentMapping) -> dict[str, str]:
         """Reduce a conditioned header to the instrument's keys; absent keys become UNDEFINED."""
-        keys = (*imap.required_keys, self.instrument_key)
-        return {key: header.get(key, "UNDEFINED") for key in keys}
+        keys = self._minimal_keys.get(imap.name)
+        if keys is None:
+            keys = self._minimal_keys[imap.name] = tuple(
+                dict.fromkeys((*imap.required_keys, self.instrument_key))
+            )
+        get = header.get
+        return {key: get(key, "UNDEFINED") for key in keys}
 
     def best_references(
         self,
@@ -464,12 +498,13 @@ class PipelineMapping(Mapping_):
 
         Failures of the whole call (no or unknown instrument, a broken context) are raised.
         """
-        self.check_closure()
+        if not self._closure_checked:
+            self.check_closure()
         header = parameters if conditioned else condition_parameters(parameters, self.observatory)
         instrument = self.find_instrument(header)  # type: ignore[arg-type]
-        imap = self.imap(instrument)
+        imap = self._imaps.get(instrument) or self.imap(instrument)
         minimal = self.minimise(header, imap)  # type: ignore[arg-type]
-        types = list(imap.entries) if reftypes is None else [t.lower() for t in reftypes]
+        types = list(imap.entries) if reftypes is None else list(map(str.lower, reftypes))
         results: dict[str, Terminal | Exception] = {}
         for reftype in types:
             try:
@@ -487,7 +522,9 @@ def condition_parameters(parameters: Mapping[str, object], observatory: str = ""
     header: dict[str, str] = {}
     roman = observatory == "roman"
     for key, value in parameters.items():
-        if not isinstance(key, str) or not isinstance(value, (str, int, float, bool)):
+        if not isinstance(key, str) or (
+            type(value) is not str and not isinstance(value, (str, int, float, bool))
+        ):
             continue
         name = key.upper()
         if roman and name.startswith("META."):

@@ -15,6 +15,13 @@ _YEAR_MONTH_DAY_RE: Final = re.compile(r"^\d\d\d\d/\d\d/\d\d$")
 _NINETEEN_HUNDREDS_RE: Final = re.compile(r"^\d\d/\d\d/9\d$")
 _TWENTY_FIRST_RE: Final = re.compile(r"^\d\d/\d\d/[0-3]\d$")
 _DATE_COLON_TIME_RE: Final = re.compile(r"^\d\d\d\d\d\d\d\d:\d\d\d\d\d\d$")
+# 'YYYY-MM-DD HH:MM:SS[.f]' and 'YYYY-MM-DDTHH:MM:SS[.f]' ('/' or '-'), ASCII digits only: these
+# take the same route through parse_date (the T form has its T replaced by a space).
+_CANONICAL_RE: Final = re.compile(
+    r"([0-9]{4})[-/]([0-9]{2})[-/]([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2}(?:\.[0-9]{1,6})?)\Z"
+)
+_DAYS: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_LEAP_DAYS: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -58,7 +65,50 @@ def format_date(value: _dt.datetime) -> str:
 
 def reformat_date(text: str) -> str:
     """Parse `text` and return it in the canonical UseAfter form."""
+    if _CANONICAL_RE.match(text) is not None:
+        # The common spellings, at fixed positions: the same checks as datetime() and the same
+        # second arithmetic as the general path; anything out of range takes that path, which
+        # raises with CRDS's wording.
+        valid = _VALID_DAYS.get(text[:10])
+        if valid is None:
+            valid = _valid_day(text[:10])
+        if valid and text[11:13] < "24" and text[14:16] < "60":
+            seconds = _SECONDS.get(text[17:])
+            if seconds is None:
+                seconds = _seconds(text[17:])
+            if seconds:
+                if text[4] == "-" and text[7] == "-" and text[10] == " ":
+                    return text[:16] + seconds
+                return f"{text[:4]}-{text[5:7]}-{text[8:10]} {text[11:16]}{seconds}"
     return format_date(parse_date(text))
+
+
+_VALID_DAYS: dict[str, bool] = {}
+_SECONDS: dict[str, str] = {}
+_CACHE_LIMIT: Final = 1 << 16
+
+
+def _valid_day(text: str) -> bool:
+    """Whether ``YYYY?MM?DD`` (ASCII digits) is a date datetime() accepts."""
+    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:10])
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    valid = bool(year) and 1 <= month <= 12 and 1 <= day <= (_LEAP_DAYS if leap else _DAYS)[month]
+    if len(_VALID_DAYS) >= _CACHE_LIMIT:
+        _VALID_DAYS.clear()
+    _VALID_DAYS[text] = valid
+    return valid
+
+
+def _seconds(text: str) -> str:
+    """``SS[.f]`` as ``:SS[.ffffff]`` with _parse_time's arithmetic; '' if out of range."""
+    fsecond = float(text)
+    isecond = int(fsecond)
+    micro = int((fsecond - isecond) * 10**6)
+    result = "" if isecond >= 60 else f":{isecond:02d}.{micro:06d}" if micro else f":{isecond:02d}"
+    if len(_SECONDS) >= _CACHE_LIMIT:
+        _SECONDS.clear()
+    _SECONDS[text] = result
+    return result
 
 
 def _month_number(name: str) -> int:

@@ -18,6 +18,7 @@ from csst_crds_plugin.selectors.values import condition_value
 __all__ = ["MatchSelector"]
 
 _WILD = frozenset({"*", "N/A"})
+_PLAN_LIMIT = 1 << 14
 
 
 def _condition_element(element: Any) -> str:
@@ -79,6 +80,14 @@ class MatchSelector(Selector, rule_name="Match"):
             self._inexact.append(frozenset(inexact))
         self._all = frozenset(range(count))
         self._merged: dict[tuple[int, ...], Choice] = {}
+        self._value_sets = {name: frozenset(values) for name, values in self._values.items()}
+        # Every element a plain exact matcher: a header tuple without '*' or 'N/A' matches at
+        # most the one row whose key equals it, at weight -len(parameters).
+        self._tuple_index: dict[tuple[str, ...], int] | None = None
+        if all(type(m) is Matcher and m.kind == "exact" for row in self.matchers for m in row):
+            self._tuple_index = {key: row for row, key in enumerate(self.keys)}
+        # lookup key -> weight groups, or the pre-validation message; depends on the key only.
+        self._plans: dict[tuple[str, ...], list[list[int]] | str] = {}
 
     def value_list(self, parameter: str) -> list[str] | None:
         """The conditioned values of the parameter's column (``[]`` if any key is esoteric)."""
@@ -112,15 +121,27 @@ class MatchSelector(Selector, rule_name="Match"):
     def lookup_key(self, header: Header) -> tuple[str, ...]:
         """Pre-validate each parameter value; return the tuple of header values."""
         values = tuple(header.get(name, "UNDEFINED") for name in self.parameters)
+        message = self._invalid(values)
+        if message is not None:
+            raise InvalidValueError(message)
+        return values
+
+    def _invalid(self, values: tuple[str, ...]) -> str | None:
+        """The pre-validation failure message for a lookup key, or None."""
         for name, value in zip(self.parameters, values, strict=True):
+            if value in self._value_sets[name]:
+                continue
             valid = self._values[name]
             if not self._valid(name, value, valid):
-                raise InvalidValueError(f" parameter={name!r} value={value!r} is not in {valid!r}")
-        return values
+                return f" parameter={name!r} value={value!r} is not in {valid!r}"
+        return None
 
     # -- matching ------------------------------------------------------------------------------
     def weigh(self, values: Sequence[str]) -> list[tuple[int, int]]:
         """Return (weight, row) for every surviving row, in row order (lower weight is better)."""
+        if self._tuple_index is not None and not any(value in _WILD for value in values):
+            row = self._tuple_index.get(tuple(values))
+            return [] if row is None else [(-len(self.parameters), row)]
         rows = self._all
         for column, value in enumerate(values):
             if value in _WILD:
@@ -146,6 +167,38 @@ class MatchSelector(Selector, rule_name="Match"):
         for weight, row in self.weigh(values):
             by_weight.setdefault(weight, []).append(row)
         return [by_weight[w] for w in sorted(by_weight)]
+
+    def plan(self, values: tuple[str, ...]) -> list[list[int]]:
+        """Pre-validate a lookup key and return its weight groups (memoised per key).
+
+        Raises InvalidValueError as :meth:`lookup_key` does.
+        """
+        found = self._plans.get(values)
+        if found is None:
+            message = self._invalid(values)
+            found = message if message is not None else self.groups(values)
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            self._plans[values] = found
+        if isinstance(found, str):
+            raise InvalidValueError(found)
+        return found
+
+    def choose(self, header: Header) -> Choice:
+        """The base algorithm with the per-key work memoised (same results and errors)."""
+        for name in self.parameters:
+            if name not in header:
+                self.check_defined(header)
+        groups = self.plan(tuple([header.get(name, "UNDEFINED") for name in self.parameters]))
+        for rows in groups:
+            choice = self.choices[rows[0]] if len(rows) == 1 else self._group_choice(rows)
+            if isinstance(choice, Selector):
+                try:
+                    return choice.choose(header)
+                except FallbackNoMatchError:
+                    continue
+            return choice
+        raise FallbackNoMatchError("No match found.")
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
         """Yield each weight group's choice (merged for ties); end with "No match found."."""

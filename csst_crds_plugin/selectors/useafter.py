@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -14,18 +13,42 @@ from csst_crds_plugin.selectors.dates import DateFormatError, UndefinedDateError
 __all__ = ["UseAfterSelector", "lookup_date"]
 
 
-@functools.lru_cache(maxsize=65536)
+_DATES: dict[str, str | Exception] = {}
+_DATES_LIMIT = 1 << 16
+
+
 def _reformat(text: str) -> str | Exception:
-    try:
-        return reformat_date(text)
-    except UndefinedDateError as exc:
-        return exc
-    except DateFormatError as exc:
-        return exc
+    found = _DATES.get(text)
+    if found is None:
+        try:
+            found = reformat_date(text)
+        except DateFormatError as exc:  # UndefinedDateError included
+            found = exc
+        if len(_DATES) >= _DATES_LIMIT:
+            _DATES.clear()
+        _DATES[text] = found
+    return found
 
 
 def lookup_date(selector: Selector, header: Header) -> str:
     """Join the date parameters with spaces, parse and return ``YYYY-MM-DD HH:MM:SS[.f]``."""
+    names = selector.parameters
+    if len(names) == 2:  # the common (DATE, TIME) pair, without the general loop
+        first, second = header[names[0]].strip(), header[names[1]].strip()
+        if first != "UNDEFINED" and second != "UNDEFINED":
+            raw = f"{first} {second}".strip()
+            result = _DATES.get(raw)
+            if result is None:
+                try:
+                    result = reformat_date(raw)
+                except DateFormatError:
+                    result = None  # the general path below raises
+                else:
+                    if len(_DATES) >= _DATES_LIMIT:
+                        _DATES.clear()
+                    _DATES[raw] = result
+            if type(result) is str:
+                return result
     parts = []
     for name in selector.parameters:
         value = header[name].strip()
@@ -48,6 +71,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
     """Keys are date strings compared as strings; the greatest key <= the date wins."""
 
     can_merge = True
+    _plain_choose = False
 
     @classmethod
     def condition_key(cls, key: Any, parameters: tuple[str, ...]) -> Any:
@@ -56,6 +80,11 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
             raise RuleValidationError(f"{cls.rule_name} key {key!r} is not a string")
         return key
 
+    def _setup(self) -> None:
+        cls = type(self)
+        self._plain_choose = (cls.candidates is UseAfterSelector.candidates
+                              and cls.lookup_key is UseAfterSelector.lookup_key)
+
     def value_list(self, parameter: str) -> list[str] | None:
         """UseAfter's value list is just ``*``, so a missing date always fails the check."""
         return ["*"]
@@ -63,6 +92,26 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
     def lookup_key(self, header: Header) -> Any:
         """The normalised observation date."""
         return lookup_date(self, header)
+
+    def choose(self, header: Header) -> Choice:
+        """The base algorithm, unrolled for the one candidate UseAfter has (same results)."""
+        if not self._plain_choose:
+            return super().choose(header)
+        for name in self.parameters:
+            if name not in header:
+                self.check_defined(header)
+        key = lookup_date(self, header)
+        index = bisect.bisect_right(self.keys, key) - 1
+        if index < 0:
+            raise FallbackNoMatchError(f"No selection <= {key!r}")
+        choice = self.choices[index]
+        if isinstance(choice, Selector):
+            try:
+                return choice.choose(header)
+            except FallbackNoMatchError as exc:
+                raise FallbackNoMatchError(f"All lookup attempts failed. last exception: {exc}") \
+                    from None
+        return choice
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
         """The one choice with the greatest key <= the lookup key."""

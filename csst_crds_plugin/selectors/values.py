@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Final
 
@@ -18,6 +17,8 @@ _NUMBER_RE: Final = re.compile(r"^([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?|[+-]?[
 # Deliberately the ungrouped alternation CRDS uses: any value *starting* with "()", "N/A" or
 # "NOT APPLICABLE" qualifies (RULES.md §2 step 3, a reproduced quirk).
 _NA_RE: Final = re.compile(r"^-2147483648.0|\(\)|N/A|NOT APPLICABLE|NOT_APPLICABLE$")
+_NUMBER_CHARS: Final = "+-.0123456789eE"
+_NA_START: Final = "-(N"
 _SPECIAL: Final = {
     "ANY": "*",
     "4294967295.0": "-1.0",
@@ -34,14 +35,8 @@ OMIT_VALUES: Final = frozenset({"OMIT", "TEMP_OMIT", "omit", "temp_omit"})
 """Terminal values meaning "omit this type". Departure D4: ``temp_omit`` is OMIT here."""
 
 
-@functools.lru_cache(maxsize=65536)
-def _condition_str(text: str) -> str:
-    value = text.strip().upper()
-    if _NUMBER_RE.match(value):
-        value = repr(float(value))
-    if _NA_RE.match(value):
-        return "N/A"
-    return _SPECIAL.get(value, value)
+_CACHE: dict[str, str] = {}
+_CACHE_LIMIT: Final = 1 << 17
 
 
 def condition_value(value: object) -> str:
@@ -54,9 +49,23 @@ def condition_value(value: object) -> str:
     >>> condition_value(True), condition_value("any"), condition_value("not applicable")
     ('T', '*', 'N/A')
     """
-    if isinstance(value, str):
-        return _condition_str(value)
-    return _condition_str(str(value))
+    text = value if type(value) is str else str(value)
+    found = _CACHE.get(text)  # type: ignore[arg-type]
+    if found is not None:
+        return found
+    result = text.strip().upper()  # type: ignore[union-attr]
+    # Only strings made of number characters can match (the value is stripped, so `$` cannot
+    # match before a final newline); the check is much cheaper than a failing match.
+    if not result.strip(_NUMBER_CHARS) and _NUMBER_RE.match(result):
+        result = repr(float(result))
+    if result[:1] in _NA_START and _NA_RE.match(result):  # '' is in every string: harmless
+        result = "N/A"
+    else:
+        result = _SPECIAL.get(result, result)
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[text] = result  # type: ignore[index]
+    return result
 
 
 def is_na_value(value: object) -> bool:
