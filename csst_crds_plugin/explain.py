@@ -141,14 +141,15 @@ def _trace_match(out: Explanation, selector: MatchSelector, header: Mapping[str,
     pad = "  " * depth
     names = selector.parameters
     values = [header.get(n, "UNDEFINED") for n in names]
-    out.lines.append(f"{pad}Match on {', '.join(f'{n}={v!r}' for n, v in zip(names, values))}")
+    shown = ', '.join(f'{n}={v!r}' for n, v in zip(names, values, strict=True))
+    out.lines.append(f"{pad}Match on {shown}")
     try:
         selector.lookup_key(header)
     except ReferenceLookupError as exc:
         out.lines.append(f"{pad}  pre-validation failed: {exc}")
         return
     rows: list[tuple[int, int, Any]] = []
-    for row, key in enumerate(selector.raw_keys):
+    for row in range(len(selector.raw_keys)):
         statuses = [m.match(v) for m, v in zip(selector.matchers[row], values, strict=True)]
         failed = sum(1 for s in statuses if s == -1)
         rows.append((failed, -sum(s for s in statuses if s > 0), row))

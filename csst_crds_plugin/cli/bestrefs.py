@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.tools.bestrefs import iter_cases, run_cases
@@ -49,7 +50,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print one result line per input case."""
     headers = "/dev/stdin" if args.headers == "-" else args.headers
-    stream = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    stream = Path(args.output).open("w", encoding="utf-8") if args.output else sys.stdout
     try:
         for line in run_cases(iter_cases(headers), cache=args.cache, context=args.context,
                               reftypes=args.types, ignore_checksum=args.ignore_checksum):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.explain import explain
+from csst_crds_plugin.provider import ReferenceProvider
 
 __all__ = ["NAME", "add_parser", "parse_assignments", "run"]
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the explanation; exit 1 if the lookup failed."""
     parameters: dict[str, object] = {}
     if args.parameters:
-        with open(args.parameters, encoding="utf-8") as stream:
+        with Path(args.parameters).open(encoding="utf-8") as stream:
             loaded = json.load(stream)
         if not isinstance(loaded, dict):
             raise CsstCrdsError(f"{args.parameters}: expected a JSON object of parameters")

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import TypeAlias, Union
 
 __all__ = [
+    "SELECTOR_NAMES",
     "DictNode",
     "Key",
     "MappingIR",
     "Note",
-    "SELECTOR_NAMES",
     "SelectorNode",
     "SourceText",
     "Value",
@@ -24,7 +24,9 @@ SELECTOR_NAMES = frozenset(
 """The only callables a rule file may name."""
 
 Key: TypeAlias = Union[str, int, float, bool, None, tuple["Key", ...]]
-Value: TypeAlias = Union[str, int, float, bool, None, tuple["Value", ...], "DictNode", "SelectorNode"]
+Value: TypeAlias = Union[
+    str, int, float, bool, None, tuple["Value", ...], "DictNode", "SelectorNode"
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,5 +68,6 @@ def format_mapping(mapping: MappingIR, *, update_checksum: bool = True) -> str:
     parts.append(f"selector = {format_value(mapping.selector, 0)}\n")
     text = "".join(parts)
     if update_checksum:
-        text = text.replace("'sha1sum' : '" + "0" * 40 + "'", f"'sha1sum' : '{compute_sha1sum(text)}'")
+        placeholder = "'sha1sum' : '" + "0" * 40 + "'"
+        text = text.replace(placeholder, f"'sha1sum' : '{compute_sha1sum(text)}'")
     return text

@@ -17,7 +17,7 @@ _INEQUALITY_RE: Final = re.compile(r"^([><]=?)\s*([-+]?[0-9]*\.?[0-9]+([eE][-+]?
 
 
 def is_esoteric(key: str) -> bool:
-    """Return True for keys that pre-validation cannot check (``{}``, ``()``, ``##``, BETWEEN, NOT)."""
+    """True for keys pre-validation cannot check: ``{}``, ``()``, ``##``, BETWEEN, NOT."""
     upper = key.upper()
     return (
         upper.startswith(("{", "(", "#")) and upper.endswith(("}", ")", "#"))

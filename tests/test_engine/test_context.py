@@ -62,8 +62,9 @@ def test_header_expressions_are_never_executed(cache_builder, texts, expression:
 
 
 def test_relevance_and_omit(cache_builder, texts) -> None:
-    root = _cache(cache_builder, texts=texts, extra="    'rmap_relevance' : '(OBSTYPE != \"BIAS\")',\n"
-                                 "    'rmap_omit' : '(OBSTYPE == \"DARK\")',\n")
+    root = _cache(cache_builder, texts=texts,
+                  extra="    'rmap_relevance' : '(OBSTYPE != \"BIAS\")',\n"
+                        "    'rmap_omit' : '(OBSTYPE == \"DARK\")',\n")
     assert _bias(root, DETECTOR="06", OBSTYPE="SCI") == "csst_msc_bias_0001.fits"
     assert _bias(root, DETECTOR="06", OBSTYPE="BIAS") is NOT_APPLICABLE
     assert _bias(root, DETECTOR="06", OBSTYPE="DARK") == "omitted"

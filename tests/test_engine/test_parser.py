@@ -118,7 +118,8 @@ def test_round_trip_is_canonical_and_stable() -> None:
         "# a comment\nheader = {\n    'parkey' : (('A',), ('DATE-OBS', 'TIME-OBS')),\n"
         "    'name' : 'x.rmap',\n    'sha1sum' : 'z',\n}\n"
         "selector = Match({\n  'B' : UseAfter({'2020-01-01 00:00:00' : 'b.fits'}),\n"
-        "  'A' : UseAfter({'2021-01-01 00:00:00' : 'a2.fits', '2020-01-01 00:00:00' : 'a1.fits'}),\n"
+        "  'A' : UseAfter({'2021-01-01 00:00:00' : 'a2.fits',\n"
+        "                  '2020-01-01 00:00:00' : 'a1.fits'}),\n"
         "})\n"
     )
     canonical = format_mapping(parse_mapping(text))

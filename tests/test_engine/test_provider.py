@@ -48,10 +48,11 @@ def test_day_before_first_useafter_falls_back_then_fails(tiny_cache: Path) -> No
     assert "nearest rules: " in message
     assert "('06', 'FAST') (matches, but no date/version fits)" in message
     assert "('08', 'N/A') (fails DETECTOR)" in message
-    with pytest.raises(NoMatchError, match=r"nearest rules: \('06', '\*'\) \(matches, but no date/version fits\); "
-                             r"\('06', 'FAST'\) \(fails READMODE\)"):
-        provider.best_references(dict(EXPOSURE, READMODE="SLOW", **{"DATE-OBS": "2025-06-01"}),
-                                 ["bias"])
+    nearest = (r"nearest rules: \('06', '\*'\) \(matches, but no date/version fits\); "
+               r"\('06', 'FAST'\) \(fails READMODE\)")
+    with pytest.raises(NoMatchError, match=nearest):
+        slow_and_early = dict(EXPOSURE, READMODE="SLOW", **{"DATE-OBS": "2025-06-01"})
+        provider.best_references(slow_and_early, ["bias"])
 
 
 def test_errors_name_rmap_parameter_value_and_allowed(tiny_cache: Path) -> None:
