@@ -15,10 +15,12 @@ __all__ = [
     "InvalidDateError",
     "InvalidNumberError",
     "InvalidValueError",
+    "IntegrityError",
     "InvalidVersionError",
     "MissingInstrumentError",
     "MissingParameterError",
     "NoMatchError",
+    "ReadOnlyCacheError",
     "ReferenceLookupError",
     "RuleSyntaxError",
     "RuleValidationError",
@@ -79,6 +81,14 @@ class CacheError(CsstCrdsError, OSError):
 
 class FileNotCachedError(CacheError):
     """A file the rules name is not present in the cache."""
+
+
+class IntegrityError(CacheError):
+    """A cached file does not match its recorded checksum or size (corrupted or edited)."""
+
+
+class ReadOnlyCacheError(CacheError):
+    """A write to a read-only cache would be needed; the message names the file and variable."""
 
 
 class BadRulesError(CsstCrdsError):

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
-from csst_crds_plugin.cache import CacheLayout, observatory_of
+from csst_crds_plugin.cache import (
+    CacheConfig,
+    CacheLayout,
+    load_config,
+    observatory_of,
+    resolve_context,
+    resolve_default_context,
+)
+from csst_crds_plugin.cache.manifest import check_recorded_size
 from csst_crds_plugin.context import MappingLoader, PipelineMapping, condition_parameters
-from csst_crds_plugin.errors import ConfigurationError, CsstCrdsError, ReferenceLookupError
+from csst_crds_plugin.errors import (
+    BadReferenceError,
+    BadRulesError,
+    ConfigurationError,
+    CsstCrdsError,
+    CsstCrdsWarning,
+    ReferenceLookupError,
+)
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal
-from csst_crds_plugin.rules import parse_value_text
 from csst_crds_plugin.settings import get_settings
 
 __all__ = ["ReferenceProvider"]
@@ -47,7 +62,8 @@ class ReferenceProvider:
             observatory = observatory_of(context) if context and context.endswith(".pmap") \
                 else "csst"
         self.observatory = observatory.lower()
-        self.layout = CacheLayout(self.cache_root, self.observatory)
+        self.layout = CacheLayout(self.cache_root, self.observatory, readonly=settings.readonly)
+        self._cache_config: CacheConfig | None = None
         self.ignore_checksum = bool(ignore_checksum or settings.ignore_checksum)
         self._context_name = self._resolve_context(context)
         self.loader = MappingLoader(
@@ -60,40 +76,22 @@ class ReferenceProvider:
 
     # -- context -------------------------------------------------------------------------------
     def _resolve_context(self, explicit: str | None) -> str:
-        settings = get_settings()
-        if explicit:
-            return self._check_context_name(explicit, "the context argument")
-        if settings.context:
-            return self._check_context_name(settings.context, "CSST_CRDS_CONTEXT")
-        crds = settings.crds_context
-        if crds and observatory_of(crds) == self.observatory and crds.endswith(".pmap"):
-            return crds
-        operational = self._operational_context()
-        if operational:
-            return operational
-        raise ConfigurationError(
-            f"No context for observatory {self.observatory!r}: pass context=..., set "
-            f"CSST_CRDS_CONTEXT=<name>.pmap, or fill the cache {self.cache_root} with "
-            "`csst-crds sync` so that it has an operational context."
-        )
+        name, origin = resolve_default_context(explicit, get_settings(), self.layout)
+        log.info("context %s (from %s)", name, origin)
+        return name
 
     def _check_context_name(self, name: str, origin: str) -> str:
-        if not name.endswith(".pmap"):
-            raise ConfigurationError(
-                f"{origin}={name!r} is not a pipeline context; give a .pmap name such as "
-                f"{self.observatory}_0001.pmap"
-            )
-        return Path(name).name
+        return resolve_context(name, self.cache_config, origin)
 
     def _operational_context(self) -> str | None:
-        config = self.layout.config_dir / "server_config"
-        if not config.is_file():
-            return None
-        value = parse_value_text(config.read_text(encoding="utf-8"), str(config))
-        if hasattr(value, "as_dict"):
-            found = value.as_dict().get("operational_context")  # type: ignore[union-attr]
-            return str(found) if found else None
-        return None
+        return self.cache_config.operational
+
+    @property
+    def cache_config(self) -> CacheConfig:
+        """The cache's ``config/<obs>/``: operational context, history, bad files."""
+        if self._cache_config is None:
+            self._cache_config = load_config(self.layout)
+        return self._cache_config
 
     @property
     def context(self) -> str:
@@ -158,7 +156,32 @@ class ReferenceProvider:
                 "use best_references() for tuple or mapping results"
             )
         instrument = self.pmap.find_instrument(condition_parameters(parameters, self.observatory))
-        return str(self.layout.reference_path(value, instrument))
+        self._check_bad_files(instrument, reftype, value)
+        path = self.layout.locate_reference(value, instrument, self.cache_config.mirror)
+        check_recorded_size(self.layout, value, path)
+        return str(path)
+
+    def _check_bad_files(self, instrument: str, reftype: str, name: str) -> None:
+        """Bad rules, then bad references, with CRDS semantics (RULES.md §9.4)."""
+        bad = self.cache_config.bad_files
+        if not bad:
+            return
+        settings = get_settings()
+        imap = self.pmap.imap(instrument)
+        rules = sorted(bad.intersection([imap.name, *imap.rmap_names()]))
+        if rules:
+            message = (f"Final context {self.context!r} is marked as scientifically invalid "
+                       f"based on: {rules}")
+            if not settings.allow_bad_rules:
+                raise BadRulesError(f"{message}; set CSST_CRDS_ALLOW_BAD_RULES=1 to use it anyway")
+            warnings.warn(message, CsstCrdsWarning, stacklevel=3)
+        if name in bad:
+            message = (f"Recommended reference {name!r} of type {reftype!r} is designated "
+                       "scientifically invalid.")
+            if not settings.allow_bad_references:
+                raise BadReferenceError(
+                    f"{message} Set CSST_CRDS_ALLOW_BAD_REFERENCES=1 to use it anyway.")
+            warnings.warn(message, CsstCrdsWarning, stacklevel=3)
 
     def explain(self, parameters: Mapping[str, object], reftype: str) -> object:
         """Why a file is chosen: the rule path, per-key verdicts, the winner."""

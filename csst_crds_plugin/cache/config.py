@@ -1,0 +1,309 @@
+"""The cache's own configuration (``config/<obs>/``) and offline context resolution.
+
+Files read, all optional:
+
+- ``contexts.json`` (this project's format)::
+
+    {"observatory": "csst",
+     "operational": "csst_0003.pmap",
+     "latest": "csst_0004.pmap",
+     "history": [{"context": "csst_0001.pmap", "activated": "2026-01-01T00:00:00",
+                  "description": "first rules"}, ...],
+     "bad_files": ["csst_msc_bias_0002.fits"],
+     "mirror": "https://example.org/crds-mirror"}
+
+- ``server_config`` (CRDS): a Python dict literal, read as data by the rule parser and never
+  executed; keys ``observatory``, ``operational_context``, ``latest_context``, ``edit_context``,
+  ``versions_context``, ``bad_files_list``.
+- ``bad_files.txt`` (CRDS): names separated by white space; ``#`` starts a comment.
+
+Fields of ``contexts.json`` win; ``server_config`` fills what it lacks; bad files are the union.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from csst_crds_plugin.cache.layout import CacheLayout, observatory_of
+from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsError
+from csst_crds_plugin.rules import parse_value_text
+from csst_crds_plugin.settings import Settings
+
+__all__ = [
+    "BAD_FILES_NAME",
+    "CONTEXTS_NAME",
+    "SERVER_CONFIG_NAME",
+    "CacheConfig",
+    "HistoryEntry",
+    "load_config",
+    "parse_bad_files",
+    "parse_contexts_json",
+    "parse_date",
+    "parse_server_config",
+    "render_contexts_json",
+    "resolve_context",
+    "resolve_default_context",
+]
+
+log = logging.getLogger(__name__)
+
+CONTEXTS_NAME = "contexts.json"
+SERVER_CONFIG_NAME = "server_config"
+BAD_FILES_NAME = "bad_files.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One context activation: from `activated` on, `context` was operational."""
+
+    context: str
+    activated: datetime
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CacheConfig:
+    """What ``config/<obs>/`` says: contexts, history, bad files, where they came from."""
+
+    observatory: str
+    operational: str | None = None
+    latest: str | None = None
+    edit: str | None = None
+    versions: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    bad_files: frozenset[str] = frozenset()
+    mirror: str | None = None
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def latest_context(self) -> str | None:
+        """``latest``: the declared latest, else the last activated, else the operational."""
+        if self.latest:
+            return self.latest
+        if self.history:
+            return self.history[-1].context
+        return self.operational
+
+
+def parse_date(text: str, origin: str) -> datetime:
+    """Parse ``YYYY-MM-DD[(T| )HH:MM[:SS[.f]]]``; a bad date is a ConfigurationError."""
+    try:
+        return datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{origin}: {text!r} is not a date; use YYYY-MM-DDTHH:MM:SS"
+        ) from exc
+
+
+def _pmap_name(value: object, origin: str) -> str:
+    if not isinstance(value, str) or not value.endswith(".pmap") or "/" in value:
+        raise CacheError(f"{origin}: {value!r} is not a pipeline context name (<obs>_NNNN.pmap)")
+    return value
+
+
+def parse_contexts_json(data: bytes, origin: str, observatory: str) -> dict[str, object]:
+    """Parse ``contexts.json`` into CacheConfig fields; errors name the file and field."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except ValueError as exc:
+        raise CacheError(f"{origin}: not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise CacheError(f"{origin}: the top level must be a JSON object")
+    obs = raw.get("observatory", observatory)
+    if str(obs).lower() != observatory:
+        raise CacheError(f"{origin}: observatory is {obs!r}, expected {observatory!r}")
+    fields: dict[str, object] = {}
+    for key in ("operational", "latest"):
+        if raw.get(key):
+            fields[key] = _pmap_name(raw[key], f"{origin} field {key!r}")
+    history = []
+    for index, item in enumerate(raw.get("history") or ()):
+        where = f"{origin} history[{index}]"
+        if not isinstance(item, dict) or "context" not in item or "activated" not in item:
+            raise CacheError(f"{where}: needs 'context' and 'activated'")
+        history.append(HistoryEntry(_pmap_name(item["context"], where),
+                                    parse_date(str(item["activated"]), where),
+                                    str(item.get("description", ""))))
+    fields["history"] = tuple(sorted(history, key=lambda entry: entry.activated))
+    bad = raw.get("bad_files") or []
+    if not isinstance(bad, list):
+        raise CacheError(f"{origin} field 'bad_files': must be a list of names")
+    fields["bad_files"] = frozenset(str(name) for name in bad)
+    if raw.get("mirror"):
+        fields["mirror"] = str(raw["mirror"])
+    return fields
+
+
+def parse_server_config(text: str, origin: str, observatory: str) -> dict[str, object]:
+    """Read a CRDS ``server_config`` literal (never executed) into CacheConfig fields."""
+    value = parse_value_text(text, origin)
+    if not hasattr(value, "as_dict"):
+        raise CacheError(f"{origin}: a server_config must be a dict literal")
+    raw = value.as_dict()
+    obs = str(raw.get("observatory", observatory)).lower()
+    if obs != observatory:
+        raise CacheError(f"{origin}: observatory is {obs!r}, expected {observatory!r}")
+    fields: dict[str, object] = {}
+    for key, name in (("operational_context", "operational"), ("latest_context", "latest"),
+                      ("edit_context", "edit"), ("versions_context", "versions")):
+        if raw.get(key):
+            fields[name] = str(raw[key])
+    bad = raw.get("bad_files_list") or ()
+    if isinstance(bad, str):
+        bad = bad.split()
+    fields["bad_files"] = frozenset(str(name) for name in bad)  # type: ignore[union-attr]
+    return fields
+
+
+def parse_bad_files(text: str) -> frozenset[str]:
+    """Names in a ``bad_files.txt`` (white space separated; ``#`` comments)."""
+    names: set[str] = set()
+    for line in text.splitlines():
+        names.update(line.split("#", 1)[0].split())
+    return frozenset(names)
+
+
+def load_config(layout: CacheLayout) -> CacheConfig:
+    """Read ``config/<obs>/`` of a cache (missing files are simply absent)."""
+    obs = layout.observatory
+    merged: dict[str, object] = {}
+    bad: set[str] = set()
+    sources = []
+    server = layout.config_dir / SERVER_CONFIG_NAME
+    if server.is_file():
+        fields = parse_server_config(server.read_text(encoding="utf-8"), str(server), obs)
+        bad |= fields.pop("bad_files")  # type: ignore[arg-type]
+        merged.update(fields)
+        sources.append(str(server))
+    own = layout.config_dir / CONTEXTS_NAME
+    if own.is_file():
+        fields = parse_contexts_json(own.read_bytes(), str(own), obs)
+        bad |= fields.pop("bad_files")  # type: ignore[arg-type]
+        merged.update(fields)
+        sources.append(str(own))
+    listed = layout.config_dir / BAD_FILES_NAME
+    if listed.is_file():
+        bad |= parse_bad_files(listed.read_text(encoding="utf-8"))
+        sources.append(str(listed))
+    return CacheConfig(observatory=obs, bad_files=frozenset(bad), sources=tuple(sources),
+                       **merged)  # type: ignore[arg-type]
+
+
+def render_contexts_json(config: CacheConfig) -> bytes:
+    """``contexts.json`` text for a configuration."""
+    raw: dict[str, object] = {"observatory": config.observatory}
+    if config.operational:
+        raw["operational"] = config.operational
+    if config.latest:
+        raw["latest"] = config.latest
+    raw["history"] = [
+        {"context": e.context, "activated": e.activated.isoformat(timespec="seconds"),
+         "description": e.description} for e in config.history
+    ]
+    raw["bad_files"] = sorted(config.bad_files)
+    if config.mirror:
+        raw["mirror"] = config.mirror
+    return (json.dumps(raw, indent=2) + "\n").encode("utf-8")
+
+
+def _how_to_get_one(layout: CacheLayout) -> str:
+    return (
+        f"pass context=..., set CSST_CRDS_CONTEXT=<name>.pmap, or fill the cache "
+        f"{layout.root} with `csst-crds sync --source MIRROR` so that "
+        f"{layout.config_dir / CONTEXTS_NAME} (or a CRDS server_config) names an operational "
+        "context"
+    )
+
+
+def resolve_context(spec: str, config: CacheConfig, origin: str) -> str:
+    """Resolve a context spec offline: a pmap name or path, ``<obs>-operational``,
+    ``<obs>-latest`` (or ``latest``), ``<obs>-edit``, ``<obs>-versions``, or
+    ``<obs>-YYYY-MM-DDTHH:MM:SS`` (the context operational at that time, from the history).
+    """
+    obs = config.observatory
+    text = spec.strip()
+    if text.endswith(".pmap"):
+        return Path(text).name
+    lowered = text.lower()
+    symbol = lowered[len(obs) + 1:] if lowered.startswith(f"{obs}-") else lowered
+    named = {"operational": config.operational, "latest": config.latest_context,
+             "edit": config.edit, "versions": config.versions}
+    if symbol in named:
+        found = named[symbol]
+        if not found:
+            raise ConfigurationError(
+                f"{origin}={spec!r}: the cache's config ({', '.join(config.sources) or 'none'}) "
+                f"names no {symbol} context for {obs!r}"
+            )
+        return found
+    if text.endswith((".imap", ".rmap")):
+        raise ConfigurationError(
+            f"{origin}={spec!r} is not a pipeline context; give a .pmap name such as "
+            f"{obs}_0001.pmap"
+        )
+    if symbol[:1].isdigit() and lowered.startswith(f"{obs}-"):
+        when = parse_date(symbol, origin)
+        chosen = [e for e in config.history if e.activated <= when.replace(tzinfo=None)]
+        if not chosen:
+            first = config.history[0].activated.isoformat() if config.history else None
+            raise ConfigurationError(
+                f"{origin}={spec!r}: no context was operational then; the cache's history "
+                + (f"starts at {first}" if first else "is empty (config/<obs>/contexts.json)")
+            )
+        return chosen[-1].context
+    raise ConfigurationError(
+        f"{origin}={spec!r} cannot be resolved without a server; give a .pmap name, "
+        f"{obs}-operational, {obs}-latest or {obs}-YYYY-MM-DDTHH:MM:SS"
+    )
+
+
+def _names_observatory(spec: str, observatory: str) -> bool:
+    text = spec.strip().lower()
+    if text.endswith(".pmap"):
+        return observatory_of(text) == observatory
+    return text.startswith(f"{observatory}-")
+
+
+def resolve_default_context(explicit: str | None, settings: Settings,
+                            layout: CacheLayout) -> tuple[str, str]:
+    """Apply the precedence of DESIGN.md §3; return (pmap name, where it came from).
+
+    Explicit argument > ``CSST_CRDS_CONTEXT`` > ``CRDS_CONTEXT`` (only when it names this
+    observatory's context) > the cache's operational context > an error saying how to get one.
+    """
+    config: CacheConfig | None = None
+
+    def cached_config() -> CacheConfig:
+        nonlocal config
+        if config is None:
+            config = load_config(layout)
+        return config
+
+    def resolve(spec: str, origin: str) -> str:
+        if spec.strip().endswith(".pmap"):  # no config needed for a literal name
+            return Path(spec.strip()).name
+        try:
+            return resolve_context(spec, cached_config(), origin)
+        except CsstCrdsError as exc:
+            if not isinstance(exc, ConfigurationError):
+                exc.add_note(f"while resolving {origin}={spec!r}")
+            raise
+
+    if explicit:
+        return resolve(explicit, "the context argument"), "argument"
+    if settings.context:
+        return resolve(settings.context, "CSST_CRDS_CONTEXT"), "CSST_CRDS_CONTEXT"
+    crds = settings.crds_context
+    if crds:
+        if _names_observatory(crds, layout.observatory):
+            return resolve(crds, "CRDS_CONTEXT"), "CRDS_CONTEXT"
+        log.debug("CRDS_CONTEXT=%s ignored: not a %s context", crds, layout.observatory)
+    operational = cached_config().operational
+    if operational:
+        return operational, "the cache's operational context"
+    raise ConfigurationError(f"No context for observatory {layout.observatory!r}: "
+                             + _how_to_get_one(layout))
