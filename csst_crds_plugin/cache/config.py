@@ -35,10 +35,12 @@ from csst_crds_plugin.settings import Settings
 
 __all__ = [
     "BAD_FILES_NAME",
+    "CONFIG_FILES",
     "CONTEXTS_NAME",
     "SERVER_CONFIG_NAME",
     "CacheConfig",
     "HistoryEntry",
+    "config_from_files",
     "load_config",
     "parse_bad_files",
     "parse_contexts_json",
@@ -54,6 +56,8 @@ log = logging.getLogger(__name__)
 CONTEXTS_NAME = "contexts.json"
 SERVER_CONFIG_NAME = "server_config"
 BAD_FILES_NAME = "bad_files.txt"
+CONFIG_FILES = (SERVER_CONFIG_NAME, CONTEXTS_NAME, BAD_FILES_NAME)
+"""The configuration files read, in merge order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,30 +171,40 @@ def parse_bad_files(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def load_config(layout: CacheLayout) -> CacheConfig:
-    """Read ``config/<obs>/`` of a cache (missing files are simply absent)."""
-    obs = layout.observatory
+def config_from_files(observatory: str, files: dict[str, bytes], where: str) -> CacheConfig:
+    """Build a CacheConfig from the bytes of config files (`where` labels them)."""
     merged: dict[str, object] = {}
     bad: set[str] = set()
     sources = []
-    server = layout.config_dir / SERVER_CONFIG_NAME
-    if server.is_file():
-        fields = parse_server_config(server.read_text(encoding="utf-8"), str(server), obs)
+    if SERVER_CONFIG_NAME in files:
+        origin = f"{where}/{SERVER_CONFIG_NAME}"
+        fields = parse_server_config(files[SERVER_CONFIG_NAME].decode("utf-8"), origin,
+                                     observatory)
         bad |= fields.pop("bad_files")  # type: ignore[arg-type]
         merged.update(fields)
-        sources.append(str(server))
-    own = layout.config_dir / CONTEXTS_NAME
-    if own.is_file():
-        fields = parse_contexts_json(own.read_bytes(), str(own), obs)
+        sources.append(origin)
+    if CONTEXTS_NAME in files:
+        origin = f"{where}/{CONTEXTS_NAME}"
+        fields = parse_contexts_json(files[CONTEXTS_NAME], origin, observatory)
         bad |= fields.pop("bad_files")  # type: ignore[arg-type]
         merged.update(fields)
-        sources.append(str(own))
-    listed = layout.config_dir / BAD_FILES_NAME
-    if listed.is_file():
-        bad |= parse_bad_files(listed.read_text(encoding="utf-8"))
-        sources.append(str(listed))
-    return CacheConfig(observatory=obs, bad_files=frozenset(bad), sources=tuple(sources),
-                       **merged)  # type: ignore[arg-type]
+        sources.append(origin)
+    if BAD_FILES_NAME in files:
+        bad |= parse_bad_files(files[BAD_FILES_NAME].decode("utf-8"))
+        sources.append(f"{where}/{BAD_FILES_NAME}")
+    return CacheConfig(observatory=observatory, bad_files=frozenset(bad),
+                       sources=tuple(sources), **merged)  # type: ignore[arg-type]
+
+
+def load_config(layout: CacheLayout) -> CacheConfig:
+    """Read ``config/<obs>/`` of a cache (missing files are simply absent)."""
+    files = {}
+    for name in CONFIG_FILES:
+        try:
+            files[name] = (layout.config_dir / name).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return config_from_files(layout.observatory, files, str(layout.config_dir))
 
 
 def render_contexts_json(config: CacheConfig) -> bytes:

@@ -34,6 +34,7 @@ __all__ = [
     "SUBDIR_MODES",
     "TEMP_PREFIX",
     "CacheLayout",
+    "atomic_open",
     "check_name",
     "instrument_of_name",
     "observatory_of",
@@ -252,23 +253,8 @@ class CacheLayout:
         self.require_writable(str(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         self.inside(target.parent)
-        temp = target.parent / (
-            f"{TEMP_PREFIX}{os.getpid()}-{os.uname().nodename}-{secrets.token_hex(4)}-"
-            f"{target.name}"
-        )
-        stream = temp.open("xb")
-        try:
+        with atomic_open(target) as stream:
             yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-            stream.close()
-            os.replace(temp, target)
-        except BaseException:
-            stream.close()
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-            raise
-        _fsync_dir(target.parent)
 
     def write_bytes(self, target: Path, data: bytes) -> None:
         """Atomically write `data` to `target`."""
@@ -311,6 +297,27 @@ class CacheLayout:
                         path.unlink()
                         removed.append(path)
         return removed
+
+
+@contextlib.contextmanager
+def atomic_open(target: Path) -> Iterator[BinaryIO]:
+    """Write `target` via a temporary file in its folder, fsync'd and renamed on success."""
+    temp = target.parent / (
+        f"{TEMP_PREFIX}{os.getpid()}-{os.uname().nodename}-{secrets.token_hex(4)}-{target.name}"
+    )
+    stream = temp.open("xb")
+    try:
+        yield stream
+        stream.flush()
+        os.fsync(stream.fileno())
+        stream.close()
+        os.replace(temp, target)
+    except BaseException:
+        stream.close()
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+    _fsync_dir(target.parent)
 
 
 def _alive(pid: int) -> bool:

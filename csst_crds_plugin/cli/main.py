@@ -8,12 +8,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from csst_crds_plugin.cli import bestrefs, explain
+from csst_crds_plugin.cli import bestrefs, checksum, explain, list_cmd, sync
 from csst_crds_plugin.errors import CsstCrdsError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (bestrefs, explain)
+COMMANDS = (bestrefs, explain, list_cmd, checksum, sync)
 """Subcommand modules, each with ``NAME``, ``add_parser(subparsers)`` and ``run(args) -> int``."""
 
 

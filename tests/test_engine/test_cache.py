@@ -1,4 +1,4 @@
-"""The serverless cache: layout, safe names, context resolution, bad files, read-only, no network."""
+"""The serverless cache: layout, safe names, contexts, bad files, read-only, no network."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ from csst_crds_plugin.settings import get_settings
 
 EXPOSURE = {"INSTRUME": "MSC", "DETECTOR": "06", "READMODE": "FAST", "DATE-OBS": "2027-01-02",
             "TIME-OBS": "10:00:00"}
-JWST = Path(os.environ.get("CSST_CRDS_CONFORMANCE_DIR") or Path(__file__).resolve().parents[2].parent
-            / "shared" / "conformance") / "jwst-0541"
+CORPUS = os.environ.get("CSST_CRDS_CONFORMANCE_DIR") or \
+    Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
+JWST = Path(CORPUS) / "jwst-0541"
 JWST_CASE = {"META.INSTRUMENT.NAME": "FGS", "META.INSTRUMENT.DETECTOR": "GUIDER2",
              "META.OBSERVATION.DATE": "2016-03-18", "META.OBSERVATION.TIME": "20:33:33.5",
              "META.EXPOSURE.READPATT": "FGS", "META.EXPOSURE.TYPE": "FGS_ID-STACK",
@@ -291,7 +292,7 @@ def test_atomic_writes_leave_no_temporary_file(tmp_path: Path) -> None:
         stream.write(b"two, half written")
         raise RuntimeError("verification failed")
     assert target.read_bytes() == b"one"
-    assert os.listdir(layout.config_dir) == ["f.txt"]
+    assert [p.name for p in layout.config_dir.iterdir()] == ["f.txt"]
 
 
 def test_load_config_merges_sources(tiny_cache: Path) -> None:

@@ -1,0 +1,101 @@
+"""Whole-cache integrity check: mappings by ``sha1sum``, references by manifest SHA-256 and size."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from csst_crds_plugin.cache import TEMP_PREFIX, CacheLayout, digest_file, read_manifest
+from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
+
+__all__ = ["Problem", "iter_references", "verify_cache"]
+
+_MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One file that failed verification."""
+
+    name: str
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.problem} ({self.path})"
+
+
+def iter_references(layout: CacheLayout) -> list[Path]:
+    """Every reference file in the cache (flat and instrument folders; temporaries skipped)."""
+    found: list[Path] = []
+    top = layout.references_dir
+    if not top.is_dir():
+        return found
+    for entry in sorted(os.scandir(top), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            found += sorted(Path(e.path) for e in os.scandir(entry.path)
+                            if e.is_file() and not e.name.startswith((".", TEMP_PREFIX)))
+        elif entry.is_file():
+            found.append(Path(entry.path))
+    return found
+
+
+def _check_mapping(path: Path, ignore_checksum: bool) -> str | None:
+    try:
+        text = path.read_bytes().decode("utf-8")
+        header = parse_mapping(text, str(path)).header_dict()
+    except (UnicodeDecodeError, CsstCrdsError) as exc:
+        return f"unreadable mapping: {str(exc).splitlines()[0]}"
+    if ignore_checksum:
+        return None
+    recorded = header.get("sha1sum")
+    if recorded is None:
+        return "no sha1sum in the header"
+    actual = compute_sha1sum(text)
+    if str(recorded).lower() != actual:
+        return f"sha1sum mismatch: header {recorded}, text {actual} (edited or corrupted)"
+    return None
+
+
+def verify_cache(layout: CacheLayout, *, ignore_checksum: bool = False) -> list[Problem]:
+    """Check every mapping and every reference; return the problems, in name order."""
+    problems: list[Problem] = []
+    manifest = read_manifest(layout)
+    if layout.mappings_dir.is_dir():
+        for path in sorted(layout.mappings_dir.iterdir()):
+            if path.name.startswith(".") or not path.name.endswith(_MAPPING_EXTENSIONS):
+                continue
+            why = _check_mapping(path, ignore_checksum)
+            expected = manifest.get(path.name)
+            if why is None and expected is not None and digest_file(path) != expected:
+                why = "sha256/size differ from the manifest"
+            if why:
+                problems.append(Problem(path.name, str(path), why))
+    seen = set()
+    for path in iter_references(layout):
+        seen.add(path.name)
+        expected = manifest.get(path.name)
+        if expected is None:
+            problems.append(Problem(path.name, str(path), "not in the manifest; record it "
+                                                          "with `csst-crds checksum`"))
+            continue
+        actual = digest_file(path)
+        if actual.size != expected.size:
+            problems.append(Problem(path.name, str(path),
+                                    f"size {actual.size}, manifest says {expected.size}"))
+        elif actual.sha256 != expected.sha256:
+            problems.append(Problem(path.name, str(path),
+                                    f"sha256 mismatch: file {actual.sha256[:16]}..., manifest "
+                                    f"{expected.sha256[:16]}... (corrupted or replaced)"))
+    for name in sorted(manifest):
+        if name not in seen and not name.endswith(_MAPPING_EXTENSIONS):
+            problems.append(Problem(name, str(layout.references_dir), "in the manifest but "
+                                                                     "missing from the cache"))
+        elif name.endswith(_MAPPING_EXTENSIONS) and not layout.has_mapping(name):
+            problems.append(Problem(name, str(layout.mappings_dir), "in the manifest but "
+                                                                   "missing from the cache"))
+    return sorted(problems, key=lambda p: p.name)
