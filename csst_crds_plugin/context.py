@@ -220,7 +220,9 @@ class ReferenceMapping(Mapping_):
                 )
             cls = selector_class(node.name)
             parameters = tuple(str(p).upper() for p in levels[0])
-            entries = [(key, self._build(value, levels[1:])) for key, value in node.entries]
+            entries = node.entries
+            if not all(type(value) is str for _, value in entries):  # else: all terminals
+                entries = [(key, self._build(value, levels[1:])) for key, value in entries]
             try:
                 return cls.build(parameters, entries, self.options)
             except RuleValidationError as exc:

@@ -7,6 +7,8 @@ import re
 
 __all__ = ["compute_sha1sum", "normalise_newlines", "set_sha1sum"]
 
+# Line boundaries of str.splitlines() other than '\n' (and '\r', gone after normalising).
+_OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _SHA1_LINE_RE = re.compile(r"^(\s*['\"]sha1sum['\"]\s*:\s*)['\"][^'\"]*['\"]", re.MULTILINE)
 
 
@@ -24,10 +26,26 @@ def compute_sha1sum(text: str) -> str:
     >>> compute_sha1sum(with_line) == compute_sha1sum("header = {\\n}\\n")
     True
     """
-    kept = [
-        line for line in normalise_newlines(text).splitlines(keepends=True)
-        if "sha1sum" not in line
-    ]
+    text = normalise_newlines(text)
+    if (
+        not any(ch in text for ch in "\x0b\x0c\x1c\x1d\x1e") if text.isascii()
+        else _OTHER_LINE_BREAKS.search(text) is None
+    ):
+        # Lines end only at '\n' here: cut out the few lines naming sha1sum without splitting
+        # the whole text into lines (large rmaps have a million of them).
+        digest = hashlib.sha1()  # noqa: S324 (CRDS's format)
+        start = 0
+        found = text.find("sha1sum")
+        while found >= 0:
+            line_start = text.rfind("\n", 0, found) + 1
+            line_end = text.find("\n", found)
+            line_end = len(text) if line_end < 0 else line_end + 1
+            digest.update(text[start:line_start].encode("utf-8"))
+            start = line_end
+            found = text.find("sha1sum", line_end)
+        digest.update(text[start:].encode("utf-8"))
+        return digest.hexdigest()
+    kept = [line for line in text.splitlines(keepends=True) if "sha1sum" not in line]
     return hashlib.sha1("".join(kept).encode("utf-8")).hexdigest()  # noqa: S324 (CRDS's format)
 
 

@@ -13,8 +13,12 @@ Grammar (the lookup loader's; lenient forms are recorded as notes for certify)::
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from typing import Final
+
+import numpy as np
 
 from csst_crds_plugin.errors import RuleSyntaxError
 from csst_crds_plugin.rules.ir import (
@@ -46,6 +50,9 @@ _TOKEN_RE: Final = re.compile(
 _STR_PAIR_RE: Final = re.compile(
     r"(?:[ \t\r\n]+|\#[^\n]*)*'([^'\\\n]*)'[ \t]*:[ \t]*'([^'\\\n]*)'[ \t]*,"
 )
+_COLON_RE: Final = re.compile(r"[ \t]*:[ \t]*")
+_COMMA_RE: Final = re.compile(r"[ \t]*,[ \t\r\n]*")
+_TAIL_RE: Final = re.compile(r"[ \t]*,?[ \t\r\n]*")
 _ESCAPES: Final = {
     "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "\\": "\\", "'": "'", '"': '"',
     "/": "/", "\n": "",
@@ -265,6 +272,15 @@ class _Parser:
         text = self.text
         while True:
             if self.kind == "string" and self.value[0] == "'":
+                # Fastest path: a whole dict body of simple 'key' : 'value' pairs, split at once.
+                block = _simple_block(text, self.start)
+                if block is not None:
+                    block_entries, block_offsets, end = block
+                    entries.extend(block_entries)
+                    offsets.extend(block_offsets)
+                    self.pos = end
+                    self._advance()
+                    continue
                 # Fast path: a run of simple 'key' : 'value', pairs, matched without tokenising.
                 found = _STR_PAIR_RE.match(text, self.start)
                 if found is not None:
@@ -312,6 +328,54 @@ class _Parser:
             raise self.error(f"{name}(...) takes exactly one dict argument; found {self._describe()}")
         self._advance()
         return SelectorNode(name, body, offset)
+
+
+def _simple_block(text: str, start: int) -> tuple[list[tuple[str, str]], list[int], int] | None:
+    """Split a dict body made only of ``'key' : 'value',`` pairs, from `start` to its ``}``.
+
+    Returns (entries, key offsets, offset of the ``}``), or None when the body has anything
+    else (comments, double quotes, escapes, other values), which the tokeniser then handles.
+    The pairs are exactly those the tokeniser would read: single-quoted strings without
+    newlines, colons and commas separated by the whitespace the fast pair pattern allows.
+    """
+    end = text.find("}", start)
+    if end < 0:
+        return None
+    block = text[start:end]
+    if "#" in block or '"' in block or "\\" in block:
+        return None
+    pieces = block.split("'")
+    count, extra = divmod(len(pieces), 4)
+    if extra != 1 or count < 2 or pieces[0]:
+        return None
+    colons = pieces[2::4]
+    commas = pieces[4::4]
+    tail = commas.pop()
+    if not _all_match(_COLON_RE, colons) or not _all_match(_COMMA_RE, commas) or \
+            not _TAIL_RE.fullmatch(tail):
+        return None
+    if commas.count(commas[0]) == len(commas):
+        separator_newlines = commas[0].count("\n") * len(commas) + tail.count("\n")
+    else:
+        separator_newlines = "".join(commas).count("\n") + tail.count("\n")
+    if block.count("\n") != separator_newlines:
+        return None  # a newline inside a quoted string: not a simple pair
+    if block.isascii():  # character offsets are byte offsets: find the quotes with numpy
+        quotes = np.flatnonzero(np.frombuffer(block.encode("ascii"), dtype=np.uint8) == 39)
+        offsets = (quotes[0::4] + start).tolist()
+    else:
+        offsets = list(map(operator.add, itertools.accumulate(map(len, pieces)),
+                           itertools.count(start)))[0:4 * count:4]
+    return list(zip(pieces[1::4], pieces[3::4])), offsets, end
+
+
+def _all_match(pattern: re.Pattern[str], items: list[str]) -> bool:
+    """Whether every item fully matches; items are mostly one repeated separator."""
+    if not items:
+        return True
+    if items.count(items[0]) == len(items):
+        return pattern.fullmatch(items[0]) is not None
+    return all(pattern.fullmatch(item) for item in set(items))
 
 
 def _hashable(key: object) -> bool:

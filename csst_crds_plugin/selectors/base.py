@@ -96,31 +96,40 @@ class Selector:
         options: SelectorOptions,
     ) -> Selector:
         """Build from raw (key, choice) pairs: dict semantics, substitutions, conditioning, sort."""
-        raw: dict[Any, Choice] = {}
-        for key, choice in entries:
-            raw[key] = choice
+        raw: dict[Any, Choice] = dict(entries)  # a later duplicate wins, as in Python
         parameters = tuple(parameters)
-        conditioned: dict[Any, tuple[Any, Choice]] = {}
-        for raw_key, choice in raw.items():
-            key = cls.condition_key(cls._substitute(raw_key, parameters, options), parameters)
-            if key in conditioned:
-                raise RuleValidationError(
-                    f"{options.rmap}: {cls.rule_name} keys {conditioned[key][0]!r} and "
-                    f"{raw_key!r} are the same key after conditioning ({key!r}); merge them"
-                )
-            conditioned[key] = (raw_key, choice)
+        raw_keys = list(raw)
+        choices = list(raw.values())
+        substituted = raw_keys
+        if any(options.substitutions.get(name) for name in parameters):
+            substituted = [cls._substitute(key, parameters, options) for key in raw_keys]
+        conditioned = cls.condition_keys(substituted, parameters)
+        if len(set(conditioned)) != len(conditioned):
+            seen: dict[Any, Any] = {}
+            for raw_key, key in zip(raw_keys, conditioned, strict=True):
+                if key in seen:
+                    raise RuleValidationError(
+                        f"{options.rmap}: {cls.rule_name} keys {seen[key]!r} and "
+                        f"{raw_key!r} are the same key after conditioning ({key!r}); merge them"
+                    )
+                seen[key] = raw_key
         try:
-            ordered = sorted(conditioned.items(), key=lambda item: cls.sort_key(item[0]))
+            sort_keys = conditioned if cls.sort_key.__func__ is _IDENTITY_SORT else [  # type: ignore[attr-defined]
+                cls.sort_key(key) for key in conditioned
+            ]
+            order = sorted(range(len(conditioned)), key=sort_keys.__getitem__)
         except TypeError as exc:
             raise RuleValidationError(
                 f"{options.rmap}: {cls.rule_name} keys of mixed types cannot be ordered: {exc}"
             ) from exc
+        if order == list(range(len(order))):  # already in order, as written rules usually are
+            return cls(parameters, conditioned, choices, options, raw_keys)
         return cls(
             parameters,
-            [key for key, _ in ordered],
-            [choice for _, (_, choice) in ordered],
+            [conditioned[i] for i in order],
+            [choices[i] for i in order],
             options,
-            [raw_key for _, (raw_key, _) in ordered],
+            [raw_keys[i] for i in order],
         )
 
     @staticmethod
@@ -145,6 +154,11 @@ class Selector:
     def condition_key(cls, key: Any, parameters: tuple[str, ...]) -> Any:
         """Return the conditioned form of one raw key (identity by default)."""
         return key
+
+    @classmethod
+    def condition_keys(cls, keys: list[Any], parameters: tuple[str, ...]) -> list[Any]:
+        """Return the conditioned form of every raw key (a batch of :meth:`condition_key`)."""
+        return [cls.condition_key(key, parameters) for key in keys]
 
     @classmethod
     def sort_key(cls, key: Any) -> Any:
@@ -228,3 +242,6 @@ def _hashable(value: object) -> bool:
     except TypeError:
         return False
     return True
+
+
+_IDENTITY_SORT = Selector.sort_key.__func__  # type: ignore[attr-defined]

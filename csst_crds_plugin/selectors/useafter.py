@@ -85,6 +85,15 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         self._plain_choose = (cls.candidates is UseAfterSelector.candidates
                               and cls.lookup_key is UseAfterSelector.lookup_key)
 
+    @classmethod
+    def condition_keys(cls, keys: list[Any], parameters: tuple[str, ...]) -> list[Any]:
+        """All keys at once: plain strings (the usual case) are kept as they are."""
+        if cls.condition_key.__func__ is UseAfterSelector.condition_key.__func__ and all(  # type: ignore[attr-defined]
+            type(key) is str for key in keys
+        ):
+            return keys
+        return super().condition_keys(keys, parameters)
+
     def value_list(self, parameter: str) -> list[str] | None:
         """UseAfter's value list is just ``*``, so a missing date always fails the check."""
         return ["*"]
