@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -149,6 +150,7 @@ class _Syncer:
         self.texts: dict[str, bytes] = {}
         self.new_mappings: dict[str, bytes] = {}
         self.digests: dict[str, Digest] = {}
+        self.lock = threading.Lock()
 
     def _map(self, function: Callable[[str], None], names: Iterable[str]) -> None:
         names = list(names)
@@ -192,8 +194,9 @@ class _Syncer:
                 raise IntegrityError(f"mirror copy refused: {why}")
             self.texts[name] = self.new_mappings[name] = data
             self.digests[name] = Digest(hashlib.sha256(data).hexdigest(), len(data))
-            self.report.bytes += len(data)
-            self.progress.step(len(data))
+            with self.lock:
+                self.report.bytes += len(data)
+                self.progress.step(len(data))
         except (CsstCrdsError, OSError) as exc:
             self.report.failed[name] = str(exc).splitlines()[0]
             self.progress.step()
@@ -286,7 +289,8 @@ class _Syncer:
                                      f"{length} bytes)")
             if expected is None:
                 log.warning("%s: not in the mirror's manifest; checked by size only", relpath)
-        self.report.bytes += size
+        with self.lock:
+            self.report.bytes += size
         return digest
 
     def references(self, wanted: dict[str, str | None]) -> None:
