@@ -121,16 +121,17 @@ class ReferenceProvider:
         With ``errors="raise"`` the last failing type's exception is raised (CRDS's rule);
         with ``errors="collect"`` failures are kept in each Selection's ``error``.
         """
-        imap, results = self.pmap.best_references(parameters, reftypes)
+        pmap = self._pmap if self._pmap is not None else self.pmap
+        imap, results = pmap.best_references(parameters, reftypes)
         selections: dict[str, Selection] = {}
         last_error: Exception | None = None
+        entries = imap.entries
         for reftype, value in results.items():
-            rmap = imap.entries.get(reftype)
             if isinstance(value, Exception):
                 last_error = value
-                selections[reftype] = Selection(reftype, error=value, rmap=rmap)
+                selections[reftype] = Selection(reftype, None, value, entries.get(reftype))
             else:
-                selections[reftype] = Selection(reftype, value=value, rmap=rmap)
+                selections[reftype] = Selection(reftype, value, None, entries.get(reftype))
         if errors == "raise" and last_error is not None:
             failed = [s.reftype for s in selections.values() if s.error is not None]
             if len(failed) > 1:
