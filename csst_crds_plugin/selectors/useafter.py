@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Final
+
+import numpy as np
 
 from csst_crds_plugin.errors import AmbiguousMatchError, InvalidDateError, RuleValidationError
 from csst_crds_plugin.selectors.base import Choice, FallbackNoMatchError, Header, Selector
 from csst_crds_plugin.selectors.dates import DateFormatError, UndefinedDateError, reformat_date
+from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
 
 __all__ = ["UseAfterSelector", "lookup_date"]
 
 
+_DIGIT_COLUMNS: Final = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+_SEPARATOR_COLUMNS: Final = [4, 7, 10, 13, 16]
+_SEPARATORS: Final = np.array([ord(c) for c in "-- ::"], dtype=np.int64)
 _DATES: dict[str, str | Exception] = {}
 _DATES_LIMIT = 1 << 16
 
@@ -93,6 +99,38 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         ):
             return keys
         return super().condition_keys(keys, parameters)
+
+    def encoded(self) -> np.ndarray | None:
+        """The keys as ``2 * YYYYMMDDhhmmss`` integers, for vectorised lookups (cached).
+
+        None unless every key is canonical (``YYYY-MM-DD HH:MM:SS``, so integer order is string
+        order) and every choice is a terminal.
+        """
+        found = self.__dict__.get("_encoded", False)
+        if found is False:
+            found = None
+            keys = np.asarray(self.keys, dtype=str) if self.keys else None
+            if (keys is not None and keys.dtype.itemsize == 19 * 4
+                    and not any(isinstance(c, Selector) for c in self.choices)):
+                codes = keys.view(np.uint32).reshape(len(keys), 19).astype(np.int64)
+                digits = codes[:, _DIGIT_COLUMNS] - 48
+                if ((digits >= 0) & (digits <= 9)).all() and \
+                        (codes[:, _SEPARATOR_COLUMNS] == _SEPARATORS).all():
+                    number = np.zeros(len(keys), dtype=np.int64)
+                    for column in range(digits.shape[1]):
+                        number = number * 10 + digits[:, column]
+                    found = 2 * number
+            self._encoded = found
+        return found
+
+    def special_positions(self) -> list[int]:
+        """Positions of choices meaning N/A or OMIT (cached)."""
+        found = self.__dict__.get("_special")
+        if found is None:
+            special = NA_VALUES | OMIT_VALUES
+            found = self._special = [i for i, c in enumerate(self.choices)
+                                     if type(c) is str and c in special]
+        return found
 
     def value_list(self, parameter: str) -> list[str] | None:
         """UseAfter's value list is just ``*``, so a missing date always fails the check."""
