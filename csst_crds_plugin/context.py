@@ -8,6 +8,7 @@ picks an imap, and each requested type is looked up in its rmap (§3.2).
 from __future__ import annotations
 
 import logging
+import operator
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -39,13 +40,13 @@ from csst_crds_plugin.selectors import (
     MatchSelector,
     Selector,
     SelectorOptions,
-    condition_value,
     selector_class,
 )
 from csst_crds_plugin.selectors.base import DEFAULT_SUBSTITUTIONS
 from csst_crds_plugin.selectors.values import (
     NA_VALUES,
     OMIT_VALUES,
+    condition_mapping,
     is_na_value,
     is_omit_value,
 )
@@ -221,7 +222,7 @@ class ReferenceMapping(Mapping_):
             cls = selector_class(node.name)
             parameters = tuple(str(p).upper() for p in levels[0])
             entries = node.entries
-            if not all(type(value) is str for _, value in entries):  # else: all terminals
+            if set(map(type, map(operator.itemgetter(1), entries))) - {str}:  # else: all terminals
                 entries = [(key, self._build(value, levels[1:])) for key, value in entries]
             try:
                 return cls.build(parameters, entries, self.options)
@@ -508,9 +509,11 @@ class PipelineMapping(Mapping_):
         minimal = self.minimise(header, imap)  # type: ignore[arg-type]
         types = list(imap.entries) if reftypes is None else list(map(str.lower, reftypes))
         results: dict[str, Terminal | Exception] = {}
+        rmaps = imap._rmaps
         for reftype in types:
             try:
-                value = imap.lookup(reftype, minimal)
+                rmap = rmaps.get(reftype)
+                value = rmap.lookup(minimal) if rmap is not None else imap.lookup(reftype, minimal)
             except ReferenceLookupError as exc:
                 results[reftype] = exc
                 continue
@@ -521,18 +524,7 @@ class PipelineMapping(Mapping_):
 
 def condition_parameters(parameters: Mapping[str, object], observatory: str = "") -> dict[str, str]:
     """Condition a flat parameter mapping (RULES.md §3.1 steps 1 and 3)."""
-    header: dict[str, str] = {}
-    roman = observatory == "roman"
-    for key, value in parameters.items():
-        if not isinstance(key, str) or (
-            type(value) is not str and not isinstance(value, (str, int, float, bool))
-        ):
-            continue
-        name = key.upper()
-        if roman and name.startswith("META."):
-            name = "ROMAN." + name
-        header[name] = condition_value(value)
-    return header
+    return condition_mapping(parameters, observatory == "roman")
 
 
 class MappingLoader:

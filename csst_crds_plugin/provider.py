@@ -273,7 +273,8 @@ def _select(pmap: PipelineMapping, columns: dict[str, Column], count: int,
     groups: dict[int, list[int]] = {}
     imaps: dict[int, InstrumentMapping] = {}
     for position, row in enumerate(first.tolist()):
-        header = {key: values[codes[row]] for key, (codes, values) in zip(instrument_keys, parts, strict=True)}
+        header = {key: values[codes[row]]
+                  for key, (codes, values) in zip(instrument_keys, parts, strict=True)}
         try:
             imap = pmap.imap(pmap.find_instrument(header))
             imap.required_keys  # noqa: B018 (loads every rmap, as minimising does)

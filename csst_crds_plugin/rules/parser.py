@@ -366,7 +366,7 @@ def _simple_block(text: str, start: int) -> tuple[list[tuple[str, str]], list[in
     else:
         offsets = list(map(operator.add, itertools.accumulate(map(len, pieces)),
                            itertools.count(start)))[0:4 * count:4]
-    return list(zip(pieces[1::4], pieces[3::4])), offsets, end
+    return list(zip(pieces[1::4], pieces[3::4], strict=True)), offsets, end
 
 
 def _all_match(pattern: re.Pattern[str], items: list[str]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -104,7 +106,8 @@ class Selector:
         if any(options.substitutions.get(name) for name in parameters):
             substituted = [cls._substitute(key, parameters, options) for key in raw_keys]
         conditioned = cls.condition_keys(substituted, parameters)
-        if len(set(conditioned)) != len(conditioned):
+        # keys kept as they are (the same list) come from a dict: they cannot collide
+        if conditioned is not raw_keys and len(set(conditioned)) != len(conditioned):
             seen: dict[Any, Any] = {}
             for raw_key, key in zip(raw_keys, conditioned, strict=True):
                 if key in seen:
@@ -117,13 +120,14 @@ class Selector:
             sort_keys = conditioned if cls.sort_key.__func__ is _IDENTITY_SORT else [  # type: ignore[attr-defined]
                 cls.sort_key(key) for key in conditioned
             ]
+            if all(map(operator.lt, sort_keys, itertools.islice(sort_keys, 1, None))):
+                # already in order, as written rules usually are (a linear check)
+                return cls(parameters, conditioned, choices, options, raw_keys)
             order = sorted(range(len(conditioned)), key=sort_keys.__getitem__)
         except TypeError as exc:
             raise RuleValidationError(
                 f"{options.rmap}: {cls.rule_name} keys of mixed types cannot be ordered: {exc}"
             ) from exc
-        if order == list(range(len(order))):  # already in order, as written rules usually are
-            return cls(parameters, conditioned, choices, options, raw_keys)
         return cls(
             parameters,
             [conditioned[i] for i in order],

@@ -156,7 +156,8 @@ def _encode(date: np.ndarray, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return ok, encoded
 
 
-def encode_lookup_dates(columns: Sequence[Column], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def encode_lookup_dates(columns: Sequence[Column], rows: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Encode each row's UseAfter lookup date as an integer, where it has a canonical spelling.
 
     Handles a (``YYYY-MM-DD``, ``HH:MM:SS[.f]``) pair of columns and one column holding

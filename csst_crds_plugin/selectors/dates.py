@@ -104,7 +104,8 @@ def _seconds(text: str) -> str:
     fsecond = float(text)
     isecond = int(fsecond)
     micro = int((fsecond - isecond) * 10**6)
-    result = "" if isecond >= 60 else f":{isecond:02d}.{micro:06d}" if micro else f":{isecond:02d}"
+    whole = ":" + text[:2]  # isecond, as the two digits the pattern requires
+    result = "" if isecond >= 60 else whole + "." + str(1000000 + micro)[1:] if micro else whole
     if len(_SECONDS) >= _CACHE_LIMIT:
         _SECONDS.clear()
     _SECONDS[text] = result

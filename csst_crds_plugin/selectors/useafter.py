@@ -94,9 +94,8 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
     @classmethod
     def condition_keys(cls, keys: list[Any], parameters: tuple[str, ...]) -> list[Any]:
         """All keys at once: plain strings (the usual case) are kept as they are."""
-        if cls.condition_key.__func__ is UseAfterSelector.condition_key.__func__ and all(  # type: ignore[attr-defined]
-            type(key) is str for key in keys
-        ):
+        if cls.condition_key.__func__ is UseAfterSelector.condition_key.__func__ and \
+                set(map(type, keys)) == {str}:  # type: ignore[attr-defined]
             return keys
         return super().condition_keys(keys, parameters)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Final
 
 __all__ = [
     "NA_VALUES",
     "OMIT_VALUES",
+    "condition_mapping",
     "condition_value",
     "is_na_value",
     "is_omit_value",
@@ -76,3 +78,29 @@ def is_na_value(value: object) -> bool:
 def is_omit_value(value: object) -> bool:
     """Return True if a chosen terminal means "omit this reference type"."""
     return isinstance(value, str) and value in OMIT_VALUES
+
+
+def condition_mapping(parameters: Mapping[object, object], roman: bool = False) -> dict[str, str]:
+    """Condition a flat parameter mapping: upper-case str keys, condition simple values.
+
+    Keys that are not ``str`` and values that are not ``str``, ``int``, ``float`` or ``bool``
+    are dropped; with `roman`, ``META.`` keys become ``ROMAN.META.`` (RULES.md §3.1).
+    """
+    header: dict[str, str] = {}
+    cache = _CACHE
+    for key, value in parameters.items():
+        if type(value) is str:
+            found = cache.get(value)
+            if found is None:
+                found = condition_value(value)
+        elif isinstance(value, (str, int, float, bool)):
+            found = condition_value(value)
+        else:
+            continue
+        if not isinstance(key, str):
+            continue
+        name = key.upper()
+        if roman and name.startswith("META."):
+            name = "ROMAN." + name
+        header[name] = found
+    return header
