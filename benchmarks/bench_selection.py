@@ -1,6 +1,6 @@
 """Selection speed of this engine and of the CRDS library on the same synthetic rules.
 
-Run ``python benchmarks/bench_selection.py`` (about 2-4 minutes on 2 cores; ``--quick`` for a
+Run ``python benchmarks/bench_selection.py`` (about 1-3 minutes on 2 cores; ``--quick`` for a
 smaller run). It writes four TOBS rule sets into a temporary CRDS-layout cache (see
 ``rulegen.py``), then measures each engine in fresh child processes (``_selection_child.py``):
 
@@ -10,8 +10,8 @@ smaller run). It writes four TOBS rule sets into a temporary CRDS-layout cache (
   lookup CRDS's getreferences runs), best of three batches of distinct parameter sets;
 - bulk: this engine's ``best_references_many`` over numpy columns, every type per row;
   CRDS has no bulk call, so it is a loop of ``getrecommendations`` over every type;
-- peak memory: ``ru_maxrss`` of the child that only loads and looks up, with the
-  import-only baseline of each engine reported apart.
+- peak memory: ``ru_maxrss`` of the child after loading and the single lookups (before the
+  bulk step, whose parameter arrays would dominate), with each engine's import-only baseline.
 
 CRDS on the 1 M-entry rmap runs once, with a time limit; a timeout is reported as such.
 Speed is only reported here: no test asserts timings.
@@ -149,7 +149,7 @@ def _table(names: list[str], results: dict[str, dict[str, dict[str, Any]]],
         ("first lookup", "first_s", "s", False),
         ("steady lookup", "steady_us", "us", False),
         ("bulk lookups", "bulk_lookups_per_s", "/s", True),
-        ("peak RSS", "peak_mb", "MB", False),
+        ("peak RSS", "peak_mb", "MB", False),  # after load + single lookups
     )
     print("\nSelection benchmark: this engine vs the CRDS library "
           f"{_crds_version()} on the same rule files")
