@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Final, TypeAlias, Union
+from typing import Any, Final, NamedTuple, TypeAlias, Union
 
 __all__ = [
     "NA",
@@ -76,9 +75,11 @@ def terminal_files(value: object) -> list[str]:
     return []
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
-    """The outcome for one reference type: a value, or the error that stopped the lookup."""
+class Selection(NamedTuple):
+    """The outcome for one reference type: a value, or the error that stopped the lookup.
+
+    An immutable named tuple (cheap to build on the lookup hot path).
+    """
 
     reftype: str
     value: Terminal | None = None
