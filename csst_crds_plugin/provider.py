@@ -35,7 +35,7 @@ from csst_crds_plugin.errors import (
     CsstCrdsWarning,
     ReferenceLookupError,
 )
-from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal
+from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal, terminal_files
 from csst_crds_plugin.selectors.bulk import BulkSelections, Column, choose_many, factorize
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.settings import get_settings
@@ -134,10 +134,19 @@ class ReferenceProvider:
         """
         pmap = self._pmap if self._pmap is not None else self.pmap
         imap, results = pmap.best_references(parameters, reftypes)
+        bad = self.cache_config.bad_files
+        if bad:
+            self._check_bad_rules(imap)
         selections: dict[str, Selection] = {}
         last_error: Exception | None = None
         entries = imap.entries
         for reftype, value in results.items():
+            if bad and not isinstance(value, Exception):
+                try:
+                    for name in terminal_files(value):
+                        self._check_bad_reference(reftype, name)
+                except BadReferenceError as exc:
+                    value = exc
             if isinstance(value, Exception):
                 last_error = value
                 selections[reftype] = Selection(reftype, None, value, entries.get(reftype))
@@ -170,6 +179,7 @@ class ReferenceProvider:
         BulkSelections
             ``row(i)`` equals ``best_references(row_i, reftypes, errors="collect")`` (and
             raises what it raises); ``values(reftype)`` gives one type for every row.
+            Bad-file lists are not applied here: check them with ``best_references``.
         """
         return select_many(self.pmap, parameters, reftypes, self.observatory)
 
@@ -191,32 +201,29 @@ class ReferenceProvider:
                 "use best_references() for tuple or mapping results"
             )
         instrument = self.pmap.find_instrument(condition_parameters(parameters, self.observatory))
-        self._check_bad_files(instrument, reftype, value)
         path = self.layout.locate_reference(value, instrument, self.cache_config.mirror)
         check_recorded_size(self.layout, value, path)
         return str(path)
 
-    def _check_bad_files(self, instrument: str, reftype: str, name: str) -> None:
-        """Bad rules, then bad references, with CRDS semantics (RULES.md §9.4)."""
-        bad = self.cache_config.bad_files
-        if not bad:
-            return
-        settings = get_settings()
-        imap = self.pmap.imap(instrument)
-        rules = sorted(bad.intersection([imap.name, *imap.rmap_names()]))
+    def _check_bad_rules(self, imap: InstrumentMapping) -> None:
+        """Fail (or warn) when the instrument's imap or one of its rmaps is marked bad."""
+        rules = sorted(self.cache_config.bad_files.intersection([imap.name, *imap.rmap_names()]))
         if rules:
             message = (f"Final context {self.context!r} is marked as scientifically invalid "
                        f"based on: {rules}")
-            if not settings.allow_bad_rules:
+            if not get_settings().allow_bad_rules:
                 raise BadRulesError(f"{message}; set CSST_CRDS_ALLOW_BAD_RULES=1 to use it anyway")
-            warnings.warn(message, CsstCrdsWarning, stacklevel=3)
-        if name in bad:
+            warnings.warn(message, CsstCrdsWarning, stacklevel=4)
+
+    def _check_bad_reference(self, reftype: str, name: str) -> None:
+        """Fail (or warn) when a selected reference is marked bad."""
+        if name in self.cache_config.bad_files:
             message = (f"Recommended reference {name!r} of type {reftype!r} is designated "
                        "scientifically invalid.")
-            if not settings.allow_bad_references:
+            if not get_settings().allow_bad_references:
                 raise BadReferenceError(
                     f"{message} Set CSST_CRDS_ALLOW_BAD_REFERENCES=1 to use it anyway.")
-            warnings.warn(message, CsstCrdsWarning, stacklevel=3)
+            warnings.warn(message, CsstCrdsWarning, stacklevel=4)
 
     def explain(self, parameters: Mapping[str, object], reftype: str) -> object:
         """Why a file is chosen: the rule path, per-key verdicts, the winner."""

@@ -248,6 +248,31 @@ def test_bad_rules_and_bad_references(tiny_cache: Path, monkeypatch: pytest.Monk
         provider.get_reference_file(EXPOSURE, "bias")
 
 
+def test_bad_files_apply_to_best_references_and_bestrefs(
+    tiny_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tiny_cache / "config" / "csst" / "bad_files.txt").write_text("csst_msc_bias_0002.fits\n")
+    provider = ReferenceProvider(cache=tiny_cache)
+    exposure = dict(EXPOSURE, EXPTIME=50)
+    collected = provider.best_references(exposure, ["bias", "gain"], errors="collect")
+    assert isinstance(collected["bias"].error, BadReferenceError)
+    assert collected["gain"].ok  # only the bad reference's type fails
+    with pytest.raises(BadReferenceError):
+        provider.best_references(exposure, ["bias"])
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps(exposure) + "\n")
+    from csst_crds_plugin.cli.main import main
+
+    assert main(["bestrefs", "--cache", str(tiny_cache), "--headers", str(cases),
+                 "--types", "bias", "gain"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert results["bias"]["error"] == "other" and "scientifically invalid" in \
+        results["bias"]["message"]
+    (tiny_cache / "config" / "csst" / "bad_files.txt").write_text("csst_msc_0001.imap\n")
+    with pytest.raises(BadRulesError):
+        ReferenceProvider(cache=tiny_cache).best_references(exposure, ["gain"], errors="collect")
+
+
 def test_size_recorded_in_manifest_is_checked(tiny_cache: Path) -> None:
     (tiny_cache / "config" / "csst" / "manifest.json").write_bytes(render_manifest(
         {"csst_msc_bias_0002.fits": Digest("0" * 64, 999)}))
