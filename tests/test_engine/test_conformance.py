@@ -40,18 +40,28 @@ def _agrees(case: dict[str, Any], got: dict[str, object]) -> bool:
     return True
 
 
-def test_corpus_present() -> None:
-    """The corpus is beside the checkout; CI requires it, a user's clone may lack it."""
+def _require_corpus() -> None:
+    """Skip (in a user's clone) or fail (in CI) when the corpus is absent."""
     if not CORPUS.is_dir():
         if os.environ.get("CSST_CRDS_REQUIRE_CONFORMANCE"):
             pytest.fail(f"the conformance corpus {CORPUS} is missing")
         pytest.skip(f"no conformance corpus at {CORPUS} (it lives beside the project checkout)")
+
+
+def test_corpus_present() -> None:
+    """The corpus is beside the checkout; CI requires it, a user's clone may lack it."""
+    _require_corpus()
     assert SUITES, f"{CORPUS} holds no suites"
 
 
-@pytest.mark.parametrize("suite", SUITES)
+# Without a corpus one placeholder keeps the tests, so that they skip with the reason above.
+PARAMS = SUITES or ["<no corpus>"]
+
+
+@pytest.mark.parametrize("suite", PARAMS)
 def test_suite_agrees(suite: str) -> None:
     """Every case agrees exactly; mismatches are reported by case id."""
+    _require_corpus()
     root = CORPUS / suite
     meta = json.loads((root / "suite.json").read_text(encoding="utf-8"))
     cases = dict(iter_cases(root / "cases.jsonl"))
@@ -69,11 +79,12 @@ def test_suite_agrees(suite: str) -> None:
         mismatches[:20])
 
 
-@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize("suite", PARAMS)
 def test_bestrefs_command_prints_one_line_per_case(
     suite: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The bulk CLI of DESIGN.md §6 on a whole suite."""
+    _require_corpus()
     from csst_crds_plugin.cli.main import main
 
     root = CORPUS / suite
