@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import logging
 import operator
-import threading
 import warnings
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from csst_crds_plugin.errors import (
-    ChecksumError,
     CsstCrdsWarning,
     MissingInstrumentError,
     NoMatchError,
@@ -33,8 +31,6 @@ from csst_crds_plugin.rules import (
     ExpressionSyntaxError,
     MappingIR,
     SelectorNode,
-    compute_sha1sum,
-    parse_mapping,
 )
 from csst_crds_plugin.selectors import (
     MatchSelector,
@@ -51,14 +47,15 @@ from csst_crds_plugin.selectors.values import (
     is_omit_value,
 )
 
+if TYPE_CHECKING:
+    from csst_crds_plugin.loader import MappingLoader
+
 __all__ = [
     "OMITTED",
     "InstrumentMapping",
-    "MappingLoader",
     "PipelineMapping",
     "ReferenceMapping",
     "condition_parameters",
-    "load_mapping",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,11 +82,6 @@ _REQUIRED: Final = {
 _KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
 
 # (path, size, mtime_ns, ignore_checksum) -> mapping object
-_MAPPINGS: dict[tuple[str, int, int, bool], Mapping_] = {}  # type: ignore[name-defined]
-_LOCK = threading.Lock()
-
-TextSource = Callable[[str], tuple[str, str, tuple[int, int]]]
-"""``source(name) -> (path, text, (size, mtime_ns))``; raises FileNotCachedError."""
 
 
 def _normalise_header(raw: Mapping[Any, Any]) -> dict[str, Any]:
@@ -525,82 +517,3 @@ class PipelineMapping(Mapping_):
 def condition_parameters(parameters: Mapping[str, object], observatory: str = "") -> dict[str, str]:
     """Condition a flat parameter mapping (RULES.md §3.1 steps 1 and 3)."""
     return condition_mapping(parameters, observatory == "roman")
-
-
-class MappingLoader:
-    """Loads mappings by name through a text source, verifying checksums; shared per process."""
-
-    def __init__(self, source: TextSource, exists: Callable[[str], bool],
-                 *, ignore_checksum: bool = False, label: str = "") -> None:
-        self.source = source
-        self._exists = exists
-        self.ignore_checksum = ignore_checksum
-        self.label = label
-
-    def describe(self) -> str:
-        """Where mappings come from, for messages."""
-        return self.label
-
-    def exists(self, name: str) -> bool:
-        """True if mapping `name` is present."""
-        return self._exists(name)
-
-    @staticmethod
-    def name_of(path: str) -> str:
-        """The basename of a mapping path."""
-        return path.replace("\\", "/").rsplit("/", 1)[-1]
-
-    def load(self, name: str) -> Mapping_:
-        """Return the mapping `name`, parsed and built once per process."""
-        path, text, (size, mtime) = self.source(name)
-        key = (path, size, mtime, self.ignore_checksum)
-        found = _MAPPINGS.get(key)
-        if found is not None:
-            return found
-        mapping = load_mapping(text, path, self, ignore_checksum=self.ignore_checksum)
-        with _LOCK:
-            _MAPPINGS[key] = mapping
-        return mapping
-
-
-def load_mapping(text: str, path: str, loader: MappingLoader, *,
-                 ignore_checksum: bool = False) -> Mapping_:
-    """Parse, verify and build one mapping from its text."""
-    ir = parse_mapping(text, path)
-    header = ir.header_dict()
-    if not ignore_checksum:
-        expected = header.get("sha1sum")
-        if expected is None:
-            if header.get("ignore_checksum") in (True, "True", "true"):
-                warnings.warn(f"{path}: no sha1sum; accepted because the header sets "
-                              "ignore_checksum (departure D6)", CsstCrdsWarning, stacklevel=2)
-            else:
-                raise ChecksumError(
-                    f"{path}: the header has no 'sha1sum'. Add one with `csst-crds checksum "
-                    f"{path}`, or waive the check (ignore_checksum=True or "
-                    "CSST_CRDS_IGNORE_CHECKSUM=1)."
-                )
-        else:
-            actual = compute_sha1sum(text)
-            if str(expected).lower() != actual:
-                if header.get("ignore_checksum") in (True, "True", "true"):
-                    warnings.warn(f"{path}: sha1sum mismatch accepted because the header sets "
-                                  "ignore_checksum (departure D6)", CsstCrdsWarning, stacklevel=2)
-                else:
-                    raise ChecksumError(
-                        f"{path}: sha1sum mismatch: the header says {expected}, the text gives "
-                        f"{actual}. The file was edited or corrupted; restore it, or if the edit "
-                        "is intended, run `csst-crds checksum` on it (or waive with "
-                        "CSST_CRDS_IGNORE_CHECKSUM=1)."
-                    )
-    mapping_kind = str(header.get("mapping", "")).upper()
-    extension = path[path.rfind("."):] if "." in path else ""
-    kind = _KINDS.get(extension.lower(), mapping_kind)
-    classes: dict[str, type[Mapping_]] = {
-        "PIPELINE": PipelineMapping, "INSTRUMENT": InstrumentMapping, "REFERENCE": ReferenceMapping,
-    }
-    if kind not in classes:
-        raise RuleValidationError(
-            f"{path}: unknown mapping kind {mapping_kind!r}; use PIPELINE, INSTRUMENT or REFERENCE"
-        )
-    return classes[kind](ir, loader)

@@ -23,7 +23,6 @@ from csst_crds_plugin.context import (
     INSTRUMENT_KEYS,
     OMITTED,
     InstrumentMapping,
-    MappingLoader,
     PipelineMapping,
     condition_parameters,
 )
@@ -35,6 +34,7 @@ from csst_crds_plugin.errors import (
     CsstCrdsWarning,
     ReferenceLookupError,
 )
+from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal, terminal_files
 from csst_crds_plugin.selectors.bulk import BulkSelections, Column, choose_many, factorize
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value

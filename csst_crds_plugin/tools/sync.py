@@ -32,8 +32,8 @@ from csst_crds_plugin.cache.manifest import (
     parse_manifest,
     update_manifest,
 )
-from csst_crds_plugin.context import MappingLoader
 from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsError, IntegrityError
+from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.mirrors import open_mirror
