@@ -23,7 +23,7 @@ from csst_crds_plugin.errors import (
     UnknownInstrumentError,
     UnknownReftypeError,
 )
-from csst_crds_plugin.results import NOT_APPLICABLE, MapResult, Terminal
+from csst_crds_plugin.results import NOT_APPLICABLE, MapResult, Terminal, terminal_files
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -299,18 +299,8 @@ class ReferenceMapping(Mapping_):
         names: set[str] = set()
         if isinstance(self.selector, Selector):
             for _path, terminal in self.selector.walk():
-                names.update(_files(terminal))
+                names.update(terminal_files(terminal))
         return sorted(n for n in names if not is_na_value(n) and not is_omit_value(n))
-
-
-def _files(terminal: object) -> list[str]:
-    if isinstance(terminal, str):
-        return [terminal]
-    if isinstance(terminal, tuple):
-        return [name for item in terminal for name in _files(item)]
-    if isinstance(terminal, Mapping):
-        return [str(v) for v in terminal.values()]
-    return []
 
 
 def _in_context(exc: ReferenceLookupError, rmap: ReferenceMapping,

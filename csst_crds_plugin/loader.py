@@ -68,30 +68,7 @@ def load_mapping(text: str, path: str, loader: MappingLoader, *,
     ir = parse_mapping(text, path)
     header = ir.header_dict()
     if not ignore_checksum:
-        expected = header.get("sha1sum")
-        if expected is None:
-            if header.get("ignore_checksum") in (True, "True", "true"):
-                warnings.warn(f"{path}: no sha1sum; accepted because the header sets "
-                              "ignore_checksum (departure D6)", CsstCrdsWarning, stacklevel=2)
-            else:
-                raise ChecksumError(
-                    f"{path}: the header has no 'sha1sum'. Add one with `csst-crds checksum "
-                    f"{path}`, or waive the check (ignore_checksum=True or "
-                    "CSST_CRDS_IGNORE_CHECKSUM=1)."
-                )
-        else:
-            actual = compute_sha1sum(text)
-            if str(expected).lower() != actual:
-                if header.get("ignore_checksum") in (True, "True", "true"):
-                    warnings.warn(f"{path}: sha1sum mismatch accepted because the header sets "
-                                  "ignore_checksum (departure D6)", CsstCrdsWarning, stacklevel=2)
-                else:
-                    raise ChecksumError(
-                        f"{path}: sha1sum mismatch: the header says {expected}, the text gives "
-                        f"{actual}. The file was edited or corrupted; restore it, or if the edit "
-                        "is intended, run `csst-crds checksum` on it (or waive with "
-                        "CSST_CRDS_IGNORE_CHECKSUM=1)."
-                    )
+        _verify_checksum(text, path, header)
     mapping_kind = str(header.get("mapping", "")).upper()
     extension = path[path.rfind("."):] if "." in path else ""
     kind = _KINDS.get(extension.lower(), mapping_kind)
@@ -103,3 +80,24 @@ def load_mapping(text: str, path: str, loader: MappingLoader, *,
             f"{path}: unknown mapping kind {mapping_kind!r}; use PIPELINE, INSTRUMENT or REFERENCE"
         )
     return classes[kind](ir, loader)
+
+
+def _verify_checksum(text: str, path: str, header: dict[object, object]) -> None:
+    """Raise ChecksumError for a missing or wrong sha1sum (a warning under the D6 waiver)."""
+    expected = header.get("sha1sum")
+    if expected is None:
+        problem = (f"{path}: the header has no 'sha1sum'. Add one with `csst-crds checksum "
+                   f"{path}`, or waive the check (ignore_checksum=True or "
+                   "CSST_CRDS_IGNORE_CHECKSUM=1).")
+    else:
+        actual = compute_sha1sum(text)
+        if str(expected).lower() == actual:
+            return
+        problem = (f"{path}: sha1sum mismatch: the header says {expected}, the text gives "
+                   f"{actual}. The file was edited or corrupted; restore it, or if the edit "
+                   "is intended, run `csst-crds checksum` on it (or waive with "
+                   "CSST_CRDS_IGNORE_CHECKSUM=1).")
+    if header.get("ignore_checksum") not in (True, "True", "true"):
+        raise ChecksumError(problem)
+    warnings.warn(f"{problem} Accepted because the header sets ignore_checksum (departure D6).",
+                  CsstCrdsWarning, stacklevel=3)
