@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
+import pkgutil
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-from csst_crds_plugin.cli import bestrefs, checksum, explain, list_cmd, sync
+import csst_crds_plugin.cli
 from csst_crds_plugin.errors import CsstCrdsError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "command_modules", "main"]
 
-COMMANDS = (bestrefs, explain, list_cmd, checksum, sync)
-"""Subcommand modules, each with ``NAME``, ``add_parser(subparsers)`` and ``run(args) -> int``."""
+
+def command_modules() -> list[ModuleType]:
+    """Every module of ``csst_crds_plugin.cli`` that defines a subcommand, sorted by name.
+
+    A subcommand module defines ``NAME``, ``add_parser(subparsers)`` and ``run(args) -> int``;
+    dropping such a module into the package is all it takes to add a command.
+    """
+    found = []
+    for info in pkgutil.iter_modules(csst_crds_plugin.cli.__path__):
+        if info.name.startswith("_") or info.name == "main":
+            continue
+        module = importlib.import_module(f"csst_crds_plugin.cli.{info.name}")
+        if all(hasattr(module, attr) for attr in ("NAME", "add_parser", "run")):
+            found.append(module)
+    return sorted(found, key=lambda module: module.NAME)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
+    for module in command_modules():
         module.add_parser(sub)
     return parser
 
