@@ -1,0 +1,21 @@
+"""``csst-crds diff``: logical differences between mappings and between reference files."""
+
+from csst_crds_plugin.tools.diffing.mappings import (
+    EntryChange,
+    HeaderChange,
+    MappingFinder,
+    changed_mappings,
+    diff_mapping_files,
+)
+from csst_crds_plugin.tools.diffing.rules import DiffInputError, RuleChange, diff_rules
+
+__all__ = [
+    "DiffInputError",
+    "EntryChange",
+    "HeaderChange",
+    "MappingFinder",
+    "RuleChange",
+    "changed_mappings",
+    "diff_mapping_files",
+    "diff_rules",
+]
