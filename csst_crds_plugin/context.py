@@ -43,6 +43,8 @@ from csst_crds_plugin.selectors.values import (
     NA_VALUES,
     OMIT_VALUES,
     condition_mapping,
+    condition_picked,
+    key_plan,
     is_na_value,
     is_omit_value,
 )
@@ -73,6 +75,7 @@ INSTRUMENT_KEYS: Final = (
     "ROMAN.META.INSTRUMENT.NAME", "META.INSTRUMENT.TYPE", "META_INSTRUMENT_TYPE",
 )
 _INSTRUMENT_ALIASES: Final = {"wfii": "wfpc2"}
+_PLAN_LIMIT: Final = 1024  # distinct parameter key sets remembered per context
 _REQUIRED: Final = {
     "PIPELINE": ("mapping", "parkey", "name", "derived_from", "observatory"),
     "INSTRUMENT": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument"),
@@ -403,6 +406,7 @@ class PipelineMapping(Mapping_):
         self._imaps: dict[str, InstrumentMapping] = {}
         self._closure_checked = False
         self._minimal_keys: dict[str, tuple[str, ...]] = {}
+        self._plans: dict[tuple[object, ...], dict[str, tuple[str, ...]]] = {}
         self._instrument_keys = (self.instrument_key, self.instrument_key.lower(),
                                  *INSTRUMENT_KEYS)
 
@@ -472,6 +476,45 @@ class PipelineMapping(Mapping_):
         get = header.get
         return {key: get(key, "UNDEFINED") for key in keys}
 
+    def _prepare(self, parameters: Mapping[str, object]) -> tuple[InstrumentMapping, dict[str, str]]:
+        """The imap and the minimised header of raw parameters, conditioning only what is read.
+
+        Equal to conditioning every parameter, then :meth:`find_instrument` and
+        :meth:`minimise`; a header of hundreds of keys costs only the few the rules read.
+        """
+        keys = tuple(parameters)
+        plan = self._plans.get(keys)
+        if plan is None:
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            plan = self._plans[keys] = key_plan(keys, self.observatory == "roman")
+        get = plan.get
+        for key in self._instrument_keys:
+            raws = get(key)
+            if raws is None:
+                continue
+            value = condition_picked(parameters, raws)
+            if value is not None and value != "UNDEFINED":
+                name = value.lower()
+                instrument = _INSTRUMENT_ALIASES.get(name, name)
+                break
+        else:
+            raise MissingInstrumentError(
+                f"Missing {self.instrument_key!r} keyword in header for determining instrument."
+            )
+        imap = self._imaps.get(instrument) or self.imap(instrument)
+        keys_read = self._minimal_keys.get(imap.name)
+        if keys_read is None:
+            keys_read = self._minimal_keys[imap.name] = tuple(
+                dict.fromkeys((*imap.required_keys, self.instrument_key))
+            )
+        minimal = {}
+        for key in keys_read:
+            raws = get(key)
+            value = None if raws is None else condition_picked(parameters, raws)
+            minimal[key] = "UNDEFINED" if value is None else value
+        return imap, minimal
+
     def best_references(
         self,
         parameters: Mapping[str, object],
@@ -485,10 +528,12 @@ class PipelineMapping(Mapping_):
         """
         if not self._closure_checked:
             self.check_closure()
-        header = parameters if conditioned else condition_parameters(parameters, self.observatory)
-        instrument = self.find_instrument(header)  # type: ignore[arg-type]
-        imap = self._imaps.get(instrument) or self.imap(instrument)
-        minimal = self.minimise(header, imap)  # type: ignore[arg-type]
+        if conditioned:
+            instrument = self.find_instrument(parameters)  # type: ignore[arg-type]
+            imap = self._imaps.get(instrument) or self.imap(instrument)
+            minimal = self.minimise(parameters, imap)  # type: ignore[arg-type]
+        else:
+            imap, minimal = self._prepare(parameters)
         types = list(imap.entries) if reftypes is None else list(map(str.lower, reftypes))
         results: dict[str, Terminal | Exception] = {}
         rmaps = imap._rmaps

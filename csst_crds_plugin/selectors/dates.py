@@ -73,9 +73,8 @@ def reformat_date(text: str) -> str:
         if valid is None:
             valid = _valid_day(text[:10])
         if valid and text[11:13] < "24" and text[14:16] < "60":
-            seconds = _SECONDS.get(text[17:])
-            if seconds is None:
-                seconds = _seconds(text[17:])
+            tail = text[17:]
+            seconds = (_SECONDS.get(tail) or _seconds(tail)) if len(tail) == 2 else _seconds(tail)
             if seconds:
                 if text[4] == "-" and text[7] == "-" and text[10] == " ":
                     return text[:16] + seconds
@@ -106,9 +105,8 @@ def _seconds(text: str) -> str:
     micro = int((fsecond - isecond) * 10**6)
     whole = ":" + text[:2]  # isecond, as the two digits the pattern requires
     result = "" if isecond >= 60 else whole + "." + str(1000000 + micro)[1:] if micro else whole
-    if len(_SECONDS) >= _CACHE_LIMIT:
-        _SECONDS.clear()
-    _SECONDS[text] = result
+    if len(text) == 2:  # whole seconds recur; fractions rarely do, so only these are kept
+        _SECONDS[text] = result
     return result
 
 

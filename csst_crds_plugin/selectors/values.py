@@ -10,7 +10,9 @@ __all__ = [
     "NA_VALUES",
     "OMIT_VALUES",
     "condition_mapping",
+    "condition_picked",
     "condition_value",
+    "key_plan",
     "is_na_value",
     "is_omit_value",
 ]
@@ -104,3 +106,33 @@ def condition_mapping(parameters: Mapping[object, object], roman: bool = False) 
             name = "ROMAN." + name
         header[name] = found
     return header
+
+
+def key_plan(keys: tuple[object, ...], roman: bool = False) -> dict[str, tuple[str, ...]]:
+    """For a parameter mapping's keys: each conditioned name → its raw keys, last first.
+
+    With :func:`condition_picked` this conditions only the names a lookup reads, with the same
+    result as :func:`condition_mapping` (where a later key of the same name wins, unless its
+    value is dropped).
+    """
+    plan: dict[str, list[str]] = {}
+    for key in keys:
+        if not isinstance(key, str):
+            continue
+        name = key.upper()
+        if roman and name.startswith("META."):
+            name = "ROMAN." + name
+        plan.setdefault(name, []).append(key)
+    return {name: tuple(reversed(raws)) for name, raws in plan.items()}
+
+
+def condition_picked(parameters: Mapping[str, object], raws: tuple[str, ...]) -> str | None:
+    """The conditioned value ``condition_mapping`` would keep for one name, or None."""
+    for raw in raws:
+        value = parameters[raw]
+        if type(value) is str:
+            found = _CACHE.get(value)
+            return found if found is not None else condition_value(value)
+        if isinstance(value, (str, int, float, bool)):
+            return condition_value(value)
+    return None
