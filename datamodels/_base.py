@@ -217,6 +217,11 @@ class DataModel:
         """The metadata (a pydantic model; assignments are validated)."""
         return self._meta
 
+    @property
+    def override_handle(self) -> str:
+        """What stpipe records for a model passed as ``override_<reftype>``."""
+        return f"override://{self._meta.filename or type(self).__name__}"
+
     def get_crds_parameters(self) -> dict[str, str | int | float | bool]:
         """Return the flat selection parameters.
 
