@@ -18,7 +18,7 @@ from csst_crds_plugin.tools.diffing.mappings import (
 from csst_crds_plugin.tools.diffing.references import FileChange, diff_reference_files
 from csst_crds_plugin.tools.diffing.rules import DiffInputError, RuleChange
 
-__all__ = ["DiffReport", "diff_files", "locate_file"]
+__all__ = ["DiffReport", "diff_files", "locate_file", "observatory_for"]
 
 MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
@@ -59,6 +59,16 @@ def _layout(cache: str | Path | None, observatory: str) -> CacheLayout:
     settings = get_settings()
     return CacheLayout(cache if cache is not None else settings.cache_root, observatory,
                        readonly=settings.readonly)
+
+
+def observatory_for(name: str, cache: str | Path | None) -> str:
+    """The observatory a CRDS-style name carries if the cache has mappings for it, else csst."""
+    guess = observatory_of(name) if "_" in name else ""
+    if guess.isalnum() and guess != "csst":
+        root = Path(cache) if cache is not None else get_settings().cache_root
+        if (root / "mappings" / guess).is_dir():
+            return guess
+    return "csst"
 
 
 def locate_file(arg: str | Path, layout: CacheLayout) -> Path:
@@ -102,10 +112,7 @@ def diff_files(old: str | Path, new: str | Path, *, cache: str | Path | None = N
         Table rows are paired by these columns (default by position); at most `limit` differing
         rows per table are listed.
     """
-    if observatory is None:
-        name = Path(old).name
-        observatory = observatory_of(name) if "_" in name else "csst"
-    layout = _layout(cache, observatory if observatory.isalnum() else "csst")
+    layout = _layout(cache, observatory or observatory_for(Path(old).name, cache))
     old_path, new_path = locate_file(old, layout), locate_file(new, layout)
     mappings = [p.name.endswith(MAPPING_EXTENSIONS) for p in (old_path, new_path)]
     if mappings[0] != mappings[1]:

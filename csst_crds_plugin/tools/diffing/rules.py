@@ -20,7 +20,7 @@ from csst_crds_plugin.selectors import selector_class
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 
 __all__ = ["ADDED", "CLASSES", "DELETED", "REPLACED", "RuleChange", "diff_rules", "read_ir",
-           "rmap_levels", "terminal_names"]
+           "rmap_levels", "terminal_names", "walk_terminals"]
 
 ADDED = "added"
 DELETED = "deleted"
@@ -166,7 +166,18 @@ def _paired(node: SelectorNode, parameters: tuple[str, ...]) -> dict[Any, tuple[
     return {canon: (key, raw[key]) for canon, key in zip(conditioned, keys, strict=True)}
 
 
-_Classes = tuple[str, ...]
+def walk_terminals(value: Any, path: tuple[Key, ...] = (), classes: tuple[str, ...] = (),
+                   ) -> Iterator[tuple[tuple[Key, ...], tuple[str, ...], Any]]:
+    """Yield (raw key path, selector class per level, terminal) under a selector node.
+
+    Unlike :meth:`Selector.walk` on built selectors, this works on the parsed form and also
+    gives each level's selector class; keys follow file order with dict semantics.
+    """
+    if isinstance(value, SelectorNode):
+        for key, choice in dict(value.entries).items():
+            yield from walk_terminals(choice, (*path, key), (*classes, value.name))
+    else:
+        yield path, classes, value
 
 
 class _Walk:
@@ -186,17 +197,9 @@ class _Walk:
         self.changes.append(RuleChange(self.old_name, self.new_name, action, path,
                                        self.levels(len(path)), classes, old, new))
 
-    def terminals(self, value: Any, path: tuple[Key, ...],
-                  classes: tuple[str, ...]) -> Iterator[tuple[tuple[Key, ...], _Classes, Any]]:
-        if isinstance(value, SelectorNode):
-            for key, choice in dict(value.entries).items():
-                yield from self.terminals(choice, (*path, key), (*classes, value.name))
-        else:
-            yield path, classes, value
-
     def one_side(self, action: str, value: Any, path: tuple[Key, ...],
                  classes: tuple[str, ...]) -> None:
-        for where, kinds, terminal in self.terminals(value, path, classes):
+        for where, kinds, terminal in walk_terminals(value, path, classes):
             if action == ADDED:
                 self.emit(ADDED, where, kinds, new=terminal)
             else:

@@ -1,0 +1,58 @@
+"""``csst-crds matches``: which rules of a context select a reference file.
+
+Prints each full rule path: instrument, reference type, every parkey with the rule's value,
+and the UseAfter date (as DATE-OBS and TIME-OBS). Exit status 0 when some rule selects the
+file, 1 when none does (or on an error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from csst_crds_plugin.tools.matches import matches
+
+__all__ = ["NAME", "add_parser", "run"]
+
+NAME = "matches"
+
+EXAMPLES = """\
+examples:
+  csst-crds matches csst_msc_bias_0003.fits                 # in the operational context
+  csst-crds matches csst_msc_flat_0004.fits --context csst_0012.pmap
+  csst-crds matches csst_msc_dark_0002.fits --context csst-2027-01-02T00:00:00 --format json
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        NAME, help="which rules of a context select a reference", description=__doc__,
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="reference names (or paths)")
+    parser.add_argument("--context", help="a pmap name or spec (default: pinned, else the "
+                                          "cache's operational context)")
+    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
+    parser.add_argument("--observatory", help="observatory (default: from the name, else csst)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the rule paths of each file; 1 if some file is selected by no rule."""
+    reports = [matches(file, cache=args.cache, context=args.context,
+                       observatory=args.observatory) for file in args.files]
+    if args.format == "json":
+        print(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        for report in reports:
+            for line in report.lines():
+                print(line)
+    missing = [r for r in reports if not r.found]
+    for report in missing:
+        print(f"csst-crds matches: no rule of {report.context} selects {report.file}",
+              file=sys.stderr)
+    return 1 if missing else 0
