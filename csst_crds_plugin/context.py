@@ -44,9 +44,9 @@ from csst_crds_plugin.selectors.values import (
     OMIT_VALUES,
     condition_mapping,
     condition_picked,
-    key_plan,
     is_na_value,
     is_omit_value,
+    key_plan,
 )
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ INSTRUMENT_KEYS: Final = (
 )
 _INSTRUMENT_ALIASES: Final = {"wfii": "wfpc2"}
 _PLAN_LIMIT: Final = 1024  # distinct parameter key sets remembered per context
+_UNKNOWN: Final = object()
 _REQUIRED: Final = {
     "PIPELINE": ("mapping", "parkey", "name", "derived_from", "observatory"),
     "INSTRUMENT": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument"),
@@ -182,6 +183,9 @@ class ReferenceMapping(Mapping_):
             and isinstance(self.selector, Selector)
         )
         """True when lookup is just the selector (no expressions): the fast path."""
+        self._direct: dict[tuple[str, ...], Selector | None] | None = (
+            {} if self.plain and type(self.selector) is MatchSelector else None
+        )
 
     # -- construction --------------------------------------------------------------------------
     def _expression(self, field: str) -> Expression | None:
@@ -239,9 +243,33 @@ class ReferenceMapping(Mapping_):
                 space[key.replace(".", "_")] = value
         return space
 
+    def _direct_choice(self, header: Mapping[str, str]) -> str | None:
+        """Match → UseAfter → file without the general machinery, memoised per match key.
+
+        None whenever the shortcut does not plainly apply; the general path then decides.
+        """
+        selector: MatchSelector = self.selector  # type: ignore[assignment]
+        try:
+            values = tuple([header[name] for name in selector.parameters])
+        except KeyError:
+            return None
+        direct = self._direct
+        target = direct.get(values, _UNKNOWN)  # type: ignore[union-attr]
+        if target is _UNKNOWN:
+            if len(direct) >= _PLAN_LIMIT:  # type: ignore[arg-type]
+                direct.clear()  # type: ignore[union-attr]
+            target = direct[values] = selector.direct_target(values)  # type: ignore[index]
+        return None if target is None else target.choose_file(header)  # type: ignore[union-attr]
+
     def lookup(self, header: Mapping[str, str]) -> Terminal | object:
         """Select for a conditioned, minimised header: a terminal, NOT_APPLICABLE or OMITTED."""
         if self.plain:
+            if self._direct is not None:
+                choice = self._direct_choice(header)
+                if choice is not None:
+                    if choice in NA_VALUES:
+                        return NOT_APPLICABLE
+                    return OMITTED if choice in OMIT_VALUES else choice
             try:
                 choice = self.selector.choose(header)  # type: ignore[union-attr]
             except ReferenceLookupError as exc:

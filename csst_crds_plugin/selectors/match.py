@@ -13,6 +13,7 @@ from csst_crds_plugin.selectors.base import (
     Selector,
 )
 from csst_crds_plugin.selectors.matchers import Matcher, glob_list, is_esoteric, make_matcher
+from csst_crds_plugin.selectors.useafter import UseAfterSelector
 from csst_crds_plugin.selectors.values import condition_value
 
 __all__ = ["MatchSelector"]
@@ -199,6 +200,21 @@ class MatchSelector(Selector, rule_name="Match"):
                     continue
             return choice
         raise FallbackNoMatchError("No match found.")
+
+    def direct_target(self, values: tuple[str, ...]) -> UseAfterSelector | None:
+        """The UseAfter that the best (single) row of a lookup key leads to, or None.
+
+        When that UseAfter yields a file, :meth:`choose` returns that file: the first weight
+        group is tried first and a success ends the search.
+        """
+        try:
+            groups = self.plan(values)
+        except InvalidValueError:
+            return None
+        if not groups or len(groups[0]) != 1:
+            return None
+        choice = self.choices[groups[0][0]]
+        return choice if isinstance(choice, UseAfterSelector) else None
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
         """Yield each weight group's choice (merged for ties); end with "No match found."."""

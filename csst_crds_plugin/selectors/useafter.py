@@ -8,7 +8,12 @@ from typing import Any, Final
 
 import numpy as np
 
-from csst_crds_plugin.errors import AmbiguousMatchError, InvalidDateError, RuleValidationError
+from csst_crds_plugin.errors import (
+    AmbiguousMatchError,
+    InvalidDateError,
+    ReferenceLookupError,
+    RuleValidationError,
+)
 from csst_crds_plugin.selectors.base import Choice, FallbackNoMatchError, Header, Selector
 from csst_crds_plugin.selectors.dates import DateFormatError, UndefinedDateError, reformat_date
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
@@ -158,6 +163,24 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
                 raise FallbackNoMatchError(f"All lookup attempts failed. last exception: {exc}") \
                     from None
         return choice
+
+    def choose_file(self, header: Header) -> str | None:
+        """The file :meth:`choose` returns when it plainly succeeds with one; else None.
+
+        A shortcut for callers that fall back to :meth:`choose` on None (which then raises, or
+        returns, exactly what it always does).
+        """
+        if not self._plain_choose:
+            return None
+        try:
+            key = lookup_date(self, header)
+        except (ReferenceLookupError, KeyError):
+            return None
+        index = bisect.bisect_right(self.keys, key) - 1
+        if index < 0:
+            return None
+        choice = self.choices[index]
+        return choice if type(choice) is str else None
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
         """The one choice with the greatest key <= the lookup key."""

@@ -1,0 +1,125 @@
+"""Conditioning only the keys a lookup reads equals conditioning the whole header first."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from functools import partial
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from csst_crds_plugin import ReferenceProvider
+from csst_crds_plugin.context import condition_parameters
+from csst_crds_plugin.loader import MappingLoader, load_mapping
+
+KEYS = ["INSTRUME", "instrume", "Instrume", "DETECTOR", "detector", "READMODE", "readMode",
+        "DATE-OBS", "date-obs", "TIME-OBS", "EXPTIME", "exptime", "OTHER", "META.X"]
+VALUES = st.one_of(
+    st.sampled_from(["MSC", "msc", " msc ", "06", "6", "08", "FAST", "fast", "N/A", "ANY",
+                     "UNDEFINED", "2027-01-01", "2027-01-02", "00:00:00", "12:30:00.5", "nonsense",
+                     ""]),
+    st.integers(-5, 40), st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+    st.none(), st.lists(st.integers(), max_size=2),
+)
+HEADERS = st.dictionaries(st.one_of(st.sampled_from(KEYS), st.integers(0, 3)), VALUES, max_size=10)
+
+
+def _outcome(call):  # noqa: ANN001, ANN202 - a result, or the error's type and text
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - the comparison is the point
+        return type(exc).__name__, str(exc)
+
+
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=HEADERS)
+def test_prepared_header_equals_fully_conditioned(tiny_cache: Path, header: dict) -> None:
+    pmap = ReferenceProvider(cache=tiny_cache, context="csst_0001.pmap").pmap
+
+    def full():  # noqa: ANN202
+        conditioned = condition_parameters(header, pmap.observatory)
+        imap = pmap.imap(pmap.find_instrument(conditioned))
+        return imap.name, pmap.minimise(conditioned, imap)
+
+    def prepared():  # noqa: ANN202
+        imap, minimal = pmap._prepare(header)
+        return imap.name, minimal
+
+    assert _outcome(prepared) == _outcome(full)
+
+    def results(conditioned: bool):  # noqa: ANN202
+        given_header = condition_parameters(header, pmap.observatory) if conditioned else header
+        imap, found = pmap.best_references(given_header, conditioned=conditioned)
+        return imap.name, {k: str(v) if isinstance(v, Exception) else v for k, v in found.items()}
+
+    assert _outcome(lambda: results(False)) == _outcome(lambda: results(True))
+
+
+SHORTCUT_RMAP = """
+header = {
+    'derived_from' : 'generated',
+    'filekind' : 'BIAS',
+    'instrument' : 'MSC',
+    'mapping' : 'REFERENCE',
+    'name' : 'csst_msc_bias_0001.rmap',
+    'observatory' : 'CSST',
+    'parkey' : (('DETECTOR', 'READMODE'), ('DATE-OBS', 'TIME-OBS')),
+    'sha1sum' : '',
+}
+
+selector = Match({
+    ('06', 'FAST') : UseAfter({
+        '2027-01-01 00:00:00' : 'csst_msc_bias_0001.fits',
+        '2027-01-02 00:00:00' : 'N/A',
+        '2027-01-03 00:00:00' : 'OMIT',
+        '2027-01-04 12:00:00' : 'csst_msc_bias_0002.fits',
+    }),
+    ('06', '*') : UseAfter({
+        '2026-01-01 00:00:00' : 'csst_msc_bias_0003.fits',
+    }),
+    ('08', 'FAST|SLOW') : UseAfter({
+        '2027-01-01 00:00:00' : 'csst_msc_bias_0004.fits',
+    }),
+    ('08', 'SLOW') : UseAfter({
+        '2027-01-02 00:00:00' : 'csst_msc_bias_0005.fits',
+    }),
+    ('14', 'FAST') : UseAfter({
+        '2027-01-01 00:00:00' : 'csst_msc_bias_0008.fits',
+        '2027-01-02 00:00:00' : 'N/A',
+        '2027-01-03 00:00:00' : 'OMIT',
+        '2027-01-04 12:00:00' : 'csst_msc_bias_0009.fits',
+        '2027-01-04 12:00:00.5' : 'csst_msc_bias_0010.fits',
+    }),
+    ('13', 'FAST') : UseAfter({
+        '2027-01-01 00:00:00' : ('csst_msc_bias_0006.fits', 'csst_msc_bias_0007.fits'),
+    }),
+})
+"""
+MINIMAL_VALUES = {
+    "DETECTOR": ["6.0", "8.0", "13.0", "14.0", "99.0", "UNDEFINED", "N/A"],
+    "READMODE": ["FAST", "SLOW", "UNDEFINED", "*", "N/A"],
+    "DATE-OBS": ["2025-12-31", "2026-06-01", "2027-01-01", "2027-01-02", "2027-01-03",
+                 "2027-01-04", "2027/01/04", "2027-13-01", "UNDEFINED", "Jan 4 2027"],
+    "TIME-OBS": ["00:00:00", "11:59:59.999999", "12:00:00", "12:00:00.5", "23:59:61",
+                 "UNDEFINED", ""],
+}
+
+
+def test_match_useafter_shortcut_equals_the_general_path() -> None:
+    text = textwrap.dedent(SHORTCUT_RMAP).lstrip("\n")
+    loader = MappingLoader(lambda name: (name, text, (0, 0)), lambda name: True)
+    fast = load_mapping(text, "csst_msc_bias_0001.rmap", loader, ignore_checksum=True)
+    slow = load_mapping(text, "csst_msc_bias_0001.rmap", loader, ignore_checksum=True)
+    assert fast._direct is not None
+    slow._direct = None  # the general path only
+    names = list(MINIMAL_VALUES)
+    shortcut = 0
+    for values in itertools.product(*MINIMAL_VALUES.values()):  # all 2,450 combinations
+        header = dict(zip(names, values, strict=True))
+        assert _outcome(partial(fast.lookup, header)) == _outcome(partial(slow.lookup, header)), \
+            header
+        shortcut += fast._direct_choice(header) is not None
+    assert shortcut > 100  # the shortcut really answered many of them
