@@ -12,9 +12,9 @@ __all__ = [
     "condition_mapping",
     "condition_picked",
     "condition_value",
-    "key_plan",
     "is_na_value",
     "is_omit_value",
+    "key_plan",
 ]
 
 _NUMBER_RE: Final = re.compile(r"^([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?|[+-]?[0-9]+\.)$")
