@@ -1,11 +1,23 @@
-"""``csst-crds checksum``: write the cache's integrity manifest, or fix mapping sha1sums."""
+"""``csst-crds checksum``: add, fix or verify mapping sha1sums; write or verify the manifest.
+
+With FILES: a mapping gets a correct ``sha1sum`` (added if missing), a reference is re-recorded
+in the cache's manifest; with ``--verify`` the files are only checked. Without FILES: new cache
+files are recorded in ``config/<obs>/manifest.json``, or with ``--verify`` the whole cache is
+checked. Exit status 1 when a verification finds a problem.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
-from csst_crds_plugin.tools.checksum import rewrite_sha1sums, write_manifest
+from csst_crds_plugin.tools.checksum import (
+    MAPPING_EXTENSIONS,
+    rewrite_sha1sums,
+    verify_files,
+    write_manifest,
+)
 from csst_crds_plugin.tools.listing import layout_for
 from csst_crds_plugin.tools.verify import verify_cache
 
@@ -16,42 +28,70 @@ NAME = "checksum"
 EXAMPLES = """\
 examples:
   csst-crds checksum                         # record new files in config/csst/manifest.json
+  csst-crds checksum csst_msc_bias_0003.rmap  # add or fix a mapping's sha1sum after an edit
+  csst-crds checksum --verify csst_msc_bias_0003.rmap csst_msc_bias_0002.fits
+  csst-crds checksum --verify --format json  # the whole cache, as a JSON report
   csst-crds checksum --update csst_msc_bias_0002.fits   # after an intended replacement
   csst-crds checksum --rehash --cache /data/crds_mirror  # a mirror's manifest, from scratch
-  csst-crds checksum --verify
-  csst-crds checksum csst_msc_bias_0003.rmap  # rewrite a mapping's sha1sum after an edit
 """
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
-        NAME, help="write the integrity manifest or mapping sha1sums", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        NAME, help="mapping sha1sums and the reference manifest: add, fix, verify",
+        description=__doc__, epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("mappings", nargs="*", help="mapping files whose sha1sum to rewrite")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="mappings (sha1sum) or references (manifest): paths or cache names")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
     parser.add_argument("--update", nargs="+", metavar="NAME", default=[],
-                        help="re-hash these recorded files")
+                        help="re-hash these recorded files in the manifest")
     parser.add_argument("--rehash", action="store_true", help="re-hash every file")
     parser.add_argument("--verify", action="store_true", help="only verify; write nothing")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=run)
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> None:
+    if args.format == "json":
+        print(json.dumps(data, indent=2))
+    else:
+        for line in lines:
+            print(line)
 
 
 def run(args: argparse.Namespace) -> int:
     """Rewrite, verify or record."""
-    if args.mappings:
-        for path in rewrite_sha1sums(args.mappings):
-            print(f"updated sha1sum: {path}")
-        return 0
     if args.verify:
+        if args.files:
+            checks = verify_files(args.files, cache=args.cache, observatory=args.observatory)
+            bad = [c for c in checks if not c.ok]
+            _emit(args, {"ok": not bad, "files": [c.to_dict() for c in checks]},
+                  [str(c) for c in checks] + [f"{len(bad)} problem(s)"])
+            return 1 if bad else 0
         problems = verify_cache(layout_for(args.cache, args.observatory))
-        for problem in problems:
-            print(f"PROBLEM {problem}")
-        print(f"{len(problems)} problem(s)")
+        _emit(args, {"ok": not problems, "problems": [
+                  {"name": p.name, "path": p.path, "problem": p.problem} for p in problems]},
+              [f"PROBLEM {p}" for p in problems] + [f"{len(problems)} problem(s)"])
         return 1 if problems else 0
-    result = write_manifest(args.cache, args.observatory, names=args.update, rehash=args.rehash)
-    print(f"manifest: {len(result.added)} added, {len(result.updated)} updated, "
-          f"{result.unchanged} unchanged")
+    mappings = [f for f in args.files if str(f).endswith(MAPPING_EXTENSIONS)]
+    references = [str(f).replace("\\", "/").rsplit("/", 1)[-1] for f in args.files
+                  if f not in mappings]
+    changed = rewrite_sha1sums(mappings, cache=args.cache, observatory=args.observatory) \
+        if mappings else []
+    if mappings and not references and not args.update and not args.rehash:
+        _emit(args, {"sha1sum_updated": changed,
+                     "unchanged": [m for m in mappings if m not in changed]},
+              [f"updated sha1sum: {path}" for path in changed]
+              + [f"sha1sum already correct: {m}" for m in mappings if m not in changed])
+        return 0
+    result = write_manifest(args.cache, args.observatory, names=[*args.update, *references],
+                            rehash=args.rehash)
+    _emit(args, {"sha1sum_updated": changed, "manifest": result.to_dict()},
+          [f"updated sha1sum: {path}" for path in changed]
+          + [f"manifest: {len(result.added)} added, {len(result.updated)} updated, "
+             f"{result.unchanged} unchanged"])
     return 0
