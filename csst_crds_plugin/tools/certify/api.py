@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from csst_crds_plugin.cache import CacheLayout
+from csst_crds_plugin.cache import CacheConfig, load_config, resolve_context
+from csst_crds_plugin.rules import MappingIR
+from csst_crds_plugin.tools.certify.cache_index import CacheIndex
 from csst_crds_plugin.tools.certify.mapping_checks import MAPPING_EXTENSIONS, certify_mapping
 from csst_crds_plugin.tools.certify.reference_checks import certify_reference
 from csst_crds_plugin.tools.certify.report import CertifyReport, FileReport
+from csst_crds_plugin.tools.certify.submission_checks import (
+    ContextRules,
+    Submitted,
+    check_against_rules,
+    check_batch,
+)
+from csst_crds_plugin.tools.certify.tree_checks import terminal_names
 
 __all__ = ["certify_context", "certify_files"]
 
@@ -22,38 +31,98 @@ def certify_files(paths: Iterable[str | Path], *, cache: str | Path | None = Non
     `cache` (a root path) lets mapping checks see which references exist; `context` (a pmap
     name) lets a reference be checked against the rmap that would receive it.
     """
+    index = CacheIndex(cache, observatory) if cache is not None else None
+    rules = None
+    if context is not None and index is not None:
+        rules = ContextRules(index, _resolve(index, context))
     report = CertifyReport()
+    submitted: list[Submitted] = []
     for path in paths:
         if Path(path).suffix.lower() in MAPPING_EXTENSIONS:
-            file_report, _ir = certify_mapping(path)
+            file_report, ir = certify_mapping(path)
+            if ir is not None and index is not None and check_references_present:
+                _check_names_present(file_report, ir, index)
         else:
-            file_report = certify_reference(path, allow_pickle=allow_pickle)
+            file_report, content = certify_reference(path, observatory=observatory,
+                                                     allow_pickle=allow_pickle)
+            if content is not None:
+                submitted.append(Submitted(file_report, content.header))
         report.files.append(file_report)
+    keys = {}
+    if rules is not None:
+        keys = {i: check_against_rules(item, rules) for i, item in enumerate(submitted)}
+    check_batch(submitted, keys, index if check_references_present else None)
     return report
 
 
 def certify_context(cache: str | Path, context: str, *,
                     observatory: str = "csst") -> CertifyReport:
-    """Certify a pmap and every mapping of its closure in a cache (used after each delivery)."""
-    layout = CacheLayout(cache, observatory)
+    """Certify a pmap and every mapping of its closure in a cache (used after each delivery).
+
+    Besides each file's own checks: every named mapping and reference is present, and each
+    imap and rmap agrees with the entry naming it (instrument, reference type, observatory).
+    """
+    index = CacheIndex(cache, observatory)
+    pmap = _resolve(index, context)
     report = CertifyReport()
-    pending = [Path(context).name]
+    pending: list[tuple[str, str, str]] = [(pmap, "", "")]  # (name, instrument, reftype)
     seen: set[str] = set()
     while pending:
-        name = pending.pop(0)
+        name, instrument, reftype = pending.pop(0)
         if name in seen:
             continue
         seen.add(name)
-        path = layout.mappings_dir / name
-        if not path.is_file():
+        path = index.layout.mappings_dir / name
+        if name not in index.mappings:
             missing = FileReport(str(path), "mapping")
-            missing.error(f"mapping {name} is named by the context {context} but is not in "
-                          f"the cache {layout.mappings_dir}")
+            missing.error(f"mapping {name} is named by the context {pmap} but is not in the "
+                          f"cache {index.layout.mappings_dir}")
             report.files.append(missing)
             continue
         file_report, ir = certify_mapping(path)
         report.files.append(file_report)
-        if ir is not None and not name.endswith(".rmap"):
-            pending.extend(str(v) for _k, v in ir.selector.entries
-                           if isinstance(v, str) and v.endswith((".imap", ".rmap")))
+        if ir is None:
+            continue
+        _check_parent(file_report, ir, observatory, instrument, reftype)
+        if name.endswith(".rmap"):
+            _check_names_present(file_report, ir, index)
+            continue
+        for key, value in ir.selector.entries:
+            if isinstance(value, str) and value.endswith((".imap", ".rmap")):
+                child = (str(key), "") if name.endswith(".pmap") else (instrument, str(key))
+                pending.append((value, *child))
     return report
+
+
+def _resolve(index: CacheIndex, context: str) -> str:
+    """A pmap name, or a spec such as ``csst-operational`` resolved from the cache's config."""
+    if context.strip().endswith(".pmap"):
+        return Path(context.strip()).name
+    config: CacheConfig = load_config(index.layout)
+    return resolve_context(context, config, "the context argument")
+
+
+def _check_names_present(report: FileReport, ir: MappingIR, index: CacheIndex) -> None:
+    """Every reference an rmap names, and every mapping a pmap/imap names, is in the cache."""
+    if Path(report.path).suffix.lower() == ".rmap":
+        missing = sorted(terminal_names(ir.selector) - index.references.keys())
+        what, where = "reference", index.layout.references_dir
+    else:
+        missing = sorted(terminal_names(ir.selector) - index.mappings)
+        what, where = "mapping", index.layout.mappings_dir
+    for name in missing:
+        report.error(f"names the {what} {name}, which is not in the cache {where}")
+
+
+def _check_parent(report: FileReport, ir: MappingIR, observatory: str, instrument: str,
+                  reftype: str) -> None:
+    """An imap or rmap must agree with the pmap/imap entry that names it."""
+    header = ir.header_dict()
+    found = str(header.get("observatory", "")).lower()
+    if found and found != observatory.lower():
+        report.error(f"header observatory {found!r} differs from the context's {observatory!r}")
+    for field, expected in (("instrument", instrument), ("filekind", reftype)):
+        value = str(header.get(field, "")).lower()
+        if expected and value and value != expected.lower():
+            report.error(f"header {field} {value!r} differs from the entry {expected!r} that "
+                         "names this mapping")

@@ -1,12 +1,21 @@
-"""Certify checks of mapping files (.pmap, .imap, .rmap): syntax, checksum, header."""
+"""Certify checks of one mapping file (.pmap, .imap, .rmap): syntax, checksum, header, tree,
+and a full load by the engine.
+"""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import Any
 
-from csst_crds_plugin.errors import RuleSyntaxError
+from csst_crds_plugin.errors import CsstCrdsError, FileNotCachedError, RuleSyntaxError
+from csst_crds_plugin.loader import MappingLoader, load_mapping
 from csst_crds_plugin.rules import MappingIR, compute_sha1sum, parse_mapping
+from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
+from csst_crds_plugin.tools.certify.constraints import load_observatory
+from csst_crds_plugin.tools.certify.keyword_checks import crds_name_parts
 from csst_crds_plugin.tools.certify.report import FileReport
+from csst_crds_plugin.tools.certify.tree_checks import check_tree, rmap_levels
 
 __all__ = ["MAPPING_EXTENSIONS", "certify_mapping"]
 
@@ -19,6 +28,8 @@ _REQUIRED = {
     "REFERENCE": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument",
                   "filekind"),
 }
+_SELECTORS = ("Match", "UseAfter", "VersionAfter", "SelectVersion", "ClosestTime",
+              "GeometricallyNearest", "Bracket")
 
 
 def certify_mapping(path: str | Path,
@@ -36,49 +47,164 @@ def certify_mapping(path: str | Path,
     except RuleSyntaxError as exc:
         report.error(f"syntax error at line {exc.line}, column {exc.column}: {exc.message}")
         return report, None
-    _check_notes(report, ir)
+    for note in ir.notes:
+        report.error(f"line {ir.source.locate(note.offset)[0]}: {note.message}: accepted for "
+                     "lookup but not by the canonical grammar (CRDS certify refuses it); "
+                     "rewrite it canonically")
     header = ir.header_dict()
     _check_checksum(report, text, header)
-    _check_header(report, ir, header)
+    kind = _check_header(report, header)
+    if kind is None:
+        return report, ir
+    check_tree(report, ir, header)
+    if kind == "REFERENCE":
+        _check_rmap_header(report, header)
+    else:
+        _check_entries(report, ir, header, kind)
+    _check_loads(report, text, str(path))
     return report, ir
 
 
-def _line(ir: MappingIR, offset: int) -> int:
-    return ir.source.locate(offset)[0]
-
-
-def _check_notes(report: FileReport, ir: MappingIR) -> None:
-    """Constructs CRDS lookup accepts and CRDS certify rejects are errors (RULES.md §1.2)."""
-    for note in ir.notes:
-        report.error(f"line {_line(ir, note.offset)}: {note.message}: accepted for lookup but "
-                     "not by the canonical grammar; rewrite it canonically (`csst-crds checksum` "
-                     "after editing)")
-
-
-def _check_checksum(report: FileReport, text: str, header: dict[object, object]) -> None:
+def _check_checksum(report: FileReport, text: str, header: dict[Any, Any]) -> None:
+    waived = header.get("ignore_checksum") in (True, "True", "true")
+    if waived:
+        report.warn("the header sets ignore_checksum: this engine honours it (a checksum "
+                    "mismatch only warns), CRDS ignores it (departure D6)")
     expected = header.get("sha1sum")
     if expected is None:
-        report.error("the header has no 'sha1sum'; add one with `csst-crds checksum "
-                     f"{report.path}`")
-        return
-    actual = compute_sha1sum(text)
-    if str(expected).lower() != actual:
-        report.error(f"sha1sum mismatch: the header says {expected!r}, the text gives "
-                     f"{actual!r}; the file was edited or corrupted (restore it, or run "
-                     f"`csst-crds checksum {report.path}` if the edit is intended)")
+        problem = f"the header has no 'sha1sum'; add one with `csst-crds checksum {report.path}`"
+    else:
+        actual = compute_sha1sum(text)
+        if str(expected).lower() == actual:
+            return
+        problem = (f"sha1sum mismatch: the header says {expected!r}, the text gives "
+                   f"{actual!r}; the file was edited or corrupted (restore it, or run "
+                   f"`csst-crds checksum {report.path}` if the edit is intended)")
+    report.warn(problem) if waived else report.error(problem)
 
 
-def _check_header(report: FileReport, ir: MappingIR, header: dict[object, object]) -> None:
+def _check_header(report: FileReport, header: dict[Any, Any]) -> str | None:
+    """Kind, required fields and identity; the kind, or None when it is unknown."""
     suffix = Path(report.path).suffix.lower()
     declared = str(header.get("mapping", "")).upper()
     kind = _KINDS.get(suffix, declared)
     if kind not in _REQUIRED:
         report.error(f"header 'mapping' is {header.get('mapping')!r}; use PIPELINE, INSTRUMENT "
                      "or REFERENCE")
-        return
+        return None
     if declared and declared != kind:
         report.error(f"header 'mapping' is {declared!r} but a {suffix} file is {kind}")
     missing = [name for name in _REQUIRED[kind] if name not in header]
     if missing:
         report.error(f"header field(s) {', '.join(missing)} missing; a {kind} mapping needs "
                      f"{', '.join(_REQUIRED[kind])}")
+    name = Path(report.path).name
+    if "name" in header and str(header["name"]) != name:
+        report.warn(f"header 'name' is {header['name']!r}, the file is {name!r}")
+    observatory = str(header.get("observatory", "")).lower()
+    prefix = name.split("_")[0].split(".")[0].lower()
+    if observatory and prefix != observatory:
+        report.error(f"the file name says observatory {prefix!r}, the header {observatory!r}")
+    _, instruments = load_observatory(observatory)
+    instrument = str(header.get("instrument", "")).upper()
+    if instruments and kind != "PIPELINE" and instrument and instrument not in instruments:
+        report.error(f"instrument {instrument!r} is not a {observatory.upper()} instrument "
+                     f"({', '.join(instruments)})")
+    filekind = str(header.get("filekind", "")).lower()
+    if kind == "REFERENCE" and instrument in instruments and filekind \
+            and filekind not in instruments[instrument].reftypes:
+        report.warn(f"reference type {filekind!r} has no {instrument} constraints: references "
+                    "for it get only the common checks")
+    return kind
+
+
+def _check_rmap_header(report: FileReport, header: dict[Any, Any]) -> None:
+    levels = rmap_levels(header)
+    classes = header.get("classes")
+    if classes is not None:
+        names = classes if isinstance(classes, tuple) else (classes,)
+        if len(names) != len(levels):
+            report.error(f"header 'classes' has {len(names)} entries but 'parkey' has "
+                         f"{len(levels)} levels")
+        unknown = [c for c in names if c not in _SELECTORS]
+        if unknown:
+            report.error("header 'classes' names unknown selectors: "
+                         f"{', '.join(map(str, unknown))}")
+    parkeys = {name for level in levels for name in level}
+    targets = header.get("reference_to_dataset")
+    if isinstance(targets, dict):
+        for source, target in targets.items():
+            if str(target).upper() not in parkeys:
+                report.error(f"reference_to_dataset maps {source!r} to {target!r}, which is not "
+                             "a parkey")
+    for field, exempt in (("rmap_relevance", ("always", "true")), ("rmap_omit", ("false",))):
+        value = header.get(field)
+        if isinstance(value, str) and not (value.startswith("(") and value.endswith(")")) \
+                and value.strip().lower() not in exempt:
+            report.warn(f"header {field} {value!r} is not parenthesised: CRDS lower-cases it "
+                        "and cannot evaluate it, this engine evaluates it as written "
+                        "(departure D3); wrap it in parentheses")
+    if "hooks" in header:
+        report.warn("header 'hooks' (HST plug-ins) is not supported and is ignored")
+    required = str(header.get("reffile_required", "NONE")).upper()
+    if required not in ("YES", "NO", "NONE"):
+        report.warn(f"reffile_required {header['reffile_required']!r} is not YES, NO or NONE; "
+                    "it acts as NO (a failed match gives N/A)")
+
+
+def _check_entries(report: FileReport, ir: MappingIR, header: dict[Any, Any], kind: str) -> None:
+    """pmap: instrument → imap; imap: reference type → rmap, N/A or OMIT."""
+    observatory = str(header.get("observatory", "")).lower()
+    _, instruments = load_observatory(observatory)
+    instrument = str(header.get("instrument", "")).upper()
+    child = ".imap" if kind == "PIPELINE" else ".rmap"
+    entries = ir.selector.entries
+    for key, value in entries:
+        where = f"entry {key!r}"
+        if not isinstance(value, str):
+            report.error(f"{where}: the value must be a mapping name, not {value!r}")
+            continue
+        if value in NA_VALUES or value in OMIT_VALUES:
+            if kind == "PIPELINE":
+                report.error(f"{where} is {value!r}: an instrument of a pipeline context must "
+                             "name an imap (the lookup fails otherwise)")
+            continue
+        if not value.endswith(child):
+            report.error(f"{where} names {value!r}, which is not a {child} file")
+            continue
+        parts = value.split(".")[0].split("_")
+        if kind == "PIPELINE":
+            if instruments and str(key).upper() not in instruments:
+                report.error(f"{where}: {str(key).upper()!r} is not a {observatory.upper()} "
+                             f"instrument ({', '.join(instruments)})")
+            if len(parts) > 1 and parts[1] != str(key).lower():
+                report.error(f"{where} names {value!r}, an imap of another instrument")
+        else:
+            named = crds_name_parts(value)
+            if named is not None and named[2] != str(key).lower():
+                report.error(f"{where} names {value!r}, an rmap of type {named[2]!r}")
+            known = instruments.get(instrument)
+            if known is not None and str(key).lower() not in known.reftypes:
+                report.warn(f"{where}: {instrument} has no constraints for this reference type")
+
+
+def _missing(name: str) -> tuple[str, str, tuple[int, int]]:
+    raise FileNotCachedError(name)
+
+
+def _check_loads(report: FileReport, text: str, path: str) -> None:
+    """Build the mapping as a lookup would; report what fails, unless already reported."""
+    loader = MappingLoader(_missing, lambda name: True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            load_mapping(text, path, loader, ignore_checksum=True)
+        except CsstCrdsError as exc:
+            if not report.errors:
+                report.error(f"does not load: {str(exc).splitlines()[0]}")
+        except (ValueError, TypeError, KeyError) as exc:
+            report.error(f"does not load ({type(exc).__name__}): {exc}")
+    for warning in caught:
+        message = str(warning.message)
+        if "'hooks'" not in message:
+            report.warn(message)

@@ -1,0 +1,1 @@
+"""Reference constraints as data, one folder per observatory (see docs/certify.md)."""

@@ -1,0 +1,1 @@
+"""CSST reference constraints: all.toml plus one file per instrument."""
