@@ -1,0 +1,185 @@
+"""`ProviderStep` and `ProviderPipeline`: stpipe bases whose every CRDS path goes to the provider.
+
+stpipe has no hook for a reference provider: it calls the CRDS library from
+``get_reference_file``, from a pipeline's ``_precache_references``, from the ``pars-<step>``
+lookup (``_get_config_from_parameters``) and, in mission code, from ``finalize_result``.
+These bases override exactly those methods.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from stpipe import config_parser
+from stpipe.datamodel import AbstractDataModel
+from stpipe.pipeline import Pipeline
+from stpipe.step import Step
+
+from csst_crds_plugin import __version__
+from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
+from csst_crds_plugin.results import NA
+from csst_crds_plugin.stpipe_integration._lookup import (
+    get_provider,
+    locate,
+    select_reference,
+    step_lookup_error,
+)
+from csst_crds_plugin.stpipe_integration._parameters import (
+    parameters_config,
+    resolve_override_paths,
+)
+from csst_crds_plugin.stpipe_integration._provenance import (
+    RULE,
+    record_provenance,
+    reference_uses,
+)
+
+__all__ = ["SOFTWARE_VERSION", "ProviderPipeline", "ProviderStep"]
+
+log = logging.getLogger(__name__)
+
+SOFTWARE_VERSION = f"csst-crds-plugin {__version__}"
+"""What outputs record as the reference selection software (``CRDS_VER``)."""
+
+
+def step_label(step: Step) -> str:
+    """``csst_dark``, or ``csst_dark (step 'dark' of Level1Pipeline)`` inside a pipeline."""
+    label = step.class_alias or type(step).__name__
+    if step.parent is not None:
+        label += f" (step {step.name!r} of {step.parent.name})"
+    return label
+
+
+class ProviderStep(Step):
+    """A stpipe `Step` whose references and parameters come from the `ReferenceProvider`.
+
+    Overrides (``override_<reftype>``) go through stpipe's own branch; a relative override
+    path in a parameter file is taken from that file's folder. ``finalize_result`` writes the
+    context, this software's version and each reference with its source onto the result.
+    """
+
+    def get_reference_file(self, input_file: Any, reference_file_type: str) -> Any:
+        """The override if one is set (stpipe's branch), else the provider's path or N/A."""
+        if self.get_ref_override(reference_file_type) is not None:
+            return super().get_reference_file(input_file, reference_file_type)
+        parameters, observatory = self._get_crds_parameters(input_file)
+        path = select_reference(step_label(self), parameters, observatory, reference_file_type)
+        recorded = NA if path == NA else "crds://" + Path(path).name
+        self._reference_files_used.append((reference_file_type, recorded))
+        return path
+
+    @classmethod
+    def _get_config_from_parameters(cls, crds_parameters: dict[str, Any],
+                                    crds_observatory: str) -> Any:
+        """The ``pars-<class>`` parameters from the provider; none found means defaults."""
+        return parameters_config(cls, crds_parameters, crds_observatory)
+
+    @classmethod
+    def from_config_section(cls, config: Any, parent: Step | None = None,
+                            name: str | None = None, config_file: Any = None) -> Any:
+        """As stpipe, but relative override paths of a parameter file start at its folder."""
+        if config_file:
+            resolve_override_paths(config, Path(config_file).absolute().parent)
+        return super().from_config_section(config, parent=parent, name=name,
+                                           config_file=config_file)
+
+    def finalize_result(self, result: Any, reference_files_used: list[tuple[str, Any]]) -> None:
+        """Record the context, software version and references used on `result`."""
+        super().finalize_result(result, reference_files_used)
+        if not isinstance(result, AbstractDataModel):
+            return
+        uses = reference_uses(reference_files_used,
+                              lambda reftype: self.get_ref_override(reftype) is not None)
+        context = None
+        try:
+            context = get_provider(result.crds_observatory).context
+        except CsstCrdsError as exc:
+            if any(use.source == RULE for use in uses.values()):
+                raise
+            log.debug("%s: no context to record (%s)", step_label(self), exc)
+        if record_provenance(result, context, SOFTWARE_VERSION, uses.values()) \
+                and self.parent is None:
+            log.info("Results used context %s", context)
+
+
+class ProviderPipeline(Pipeline, ProviderStep):
+    """A stpipe `Pipeline` on the provider: batched prefetch, ``pars-*`` for every step.
+
+    ``_precache_references`` and ``_get_config_from_parameters`` live here because
+    `Pipeline` precedes `ProviderStep` in the method resolution order.
+    """
+
+    @classmethod
+    def _get_config_from_parameters(cls, crds_parameters: dict[str, Any],
+                                    crds_observatory: str) -> Any:
+        """Each step's ``pars-*`` parameters, then the pipeline's, from the provider."""
+        return parameters_config(cls, crds_parameters, crds_observatory)
+
+    @classmethod
+    def merge_config(cls, config: Any, config_file: Any) -> Any:
+        """As stpipe, but overrides in a step's own parameter file start at that file's folder."""
+        steps = config.get("steps", {})
+        for key in cls.step_defs:
+            section = steps.get(key)
+            if section is None or not section.get("config_file"):
+                continue
+            path = Path(config_file or "").parent / section["config_file"]
+            loaded = config_parser.load_config_file(str(path))
+            resolve_override_paths(loaded, path.absolute().parent)
+            del section["config_file"]
+            config_parser.merge_config(loaded, section)
+            steps[key] = loaded
+        return config
+
+    def _precache_references(self, input_file: Any) -> None:
+        """Select every type of every step in one provider call, and check the files exist."""
+        try:
+            parameters, observatory = self._get_crds_parameters(input_file)
+        except (ValueError, TypeError, OSError):
+            log.info("First argument %s does not appear to be a model", input_file)
+            return
+        types = self.reference_file_types
+        overrides = {t: self.get_ref_override(t) for t in types
+                     if self.get_ref_override(t) is not None}
+        wanted = sorted(set(types) - set(overrides))
+        for reftype, value in sorted(overrides.items()):
+            log.info("Override for %s reference file is '%s'.", reftype.upper(), value)
+        if not wanted:
+            return
+        log.info("Prefetching reference files for dataset: %r reftypes = %r",
+                 self._get_filename(input_file), wanted)
+        provider = get_provider(observatory)
+        try:
+            selections = provider.best_references(parameters, wanted, errors="collect")
+        except ReferenceLookupError as exc:
+            raise step_lookup_error(self._users(wanted[0]), wanted[0], provider, parameters,
+                                    exc) from exc
+        failed = [s for s in selections.values() if s.error is not None]
+        if failed:
+            first = failed[0]
+            error = step_lookup_error(self._users(first.reftype), first.reftype, provider,
+                                      parameters, first.error)  # type: ignore[arg-type]
+            if len(failed) > 1:
+                error.add_note("lookups also failed for: "
+                               + ", ".join(s.reftype for s in failed[1:]))
+            if isinstance(first.error, ReferenceLookupError):
+                raise error from first.error
+            raise first.error  # type: ignore[misc]
+        for reftype in wanted:
+            selection = selections.get(reftype)
+            if selection is None:
+                log.info("Prefetch for %s: omitted by %s", reftype.upper(), provider.context)
+            elif selection.not_applicable:
+                log.info("Prefetch for %s reference file is 'N/A'.", reftype.upper())
+            else:
+                for name in selection.files():
+                    path = locate(provider, parameters, name)
+                    log.info("Prefetch for %s reference file is '%s'.", reftype.upper(), path)
+
+    def _users(self, reftype: str) -> str:
+        """The steps of this pipeline that use `reftype`, for messages."""
+        names = [step_label(step) for step in self._unskipped_steps
+                 if reftype in step.reference_file_types]
+        return ", ".join(names) or self.name

@@ -1,0 +1,5 @@
+"""DQ initialisation: `DqInitStep` and its algorithm module."""
+
+from steps.dq_init.dq_init_step import DqInitStep
+
+__all__ = ["DqInitStep"]
