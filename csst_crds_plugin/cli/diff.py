@@ -26,7 +26,7 @@ examples:
   csst-crds diff csst_msc_bias_0001.rmap csst_msc_bias_0002.rmap --format json
   csst-crds diff old/csst_msc_0003.imap new/csst_msc_0003.imap --no-recurse
   csst-crds diff csst_msc_flat_0001.fits csst_msc_flat_0002.fits
-  csst-crds diff lines_a.fits lines_b.fits --row-key WAVELENGTH   # table rows paired by key
+  csst-crds diff --row-key AMP --row-key CHIP gain_a.fits gain_b.fits  # rows paired by key
   csst-crds diff csst_msc_crosstalk_0001.toml csst_msc_crosstalk_0002.toml
 exit status: 0 same, 1 different, 2 error
 """
@@ -42,13 +42,16 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("new", help="the new file: a path, or a name in the cache")
     parser.add_argument("--cache", help="cache root for names and sub-mappings "
                                         "(default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", help="observatory (default: from the first name)")
+    parser.add_argument("--observatory",
+                        help="observatory (default: the first name's, if the cache has "
+                             "mappings for it, else csst)")
     parser.add_argument("--no-recurse", dest="recurse", action="store_false",
                         help="for pmaps and imaps, list replaced entries only")
     parser.add_argument("--boring", action="store_true",
                         help="also show name, derived_from and sha1sum header changes")
-    parser.add_argument("--row-key", nargs="+", default=[], metavar="COLUMN",
-                        help="pair table rows by these columns (default: by row number)")
+    parser.add_argument("--row-key", action="append", default=[], metavar="COLUMN",
+                        help="pair table rows by this column (repeat for several; default: "
+                             "by row number)")
     parser.add_argument("--limit", type=int, default=50,
                         help="differing table rows listed per table (default 50)")
     parser.add_argument("--format", choices=("text", "json"), default="text")

@@ -36,7 +36,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--context", help="a pmap name or spec (default: pinned, else the "
                                           "cache's operational context)")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", help="observatory (default: from the name, else csst)")
+    parser.add_argument("--observatory",
+                        help="observatory (default: the name's, if the cache has "
+                             "mappings for it, else csst)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=run)
 

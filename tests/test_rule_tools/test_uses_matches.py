@@ -134,3 +134,21 @@ def test_matches_refuses_a_tampered_rmap(two_contexts: Path,
     rmap.write_text(rmap.read_text().replace("csst_msc_bias_0003.fits", "csst_msc_bias_0004.fits"))
     assert main(["matches", "--cache", str(two_contexts), "csst_msc_bias_0004.fits"]) == 1
     assert "sha1sum mismatch" in capsys.readouterr().err
+
+
+def test_other_observatory_from_the_name(tmp_path: Path, texts: SimpleNamespace) -> None:
+    # a TOBS-style cache: the observatory is the name's prefix when the cache has its mappings
+    folder = tmp_path / "cache" / "mappings" / "tobs"
+    folder.mkdir(parents=True)
+    (folder / "tobs_0001.pmap").write_text(texts.pmap("tobs_0001.pmap",
+                                                      {"CAM": "tobs_cam_0001.imap"}))
+    (folder / "tobs_cam_0001.imap").write_text(texts.imap("tobs_cam_0001.imap",
+                                                          {"bias": "tobs_cam_bias_0001.rmap"}))
+    (folder / "tobs_cam_bias_0001.rmap").write_text(texts.rmap(
+        "tobs_cam_bias_0001.rmap", "Match({\n    '1' : 'tobs_cam_bias_0001.fits',\n})",
+        parkey="(('DETECTOR',),)"))
+    report = uses("tobs_cam_bias_0001.fits", cache=tmp_path / "cache")
+    assert report.contexts == ["tobs_0001.pmap"]
+    (match,) = matches("tobs_cam_bias_0001.fits", cache=tmp_path / "cache",
+                       context="tobs_0001.pmap").matches
+    assert match.assignments() == [("DETECTOR", "1")]
