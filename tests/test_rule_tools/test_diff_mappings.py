@@ -104,3 +104,14 @@ def test_syntax_error_names_file_and_line(two_contexts: Path, tmp_path: Path,
     assert main(["diff", str(good), str(broken)]) == 2
     err = capsys.readouterr().err
     assert f"{broken}:13:" in err and "operators are not allowed" in err
+
+
+def test_a_stale_sha1sum_is_noted(two_contexts: Path, tmp_path: Path) -> None:
+    source = two_contexts / "mappings" / "csst" / "csst_msc_bias_0002.rmap"
+    edited = tmp_path / "csst_msc_bias_0002.rmap"
+    edited.write_text(source.read_text().replace("csst_msc_bias_0003.fits", "mine.fits"))
+    report = diff_files(source, edited)
+    assert [str(d).split(": ", 1)[1] for d in report.differences] == [
+        "('06', 'FAST') / '2027-01-02 00:00:00': replaced csst_msc_bias_0003.fits with mine.fits"]
+    assert report.notes == [f"{edited}: its sha1sum does not match its text (edited without "
+                            "`csst-crds checksum`, or corrupted)"]
