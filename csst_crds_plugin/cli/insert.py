@@ -1,0 +1,67 @@
+"""``csst-crds insert``: write the next version of an rmap with references inserted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["NAME", "add_parser", "run"]
+
+NAME = "insert"
+
+EXAMPLES = """\
+examples:
+  csst-crds insert --rmap csst_msc_bias_0004.rmap --references csst_msc_bias_0031.fits
+  csst-crds insert --rmap ./rules/csst_msc_flat_0002.rmap --references a.fits b.fits \\
+      --output-dir ./new_rules --format json
+
+Insertion follows CRDS (refactor insert): a reference whose match parameters and USEAFTER equal
+an existing rule replaces that file; otherwise a new rule is added, nesting as the rmap's
+`classes` say (default Match, UseAfter). The new rmap has the next free serial, derived_from
+set to the old rmap and a new sha1sum; nothing else in the cache changes (see `newcontext`,
+or `deliver` for the whole submission). References are named by their file names.
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        NAME, help="insert references into a new version of an rmap", description=__doc__,
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--rmap", required=True,
+                        help="the rmap: a path, or a name in the cache's mappings")
+    parser.add_argument("--references", nargs="+", required=True, metavar="FILE",
+                        help="reference files to insert")
+    parser.add_argument("--output-dir", help="where the new rmap goes (default: beside --rmap)")
+    parser.add_argument("--cache", help="cache root for an rmap given by name "
+                                        "(default: CSST_CRDS_PATH)")
+    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default: text)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Insert and report each insertion."""
+    from csst_crds_plugin.tools.delivery import insert_references
+    from csst_crds_plugin.tools.listing import layout_for
+
+    rmap = Path(args.rmap)
+    if not rmap.exists() and rmap.name == args.rmap:
+        rmap = layout_for(args.cache, args.observatory).mapping_path(args.rmap)
+    result = insert_references(rmap, args.references, output_dir=args.output_dir)
+    rows = [{"reference": i.origin, "name": i.filename, "path": [repr(k) for k in i.path],
+             "replaced": None if i.replaced is None else str(i.replaced)}
+            for i in result.insertions]
+    if args.format == "json":
+        print(json.dumps({"rmap": str(result.rmap), "derived_from": result.derived_from,
+                          "insertions": rows}, indent=2))
+        return 0
+    for row in rows:
+        what = f"replaced {row['replaced']}" if row["replaced"] else "added"
+        print(f"{row['name']}: {what} at {' / '.join(row['path'])}")
+    print(f"wrote {result.rmap} (derived from {result.derived_from})")
+    return 0
