@@ -65,7 +65,7 @@ def write_fits(tmp_path: Path) -> WriteFile:
                 hdus.append(fits.ImageHDU(data, name=extname))
         path = (folder or tmp_path) / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        fits.HDUList(hdus).writeto(path)
+        fits.HDUList(hdus).writeto(path, overwrite=True)
         return path
 
     return write

@@ -88,7 +88,8 @@ def _entry(ir: MappingIR, key: str) -> str | None:
 def check_against_rules(item: Submitted, rules: ContextRules) -> tuple[str, ...] | None:
     """Check one reference against its rmap; return its selection key in that rmap."""
     header, report = item.header, item.report
-    instrument, reftype = str(header.get("INSTRUME", "")), str(header.get("REFTYPE", ""))
+    instrument = str(header.get("INSTRUME", ""))
+    reftype = str(header.get("REFTYPE", "")).lower()
     if not instrument or not reftype:
         return None
     rmap = rules.rmap(instrument, reftype)
@@ -137,10 +138,14 @@ def _dry_run(report: FileReport, rmap: _Rmap, key: tuple[str, ...],
     if key in existing:
         return  # joins an existing rule
     new = len(existing)
-    for special, general, _equal in find_overlaps([*existing, key]):
+    for special, general, kind in find_overlaps([*existing, key]):
         if new not in (special, general):
             continue
         other = raws[general if special == new else special]
+        if kind == "partial":
+            report.warn(f"inserting it into {rmap.name} would add the Match rule {key!r}, "
+                        f"which partially overlaps the rule {other!r} at equal weight")
+            continue
         relation = ("an equal weight special case of" if special == new
                     else "more general than, at equal weight,")
         report.error(f"inserting it into {rmap.name} would add the Match rule {key!r}, "

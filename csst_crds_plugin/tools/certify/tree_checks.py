@@ -110,14 +110,20 @@ class _Walker:
                 continue
             keys.append(conditioned)
             rows.append((key, offset, isinstance(value, SelectorNode)))
-        for special, general, equal in find_overlaps(keys):
+        for special, general, kind in find_overlaps(keys):
             (key, offset, nested), (other, other_offset, other_nested) = \
                 rows[special], rows[general]
             where = f"line {self.line(offset)}: Match rule {key!r}"
             there = f"{other!r} (line {self.line(other_offset)})"
-            if equal:
+            if kind == "equal":
                 text = (f"{where} is the same rule as {there} after conditioning "
                         f"({', '.join(keys[special])}); merge them into one rule")
+            elif kind == "partial":
+                self.report.warn(
+                    f"{where} overlaps {there}: some {'/'.join(parameters)} values match both "
+                    "equally well, so lookups merge or tie them (CRDS does not report this); "
+                    "make the rules disjoint")
+                continue
             else:
                 text = (f"{where} is an equal weight special case of {there}: for some "
                         f"{'/'.join(parameters)} values both match equally well, so lookups "
