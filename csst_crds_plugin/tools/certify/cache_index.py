@@ -18,10 +18,11 @@ class CacheIndex:
         self.layout = CacheLayout(root, observatory, readonly=True)
 
     @cached_property
-    def references(self) -> dict[str, Path]:
+    def references(self) -> dict[str, str]:
         """Reference name → path, from ``references/<obs>`` and its instrument folders."""
-        found: dict[str, Path] = {}
-        folders = [self.layout.references_dir]
+        found: dict[str, str] = {}
+        top = str(self.layout.references_dir)
+        folders = [top]
         while folders:
             folder = folders.pop(0)
             try:
@@ -31,10 +32,10 @@ class CacheIndex:
             for entry in entries:
                 if entry.name.startswith((".", TEMP_PREFIX)):
                     continue
-                if entry.is_dir() and folder == self.layout.references_dir:
-                    folders.append(Path(entry.path))
+                if entry.is_dir() and folder == top:
+                    folders.append(entry.path)
                 elif entry.is_file():
-                    found.setdefault(entry.name, Path(entry.path))
+                    found.setdefault(entry.name, entry.path)
         return found
 
     @cached_property

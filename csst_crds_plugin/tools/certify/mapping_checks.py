@@ -8,8 +8,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.context import InstrumentMapping, PipelineMapping, ReferenceMapping
 from csst_crds_plugin.errors import CsstCrdsError, FileNotCachedError, RuleSyntaxError
-from csst_crds_plugin.loader import MappingLoader, load_mapping
+from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.rules import MappingIR, compute_sha1sum, parse_mapping
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
 from csst_crds_plugin.tools.certify.constraints import load_observatory
@@ -61,7 +62,7 @@ def certify_mapping(path: str | Path,
         _check_rmap_header(report, header)
     else:
         _check_entries(report, ir, header, kind)
-    _check_loads(report, text, str(path))
+    _check_loads(report, ir, kind)
     return report, ir
 
 
@@ -192,13 +193,17 @@ def _missing(name: str) -> tuple[str, str, tuple[int, int]]:
     raise FileNotCachedError(name)
 
 
-def _check_loads(report: FileReport, text: str, path: str) -> None:
+_BUILDERS = {"PIPELINE": PipelineMapping, "INSTRUMENT": InstrumentMapping,
+             "REFERENCE": ReferenceMapping}
+
+
+def _check_loads(report: FileReport, ir: MappingIR, kind: str) -> None:
     """Build the mapping as a lookup would; report what fails, unless already reported."""
     loader = MappingLoader(_missing, lambda name: True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            load_mapping(text, path, loader, ignore_checksum=True)
+            _BUILDERS[kind](ir, loader)
         except CsstCrdsError as exc:
             if not report.errors:
                 report.error(f"does not load: {str(exc).splitlines()[0]}")

@@ -85,18 +85,20 @@ class _Walker:
                 self.terminal(value, offset)
 
     def terminal(self, value: object, offset: int) -> None:
-        line = self.line(offset)
+        if type(value) is str and value != "temp_omit":
+            return  # the common case, checked without locating it
         if isinstance(value, DictNode):
             if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.entries):
-                self.report.error(f"line {line}: a dict result must map names to file names")
+                self.report.error(f"line {self.line(offset)}: a dict result must map names to "
+                                  "file names")
             return
         items = value if isinstance(value, tuple) else (value,)
         if not items or not all(isinstance(item, str) for item in items):
-            self.report.error(f"line {line}: the result {value!r} must be a file name, a "
-                              "tuple of file names or a dict of names")
+            self.report.error(f"line {self.line(offset)}: the result {value!r} must be a file "
+                              "name, a tuple of file names or a dict of names")
         elif "temp_omit" in items:
-            self.report.warn(f"line {line}: 'temp_omit' means OMIT here but is an ordinary "
-                             "value in CRDS (departure D4); write 'OMIT'")
+            self.report.warn(f"line {self.line(offset)}: 'temp_omit' means OMIT here but is an "
+                             "ordinary value in CRDS (departure D4); write 'OMIT'")
 
     def match(self, node: SelectorNode, parameters: tuple[str, ...]) -> None:
         keys: list[tuple[str, ...]] = []
@@ -153,26 +155,32 @@ class _Walker:
     def useafter(self, node: SelectorNode) -> None:
         parsed: list[tuple[str, Any, int]] = []
         for key, offset in zip((k for k, _ in node.entries), _offsets(node.body), strict=True):
-            line = self.line(offset)
             if not isinstance(key, str):
                 continue  # the engine's load reports it
             try:
                 when = parse_date(key)
             except DateFormatError as exc:
-                self.report.error(f"line {line}: UseAfter date {key!r} is not a date ({exc}); "
-                                  "write 'YYYY-MM-DD HH:MM:SS'")
+                self.report.error(f"line {self.line(offset)}: UseAfter date {key!r} is not a "
+                                  f"date ({exc}); write 'YYYY-MM-DD HH:MM:SS'")
                 continue
             if not _CANONICAL_DATE.match(key):
                 self.report.warn(
-                    f"line {line}: UseAfter date {key!r} is not canonical ('YYYY-MM-DD "
-                    "HH:MM:SS'); dates are compared as text (D7, as CRDS), so it may sort "
-                    "wrongly against other dates")
-            parsed.append((key, when, line))
-        _check_date_order(self.report, parsed)
+                    f"line {self.line(offset)}: UseAfter date {key!r} is not canonical "
+                    "('YYYY-MM-DD HH:MM:SS'); dates are compared as text (D7, as CRDS), so it "
+                    "may sort wrongly against other dates")
+            parsed.append((key, when, offset))
+        _check_date_order(self.report, self.ir, parsed)
 
 
-def _check_date_order(report: FileReport, parsed: list[tuple[str, Any, int]]) -> None:
+def _check_date_order(report: FileReport, ir: MappingIR,
+                      located: list[tuple[str, Any, int]]) -> None:
     """Equal dates, text order unlike time order (wrong selections), file order unsorted."""
+    keys = [key for key, _when, _offset in located]
+    if len(set(keys)) == len(keys) and keys == sorted(keys) and all(
+        _CANONICAL_DATE.match(key) for key in keys
+    ):
+        return  # sorted distinct canonical dates: text order is time order
+    parsed = [(key, when, ir.source.locate(offset)[0]) for key, when, offset in located]
     seen: dict[Any, tuple[str, int]] = {}
     for key, when, line in parsed:
         if when in seen and seen[when][0] != key:
@@ -185,7 +193,6 @@ def _check_date_order(report: FileReport, parsed: list[tuple[str, Any, int]]) ->
             report.error(f"line {line_a}: UseAfter date {key_a!r} sorts before {key_b!r} "
                          f"(line {line_b}) as text but is later in time; lookups compare text "
                          "(D7), so they would select the wrong file; write both canonically")
-    keys = [key for key, _when, _line in parsed]
     if keys != sorted(keys):
         first = next(i for i in range(1, len(keys)) if keys[i] < keys[i - 1])
         report.warn(f"line {parsed[first][2]}: UseAfter dates are not in sorted order "
@@ -201,12 +208,12 @@ def check_dict_duplicates(report: FileReport, ir: MappingIR, body: DictNode, wha
     """Duplicate keys (Python's rules: 1, 1.0 and True are one key; the last value wins)."""
     first: dict[object, int] = {}
     for (key, _value), offset in zip(body.entries, _offsets(body), strict=True):
-        line = ir.source.locate(offset)[0]
         if key in first:
+            line, first_line = (ir.source.locate(o)[0] for o in (offset, first[key]))
             report.error(f"line {line}: Duplicate entry at {what} key {key!r} (first at line "
-                         f"{first[key]}); only the last value counts, remove one")
+                         f"{first_line}); only the last value counts, remove one")
         else:
-            first[key] = line
+            first[key] = offset
 
 
 def check_tree(report: FileReport, ir: MappingIR, header: dict[Any, Any]) -> None:
