@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import pickle
 from pathlib import Path
@@ -277,3 +278,21 @@ def test_pickle_checks_by_magic_and_type(tmp_path: Path) -> None:
     assert "empty" in report.files[1].errors[0]
     assert report.files[2].ok
     assert "MSC bias references cannot be pickles" in report.files[3].errors[0]
+
+
+def test_native_dates_and_gzipped_fits(tmp_path: Path, write_fits, good_header) -> None:
+    """An unquoted YAML date/time reads as a date; a gzipped FITS file is read as FITS."""
+    meta = {**good_header, "REFTYPE": "CROSSTALK", "FILTER": "N/A", "READMODE": "N/A"}
+    lines = [f"  {k}: {v!r}" if k != "USEAFTER" else f"  {k}: {v}" for k, v in meta.items()]
+    path = tmp_path / "csst_msc_crosstalk_0001.yaml"
+    path.write_text("meta:\n" + "\n".join(lines) + f"\ncoefficients: {np.eye(16).tolist()}\n",
+                    encoding="utf-8")
+    assert "  USEAFTER: 2027-01-01T00:00:00\n" in path.read_text(encoding="utf-8")
+    report = certify_files([path])
+    assert report.ok, report.errors
+    gz = tmp_path / "csst_msc_bias_0001.fits.gz"
+    gz.write_bytes(gzip.compress(write_fits().read_bytes()))
+    assert certify_files([gz]).ok
+    bad = tmp_path / "csst_msc_bias_0002.fits.gz"
+    bad.write_bytes(gzip.compress(write_fits("b.fits", FILTER="g").read_bytes()))
+    assert errors_about(certify_files([bad]), "FILTER='g'")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from csst_crds_plugin.cache import CacheConfig, load_config, resolve_context
 from csst_crds_plugin.rules import MappingIR
+from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify.cache_index import CacheIndex
 from csst_crds_plugin.tools.certify.mapping_checks import MAPPING_EXTENSIONS, certify_mapping
 from csst_crds_plugin.tools.certify.reference_checks import certify_reference
@@ -29,8 +30,11 @@ def certify_files(paths: Iterable[str | Path], *, cache: str | Path | None = Non
     """Certify reference files and mapping files (chosen by extension).
 
     `cache` (a root path) lets mapping checks see which references exist; `context` (a pmap
-    name) lets a reference be checked against the rmap that would receive it.
+    name) lets a reference be checked against the rmap that would receive it (in `cache`, by
+    default the settings' cache root).
     """
+    if context is not None and cache is None:
+        cache = get_settings().cache_root
     index = CacheIndex(cache, observatory) if cache is not None else None
     rules = None
     if context is not None and index is not None:

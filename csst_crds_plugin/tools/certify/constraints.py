@@ -9,6 +9,7 @@ The format is documented in ``docs/certify.md``.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from importlib import resources
 from typing import Literal
@@ -142,6 +143,8 @@ def load_observatory(observatory: str) -> tuple[InstrumentFile, dict[str, Instru
 
     An observatory without constraints gets an empty common file and no instruments.
     """
+    if not re.fullmatch(r"[a-z]{1,8}", observatory.lower()):
+        return InstrumentFile(), {}  # not an observatory name (RULES.md §1.1)
     package = f"csst_crds_plugin.tools.certify.data.{observatory.lower()}"
     try:
         common = _read(package, "all.toml")

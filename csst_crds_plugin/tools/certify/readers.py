@@ -7,6 +7,7 @@ unpickled: only their size and first bytes are looked at.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import tomllib
 from collections.abc import Callable
@@ -77,8 +78,11 @@ def count_nan(array: Any, rows: int = 512) -> int:
 
 
 def format_of(path: str | Path) -> str | None:
-    """The reference format named by the extension, or None."""
-    return FORMATS.get(Path(path).suffix.lower())
+    """The reference format named by the extension (``.fits.gz`` too), or None."""
+    name = Path(path).name.lower()
+    if name.endswith((".fits.gz", ".fit.gz", ".fts.gz")):
+        return "fits"
+    return FORMATS.get(Path(name).suffix)
 
 
 def read_reference(path: str | Path) -> ReferenceContent:
@@ -208,7 +212,9 @@ def _provenance(ref_file: Any) -> dict[str, Any]:
 
 
 def _scalars(table: dict[Any, Any]) -> dict[str, Any]:
-    return {str(k).upper(): v for k, v in table.items() if not isinstance(v, (dict, list))}
+    """Upper-case keywords of the scalar entries; YAML/TOML dates become ISO strings."""
+    return {str(k).upper(): v.isoformat() if isinstance(v, (_dt.date, _dt.time)) else v
+            for k, v in table.items() if not isinstance(v, (dict, list))}
 
 
 # -- JSON, YAML, TOML ----------------------------------------------------------------------------
