@@ -217,3 +217,35 @@ def test_level1_pipeline_from_python_as_strun_runs_it(raw_path: Path, tmp_path: 
         assert result.meta.ref_file.crds.context_used == "csst_0002.pmap"
         assert result.dq[numbers.SATURATED_PIXEL] & DO_NOT_USE
         assert set(result.meta.cal_step.statuses().values()) == {"COMPLETE"}
+
+
+def test_a_step_config_file_named_by_a_pipeline_file_resolves_from_its_own_folder(
+        raw_path: Path, level1_cache: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from stpipe._config import StepConfig
+
+    sub = tmp_path / "params" / "sub"
+    (sub / "refs").mkdir(parents=True)
+    shutil.copy(reference(level1_cache, "csst_msc_dark_0001.fits"), sub / "refs/old.fits")
+    StepConfig("steps.dark.dark_step.DarkStep", "dark", {"override_dark": "refs/old.fits"},
+               []).to_asdf().write_to(sub / "dark.asdf")
+    StepConfig("steps.level1.level1_pipeline.Level1Pipeline", "Level1Pipeline", {}, [
+        StepConfig("steps.dark.dark_step.DarkStep", "dark", {"config_file": "sub/dark.asdf"},
+                   []),
+    ]).to_asdf().write_to(tmp_path / "params" / "level1.asdf")
+    monkeypatch.chdir(tmp_path)
+    pipeline = Level1Pipeline.from_config_file(str(tmp_path / "params" / "level1.asdf"))
+    assert pipeline.dark.override_dark == str(sub / "refs/old.fits")
+
+
+def test_a_relative_override_in_a_pars_reference_resolves_from_the_cache_folder(
+        make_exposure: Any, level1_cache: Path, pars_writer: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(level1_cache, cache)
+    folder = cache / "references/csst/msc"
+    pars_writer(folder / "csst_msc_pars-flatstep_0001.asdf", "steps.flat.flat_step.FlatStep",
+                override_flat="my_flat.fits")
+    monkeypatch.setenv("CSST_CRDS_PATH", str(cache))
+    config = FlatStep.get_config_from_reference(make_exposure())
+    assert config["override_flat"] == str(folder / "my_flat.fits")
