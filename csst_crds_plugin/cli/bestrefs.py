@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from csst_crds_plugin.tools.bestrefs import iter_cases, run_cases
+from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.tools.bestrefs import compare_cases, iter_cases, iter_files, run_cases
 
 __all__ = ["NAME", "add_parser", "run"]
 
@@ -19,12 +20,20 @@ examples:
   csst-crds bestrefs --cache ~/crds_cache --context csst_0002.pmap \\
       --headers cases.jsonl --format jsonl
   csst-crds bestrefs --headers exposures.jsonl --types bias dark flat
+  csst-crds bestrefs --files raw/*.fits --context csst_0042.pmap
+  csst-crds bestrefs --old-context csst_0041.pmap --new-context csst_0042.pmap \
+      --files exposure_06.fits exposure_08.asdf
 
 Each input line is a flat parameter object {"INSTRUME": "MSC", "DETECTOR": "06", ...} or a case
 {"id": ..., "parameters": {...}, "reftypes": [...], "context": ...}; per-line fields win over
 flags. Each output line is {"id": <id or line number>, "results": {reftype: value}}, value being a
 file name, a list of names, {"map": {...}}, "N/A" or {"error": CATEGORY, "message": TEXT};
-omitted types are absent.
+omitted types are absent. --files reads FITS/ASDF headers as `csst-crds catalog build` does
+(the id is the path).
+
+With --old-context and --new-context each output line is {"id": ..., "changes": {reftype:
+{"old": value, "new": value}}}, listing only the types whose selection changes (a file, N/A,
+omission or error category; null means omitted), as `csst-crds affected` reports them.
 """
 
 
@@ -36,8 +45,15 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--context", help="pmap name (default: pinned or operational context)")
-    parser.add_argument("--headers", required=True,
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--headers",
                         help="JSONL file of parameter sets or cases ('-' for standard input)")
+    source.add_argument("--files", nargs="+", metavar="FILE",
+                        help="FITS or ASDF files whose headers are the parameter sets")
+    parser.add_argument("--old-context", metavar="A",
+                        help="compare: the old context (with --new-context)")
+    parser.add_argument("--new-context", metavar="B",
+                        help="compare: the new context (with --old-context)")
     parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="output format")
     parser.add_argument("--types", nargs="+", metavar="T",
                         help="reference types (default: every type of the instrument)")
@@ -49,11 +65,24 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print one result line per input case."""
-    headers = "/dev/stdin" if args.headers == "-" else args.headers
+    if (args.old_context is None) != (args.new_context is None):
+        raise CsstCrdsError("give both --old-context and --new-context, or neither")
+    if args.old_context is not None and args.context is not None:
+        raise CsstCrdsError("--context does not go with --old-context/--new-context")
+    if args.files:
+        cases = iter_files(args.files)
+    else:
+        cases = iter_cases("/dev/stdin" if args.headers == "-" else args.headers)
+    if args.old_context is not None:
+        lines = compare_cases(cases, cache=args.cache, old_context=args.old_context,
+                              new_context=args.new_context, reftypes=args.types,
+                              ignore_checksum=args.ignore_checksum)
+    else:
+        lines = run_cases(cases, cache=args.cache, context=args.context, reftypes=args.types,
+                          ignore_checksum=args.ignore_checksum)
     stream = Path(args.output).open("w", encoding="utf-8") if args.output else sys.stdout
     try:
-        for line in run_cases(iter_cases(headers), cache=args.cache, context=args.context,
-                              reftypes=args.types, ignore_checksum=args.ignore_checksum):
+        for line in lines:
             stream.write(json.dumps(line) + "\n")
     finally:
         if stream is not sys.stdout:

@@ -1,4 +1,9 @@
-"""Bulk best references: case lines in, one result line per case out (DESIGN.md §6)."""
+"""Bulk best references: case lines in, one result line per case out (DESIGN.md §6).
+
+With two contexts (:func:`compare_cases`) each line says instead which types select
+differently, by the rule of the affected-datasets analysis (tools/affected/outcomes.py).
+Cases come from a JSONL file (:func:`iter_cases`) or from FITS/ASDF files (:func:`iter_files`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,10 @@ from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, MapResult
 
-__all__ = ["category_of", "encode_value", "evaluate_case", "iter_cases", "run_cases"]
+__all__ = [
+    "category_of", "compare_cases", "encode_value", "evaluate_case", "iter_cases", "iter_files",
+    "run_cases",
+]
 
 
 def category_of(exc: BaseException) -> str:
@@ -103,3 +111,44 @@ def run_cases(
             "results": evaluate_case(case, cache=cache, context=context, reftypes=types,
                                      ignore_checksum=ignore_checksum, providers=providers),
         }
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[object, dict[str, Any]]]:
+    """Yield (path, case) for FITS/ASDF files, read as ``csst-crds catalog build`` reads them."""
+    from csst_crds_plugin.tools.affected.scan import scan_file
+
+    for path in paths:
+        yield str(path), {"parameters": scan_file(path)}
+
+
+def compare_cases(
+    cases: Iterable[tuple[object, Mapping[str, Any]]],
+    *,
+    cache: str | Path | None,
+    old_context: str,
+    new_context: str,
+    reftypes: Iterable[str] | None = None,
+    ignore_checksum: bool = False,
+) -> Iterator[dict[str, object]]:
+    """Yield ``{"id", "changes": {reftype: {"old", "new"}}}`` for each case (only changed types).
+
+    A case's own ``context`` field is not used here; its ``reftypes`` are.
+    """
+    from csst_crds_plugin.tools.affected.outcomes import compare_rows
+
+    old = ReferenceProvider(cache=cache, context=old_context, ignore_checksum=ignore_checksum)
+    new = ReferenceProvider(cache=old.cache_root, context=new_context,
+                            observatory=old.observatory, ignore_checksum=ignore_checksum)
+    types = list(reftypes) if reftypes else None
+
+    def outcome(provider: ReferenceProvider, case: Mapping[str, Any]) -> Any:
+        try:
+            return provider.best_references(case["parameters"], case.get("reftypes") or types,
+                                            errors="collect")
+        except CsstCrdsError as exc:
+            return exc
+
+    for case_id, case in cases:
+        changes = compare_rows(outcome(old, case), outcome(new, case))
+        yield {"id": case_id,
+               "changes": {t: {"old": o, "new": n} for t, (o, n) in changes.items()}}
