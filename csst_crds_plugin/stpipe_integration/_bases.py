@@ -158,15 +158,17 @@ class ProviderPipeline(Pipeline, ProviderStep):
                                     exc) from exc
         failed = [s for s in selections.values() if s.error is not None]
         if failed:
-            first = failed[0]
+            first, cause = failed[0], failed[0].error
+            others = ", ".join(s.reftype for s in failed[1:])
+            if not isinstance(cause, ReferenceLookupError):  # e.g. a bad reference
+                cause.add_note(f"while prefetching {first.reftype} for "  # type: ignore[union-attr]
+                               f"{self._users(first.reftype)} under {provider.context}")
+                raise cause  # type: ignore[misc]
             error = step_lookup_error(self._users(first.reftype), first.reftype, provider,
-                                      parameters, first.error)  # type: ignore[arg-type]
-            if len(failed) > 1:
-                error.add_note("lookups also failed for: "
-                               + ", ".join(s.reftype for s in failed[1:]))
-            if isinstance(first.error, ReferenceLookupError):
-                raise error from first.error
-            raise first.error  # type: ignore[misc]
+                                      parameters, cause)
+            if others:
+                error.add_note(f"lookups also failed for: {others}")
+            raise error from cause
         for reftype in wanted:
             selection = selections.get(reftype)
             if selection is None:

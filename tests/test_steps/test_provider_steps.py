@@ -15,6 +15,7 @@ from stpipe import Step
 import datamodels
 from csst_crds_plugin import ConfigurationError, FileNotCachedError, ReferenceProvider
 from csst_crds_plugin.cli.main import main as csst_crds
+from csst_crds_plugin.errors import BadReferenceError
 from csst_crds_plugin.stpipe_integration import SOFTWARE_VERSION, StepReferenceError, get_provider
 from steps import CalibrationError, DarkStep, FlatStep, Level1Pipeline
 from steps.dqflags import DO_NOT_USE, NO_FLAT_FIELD
@@ -249,3 +250,20 @@ def test_a_relative_override_in_a_pars_reference_resolves_from_the_cache_folder(
     monkeypatch.setenv("CSST_CRDS_PATH", str(cache))
     config = FlatStep.get_config_from_reference(make_exposure())
     assert config["override_flat"] == str(folder / "my_flat.fits")
+
+
+def test_a_reference_marked_bad_stops_the_run_and_names_the_step(
+        make_exposure: Any, level1_cache: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(level1_cache, cache)
+    (cache / "config/csst/bad_files.txt").write_text("csst_msc_dark_0002.fits\n",
+                                                     encoding="utf-8")
+    monkeypatch.setenv("CSST_CRDS_PATH", str(cache))
+    with pytest.raises(BadReferenceError, match="csst_msc_dark_0002.fits") as raised:
+        Level1Pipeline().run(make_exposure())
+    assert any("csst_dark (step 'dark' of Level1Pipeline)" in note
+               for note in raised.value.__notes__)
+    with pytest.raises(BadReferenceError) as raised:
+        DarkStep.call(make_exposure())
+    assert any("csst_dark" in note for note in raised.value.__notes__)
