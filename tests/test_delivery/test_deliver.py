@@ -202,3 +202,22 @@ def test_delivery_into_an_unknown_type_or_empty_cache(tmp_path: Path,
     with pytest.raises(DeliveryError, match=r"x\.fits: .*no .*'?gain'? "):
         add_reference_types(tmp_path / "c", ["msc:bias"])
         deliver(tmp_path / "c", [make_reference("x.fits", "gain")])
+
+
+def test_a_toml_reference_is_delivered_like_fits(rules_cache: Path, tmp_path: Path) -> None:
+    import tomli_w
+
+    add_reference_types(rules_cache, ["msc:crosstalk"])
+    meta = {"TELESCOP": "CSST", "INSTRUME": "MSC", "REFTYPE": "CROSSTALK", "DETECTOR": "08",
+            "FILTER": "g", "READMODE": "N/A", "USEAFTER": "2027-03-01T00:00:00",
+            "PEDIGREE": "GROUND", "DESCRIP": "crosstalk", "AUTHOR": "delivery tests"}
+    path = tmp_path / "xtalk.toml"
+    coefficients = [[0.001 * (i == j) for j in range(16)] for i in range(16)]
+    path.write_bytes(tomli_w.dumps({"meta": meta, "coefficients": coefficients}).encode())
+    result = deliver(rules_cache, [path])
+    assert result.names == {str(path): "csst_msc_crosstalk_0001.toml"}
+    provider = ReferenceProvider(cache=rules_cache, context=result.context)
+    exposure = {"INSTRUME": "MSC", "DETECTOR": "08", "DATE-OBS": "2027-03-02",
+                "TIME-OBS": "00:00:00"}
+    found = Path(provider.get_reference_file(exposure, "crosstalk"))
+    assert found.read_bytes() == path.read_bytes()

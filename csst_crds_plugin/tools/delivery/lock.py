@@ -94,4 +94,4 @@ def _acquire(fd: int, path: os.PathLike[str], deadline: float, timeout: float) -
                 f"for more than {timeout:g} s; wait and retry, or check that process"
             )
         time.sleep(pause * (0.5 + random.random()))  # noqa: S311 (jitter, not security)
-        pause = min(pause * 1.5, 0.05)
+        pause = min(pause * 1.5, 0.02)
