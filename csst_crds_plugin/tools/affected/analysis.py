@@ -183,8 +183,9 @@ def _keys(bulk: BulkSelections, reftype: str, ids: dict[tuple[Any, ...], int]
     codes = bulk.codes.get(reftype)
     if codes is not None:
         table = bulk.tables[reftype]
-        lookup = np.array([ids.setdefault(outcome_key(v), len(ids)) for v in table] + [absent],
-                          dtype=np.int64)
+        used = np.unique(codes[codes >= 0])  # tables hold every choice of a selector
+        lookup = np.full(len(table) + 1, absent, dtype=np.int64)
+        lookup[used] = [ids.setdefault(outcome_key(table[c]), len(ids)) for c in used.tolist()]
         keys = lookup[np.where(codes >= 0, codes, len(table))]
         for row, exc in bulk.errors[reftype].items():
             keys[row] = ids.setdefault(outcome_key(exc), len(ids))

@@ -79,8 +79,9 @@ class CatalogColumn:
 
     def lookup_values(self, rows: np.ndarray | slice) -> np.ndarray | list[str]:
         """The texts of `rows` as a numpy string array, ``UNDEFINED`` where missing."""
-        table = [*self.values, UNDEFINED]  # code -1 picks the last entry
         codes = self.codes[rows]
+        missing = bool(len(codes)) and int(codes.min()) < 0
+        table = [*self.values, UNDEFINED] if missing else self.values  # code -1: the last
         if any("\x00" in v for v in self.values):  # numpy strings would drop trailing NULs
             return [table[c] for c in codes.tolist()]
         return np.asarray(table, dtype=str)[codes]
