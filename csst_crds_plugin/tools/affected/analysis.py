@@ -21,7 +21,7 @@ from csst_crds_plugin.context import INSTRUMENT_KEYS, InstrumentMapping, Pipelin
 from csst_crds_plugin.errors import CsstCrdsError, MissingInstrumentError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.selectors.bulk import BulkSelections, factorize
-from csst_crds_plugin.selectors.values import condition_value
+from csst_crds_plugin.selectors.values import condition_value, is_na_value, is_omit_value
 from csst_crds_plugin.tools.affected.catalog import Catalog
 from csst_crds_plugin.tools.affected.catalog_io import CatalogPart
 from csst_crds_plugin.tools.affected.outcomes import ALL_TYPES, error_outcome, outcome_key
@@ -138,8 +138,9 @@ def analyse_part(part: CatalogPart | Catalog, job: AffectedJob) -> PartResult:
             continue
         result.examined += len(rows)
         imaps = (_imap(old, old_name), _imap(new, new_name))
-        wanted = None if job.plan.everything else names.keys()
-        columns = _lookup_columns(catalog, rows, names, imaps, old, new, wanted)
+        columns = _lookup_columns(catalog, rows, names, imaps, old, new,
+                                  types if isinstance(types, tuple) else None,
+                                  job.plan.everything)
         bulks = []
         for provider, imap in zip((old_provider, new_provider), imaps, strict=True):
             listed = None if types is None or imap is None else \
@@ -157,13 +158,32 @@ def analyse_part(part: CatalogPart | Catalog, job: AffectedJob) -> PartResult:
 
 def _lookup_columns(catalog: Catalog, rows: np.ndarray, names: dict[str, str],
                     imaps: tuple[InstrumentMapping | None, ...], old: PipelineMapping,
-                    new: PipelineMapping, wanted: Any) -> Any:
-    """The parameter columns the lookups of these rows can use, as text arrays."""
+                    new: PipelineMapping, types: tuple[str, ...] | None,
+                    everything: bool) -> Any:
+    """The parameter columns the lookups of these rows can use, as text arrays.
+
+    A plain rmap (no expressions) reads only its own keys, so for the compared types those
+    are enough; an rmap with expressions sees the instrument's whole minimised header.
+    """
     keys = {old.instrument_key, new.instrument_key, *INSTRUMENT_KEYS}
     for imap in imaps:
-        if imap is not None:
+        if imap is None:
+            continue
+        plain = []
+        for reftype in imap.entries if types is None else types:
+            entry = imap.entries.get(reftype)
+            if entry is None or is_na_value(entry) or is_omit_value(entry):
+                continue
+            rmap = imap.rmap(reftype)
+            if not rmap.plain:
+                plain = None
+                break
+            plain.append(rmap)
+        if plain is None:
             keys.update(imap.required_keys)
-    if wanted is None:
+        else:
+            keys.update(k for rmap in plain for k in rmap.required_keys)
+    if everything:
         keys = set(names)
     columns = {names[k]: catalog.columns[names[k]].lookup_values(rows)
                for k in sorted(keys) if k in names}
