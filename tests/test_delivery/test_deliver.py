@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from csst_crds_plugin.tools.certify import certify_context
 from csst_crds_plugin.tools.delivery import (
     DeliveryError,
     DependencyError,
+    InsertionError,
     add_reference_types,
     deliver,
 )
@@ -221,3 +223,30 @@ def test_a_toml_reference_is_delivered_like_fits(rules_cache: Path, tmp_path: Pa
                 "TIME-OBS": "00:00:00"}
     found = Path(provider.get_reference_file(exposure, "crosstalk"))
     assert found.read_bytes() == path.read_bytes()
+
+
+def test_a_conflict_arising_while_waiting_is_undone(
+        rules_cache: Path, make_reference: Any, monkeypatch: pytest.MonkeyPatch,
+        snapshot: Callable[[Path], dict[str, bytes]],
+        leftover_temps: Callable[[Path], list[Path]]) -> None:
+    """Another delivery lands between this one's certify and its turn under the lock."""
+    module = importlib.import_module("csst_crds_plugin.tools.delivery.deliver")
+    mine = make_reference("mine.fits", READMODE="FAST")
+    theirs = make_reference("theirs.fits", READMODE="*", USEAFTER="2026-06-01T00:00:00")
+    real = module.certify_files
+    state: dict[str, dict[str, bytes]] = {}
+
+    def certify_then_let_another_delivery_land(*args: Any, **kwargs: Any) -> Any:
+        report = real(*args, **kwargs)
+        monkeypatch.setattr(module, "certify_files", real)
+        deliver(rules_cache, [theirs])
+        state["after"] = snapshot(rules_cache)
+        return report
+
+    monkeypatch.setattr(module, "certify_files", certify_then_let_another_delivery_land)
+    with pytest.raises(InsertionError, match=r"mine\.fits: Match case \('06', 'FAST'\) would be "
+                                             r"an equal-weight special case of the existing "
+                                             r"case \('06', '\*'\)"):
+        deliver(rules_cache, [mine])
+    assert snapshot(rules_cache) == state["after"]
+    assert leftover_temps(rules_cache) == []

@@ -218,8 +218,8 @@ def _transaction(layout: CacheLayout, staged: Sequence[_Staged], description: st
         for rmap, inserter in inserters.items():
             new = write_mapping(layout, rmap, inserter.render)
             written.append(new)
-            instrument, reftype = next(k for k, v in targets.items() if v == rmap)
-            updates.append(RmapUpdate(instrument, reftype, new))
+            updates.extend(RmapUpdate(instrument, reftype, new)
+                           for (instrument, reftype), old in targets.items() if old == rmap)
         context = derive_context(layout, base, updates, description=description)
         written.extend(context.written)
         warnings = commit_context(
