@@ -17,6 +17,7 @@ from csst_crds_plugin.stpipe_integration._lookup import (
     clear_providers,
     explain_command,
     get_provider,
+    reference_uri_to_cache_path,
 )
 from csst_crds_plugin.stpipe_integration._parameters import (
     parameters_config,
@@ -45,6 +46,7 @@ __all__ = [
     "get_provider",
     "parameters_config",
     "record_provenance",
+    "reference_uri_to_cache_path",
     "reference_uses",
     "resolve_override_paths",
     "step_label",

@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from csst_crds_plugin.cache import instrument_of_name
 from csst_crds_plugin.cache.manifest import check_recorded_size
 from csst_crds_plugin.context import condition_parameters
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
@@ -20,6 +21,7 @@ __all__ = [
     "explain_command",
     "get_provider",
     "locate",
+    "reference_uri_to_cache_path",
     "select_reference",
     "selection_parameters",
     "step_lookup_error",
@@ -28,6 +30,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _PROVIDERS: dict[tuple[Settings, str], ReferenceProvider] = {}
+_URI = "crds://"
 
 
 def get_provider(observatory: str) -> ReferenceProvider:
@@ -139,3 +142,21 @@ def locate(provider: ReferenceProvider, parameters: Mapping[str, object], name: 
     path = provider.layout.locate_reference(name, instrument, provider.cache_config.mirror)
     check_recorded_size(provider.layout, name, path)
     return path
+
+
+def reference_uri_to_cache_path(reference_uri: str, observatory: str = "csst") -> str:
+    """The cache path of ``crds://<name>`` (stpipe's ``crds_client`` function, serverless).
+
+    The name must be a plain file name; it can never lead outside the cache root.
+    """
+    if not reference_uri.startswith(_URI):
+        raise ReferenceLookupError(
+            f"reference URI {reference_uri!r} should start with {_URI!r}, e.g. "
+            f"{_URI}csst_msc_dark_0001.fits"
+        )
+    name = reference_uri.removeprefix(_URI)
+    provider = get_provider(observatory)
+    path = provider.layout.locate_reference(name, instrument_of_name(name),
+                                            provider.cache_config.mirror)
+    check_recorded_size(provider.layout, name, path)
+    return str(path)

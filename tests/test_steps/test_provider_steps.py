@@ -15,7 +15,7 @@ from stpipe import Step
 import datamodels
 from csst_crds_plugin import ConfigurationError, FileNotCachedError, ReferenceProvider
 from csst_crds_plugin.cli.main import main as csst_crds
-from csst_crds_plugin.errors import BadReferenceError
+from csst_crds_plugin.errors import BadReferenceError, CacheError, CsstCrdsError
 from csst_crds_plugin.stpipe_integration import SOFTWARE_VERSION, StepReferenceError, get_provider
 from steps import CalibrationError, DarkStep, FlatStep, Level1Pipeline
 from steps.dqflags import DO_NOT_USE, NO_FLAT_FIELD
@@ -267,3 +267,16 @@ def test_a_reference_marked_bad_stops_the_run_and_names_the_step(
     with pytest.raises(BadReferenceError) as raised:
         DarkStep.call(make_exposure())
     assert any("csst_dark" in note for note in raised.value.__notes__)
+
+
+def test_reference_uris_resolve_in_the_cache_and_never_outside(level1_cache: Path) -> None:
+    from csst_crds_plugin.stpipe_integration import reference_uri_to_cache_path
+
+    assert reference_uri_to_cache_path("crds://csst_msc_dark_0002.fits") == reference(
+        level1_cache, "csst_msc_dark_0002.fits")
+    with pytest.raises(FileNotCachedError, match="csst_msc_dark_0999.fits"):
+        reference_uri_to_cache_path("crds://csst_msc_dark_0999.fits")
+    with pytest.raises(CacheError, match="plain file names inside the cache"):
+        reference_uri_to_cache_path("crds://../../../etc/passwd")
+    with pytest.raises(CsstCrdsError, match="should start with 'crds://'"):
+        reference_uri_to_cache_path("/etc/passwd")
