@@ -186,3 +186,12 @@ def test_read_only_cache_refuses_rule_updates(rules_cache: Path,
     monkeypatch.setenv("CSST_CRDS_READONLY", "1")
     with pytest.raises(ReadOnlyCacheError, match="CSST_CRDS_READONLY"):
         add_reference_types(rules_cache, ["msc:gain"])
+
+
+def test_a_description_is_not_inherited(rules_cache: Path, make_reference: Any) -> None:
+    from csst_crds_plugin.tools.delivery import deliver
+
+    first = deliver(rules_cache, [make_reference("a.fits")], description="first biases")
+    second = deliver(rules_cache, [make_reference("b.fits", detector="08")])
+    assert _header(rules_cache, first.context)["description"] == "first biases"
+    assert "description" not in _header(rules_cache, second.context)

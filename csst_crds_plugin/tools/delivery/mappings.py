@@ -65,11 +65,14 @@ def series_of(name: str) -> tuple[str, int, str]:
 
 def render_new_version(ir: MappingIR, name: str, derived_from: str,
                        selector: SelectorNode | DictNode | None = None,
-                       **header: Value) -> str:
-    """Canonical text of `ir` renamed `name`, derived from `derived_from`, with a new sha1sum."""
+                       drop: tuple[str, ...] = (), **header: Value) -> str:
+    """Canonical text of `ir` renamed `name`, derived from `derived_from`, with a new sha1sum.
+
+    `header` sets header fields; `drop` removes fields.
+    """
     updates: dict[str, Value] = {"name": name, "derived_from": derived_from, **header}
     entries = [(k, updates.pop(k) if k in updates else v) for k, v in ir.header.entries
-               if k != "sha1sum"]
+               if k != "sha1sum" and k not in drop]
     entries.extend(updates.items())
     new = MappingIR(ir.source, DictNode(tuple(entries)),
                     ir.selector if selector is None else selector, ir.comment)

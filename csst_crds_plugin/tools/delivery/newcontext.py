@@ -75,7 +75,7 @@ def rmap_update(layout: CacheLayout, name: str) -> RmapUpdate:
 
 
 def fresh_mapping(kind: str, observatory: str, parkey: Value, *, instrument: str = "",
-                  filekind: str = "", selector: str = "{\n}", extra: str = "") -> MappingIR:
+                  filekind: str = "", selector: str = "{\n}") -> MappingIR:
     """An empty mapping of `kind` (PIPELINE, INSTRUMENT, REFERENCE) to render under a name."""
     fields = [("derived_from", GENERATED), ("mapping", kind),
               ("observatory", observatory.upper()), ("parkey", parkey)]
@@ -84,7 +84,7 @@ def fresh_mapping(kind: str, observatory: str, parkey: Value, *, instrument: str
     if filekind:
         fields.append(("filekind", filekind.upper()))
     lines = "".join(f"    {k!r} : {v!r},\n" for k, v in fields)
-    text = f"header = {{\n{lines}{extra}}}\n\nselector = {selector}\n"
+    text = f"header = {{\n{lines}}}\n\nselector = {selector}\n"
     return parse_mapping(text, f"<new {kind.lower()} mapping>")
 
 
@@ -141,11 +141,13 @@ def derive_context(layout: CacheLayout, base: str | None, updates: Iterable[Rmap
                              render_new_version(ir, new, p, s))
         written.append(name)
         _set(pmap_entries, pmap_key, name)
+    # the description is this context's own: an inherited one is dropped
     extra: dict[str, Value] = {"description": description} if description else {}
     pmap = write_mapping(
         layout, base or f"{obs}.pmap",
         lambda new: render_new_version(pmap_ir, new, base or GENERATED,
-                                       DictNode(tuple(pmap_entries)), **extra))
+                                       DictNode(tuple(pmap_entries)),
+                                       drop=() if description else ("description",), **extra))
     written.append(pmap)
     return NewContext(pmap, base, tuple(written))
 
