@@ -23,9 +23,10 @@ PART = 4_000
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    """Two worker processes on 127.0.0.1, started once for the module."""
+    """Two worker processes on 127.0.0.1, started once for the module (a free HTTP port: with
+    dashboard_address=None the scheduler still binds 8787, which another user may hold)."""
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
+                           dashboard_address="127.0.0.1:0")
     client = Client(cluster)
     yield client
     client.close()

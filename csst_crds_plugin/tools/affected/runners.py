@@ -4,7 +4,9 @@ All three call :func:`analyse_part` on the same parts with the same job, so they
 answer. The process pool uses the ``spawn`` start method (safe whatever threads the caller
 runs). The Dask runner maps the parts as a ``dask.bag`` (one partition per part) on a
 ``distributed`` client: a scheduler address, ``"local"`` for a LocalCluster on this machine,
-or a Client object; Parquet parts are read by the workers themselves.
+or a Client object; Parquet parts are read by the workers themselves, parts held in memory
+are scattered to them. A local cluster listens on 127.0.0.1 only, its HTTP port chosen free
+(``dashboard_address=None`` would still bind port 8787 on every interface).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def run_dask(parts: Sequence[CatalogPart], job: AffectedJob, dask: Any, jobs: in
     if isinstance(dask, str):
         if dask == "local":
             cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None)
+                                   host="127.0.0.1", dashboard_address="127.0.0.1:0")
             client = Client(cluster)
         else:
             client = Client(dask)
@@ -90,7 +92,9 @@ def run_dask(parts: Sequence[CatalogPart], job: AffectedJob, dask: Any, jobs: in
     try:
         if not parts:
             return []
-        bag = db.from_sequence(list(parts), npartitions=len(parts)).map(analyse_part, job)
+        # rows held in memory go to the workers as data, not inside the task graph
+        sources = [client.scatter(p) if p.rows is not None else p for p in parts]
+        bag = db.from_sequence(sources, npartitions=len(parts)).map(analyse_part, job)
         futures = client.compute(bag.to_delayed())
         index = {future.key: i for i, future in enumerate(futures)}
         results: list[PartResult | None] = [None] * len(parts)
