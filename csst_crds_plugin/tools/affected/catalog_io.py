@@ -226,7 +226,7 @@ def _arrow_catalog(table: Any, start: int, id_column: str, source: str) -> Catal
     for name in table.column_names:
         chunked = table.column(name)
         if name == id_column:
-            ids = make_ids(chunked.to_pylist())
+            ids = _arrow_ids(chunked, source)
             continue
         if pa.types.is_dictionary(chunked.type):
             chunked = chunked.cast(chunked.type.value_type)
@@ -247,6 +247,16 @@ def _arrow_catalog(table: Any, start: int, id_column: str, source: str) -> Catal
     return Catalog(columns, ids, start=start, count=table.num_rows, source=source)
 
 
+def _arrow_ids(chunked: Any, source: str) -> np.ndarray:
+    import pyarrow as pa
+
+    if chunked.null_count:
+        raise CatalogError(f"{source}: the id column has {chunked.null_count} null ids")
+    if pa.types.is_integer(chunked.type):
+        return np.asarray(chunked.to_numpy(), dtype=np.int64)
+    return np.asarray(chunked.to_numpy(zero_copy_only=False).astype(str))
+
+
 def write_catalog(catalog: Catalog, path: str | Path, fmt: str | None = None,
                   row_group_rows: int = 1 << 20) -> None:
     """Write a catalogue atomically (temporary file, then rename)."""
@@ -256,7 +266,9 @@ def write_catalog(catalog: Catalog, path: str | Path, fmt: str | None = None,
         pq = require_pyarrow()
         import pyarrow as pa
 
-        arrays = {ID_COLUMN: pa.array([catalog.id_of(r) for r in range(len(catalog))])}
+        ids = catalog.ids if catalog.ids is not None else \
+            np.arange(catalog.start + 1, catalog.start + len(catalog) + 1, dtype=np.int64)
+        arrays = {ID_COLUMN: pa.array(ids)}
         for name, column in catalog.columns.items():
             indices = pa.array(column.codes.astype(np.int32),
                                mask=column.codes == MISSING)
