@@ -11,7 +11,23 @@ from pathlib import Path
 
 from csst_crds_plugin.errors import ConfigurationError
 
-__all__ = ["Settings", "clear_settings", "get_settings", "parse_bool", "settings_context"]
+__all__ = [
+    "ENVIRONMENT_VARIABLES",
+    "Settings",
+    "clear_settings",
+    "get_settings",
+    "parse_bool",
+    "settings_context",
+]
+
+ENVIRONMENT_VARIABLES = (
+    "CSST_CRDS_PATH", "CRDS_PATH", "CSST_CRDS_CONTEXT", "CRDS_CONTEXT",
+    "CSST_CRDS_READONLY", "CRDS_READONLY_CACHE",
+    "CSST_CRDS_IGNORE_CHECKSUM", "CRDS_IGNORE_MAPPING_CHECKSUM",
+    "CSST_CRDS_ALLOW_BAD_RULES", "CRDS_ALLOW_BAD_RULES",
+    "CSST_CRDS_ALLOW_BAD_REFERENCES", "CRDS_ALLOW_BAD_REFERENCES",
+)
+"""Every variable the settings read (the README documents each; a test holds them equal)."""
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off", ""})
