@@ -20,6 +20,7 @@ import datetime as dt
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -191,8 +192,36 @@ def _check_sample(report: object, catalog: Catalog, cache: Path, size: int) -> s
     return f"{len(rows):,} rows agree with per-row best_references"
 
 
-def _rss_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _WorkerMemory:
+    """Samples the resident memory of this process's children (the workers) in a thread."""
+
+    def __init__(self) -> None:
+        import psutil  # comes with distributed
+
+        self.me = psutil.Process()
+        self.peak = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.done.wait(0.25):
+            for child in self.me.children(recursive=True):
+                try:
+                    self.peak = max(self.peak, child.memory_info().rss)
+                except Exception:  # noqa: BLE001, S112 (a worker that just ended)
+                    continue
+
+    def __enter__(self) -> _WorkerMemory:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
 
 
 def main() -> int:
@@ -217,11 +246,15 @@ def main() -> int:
               f"{time.perf_counter() - start:.1f} s "
               f"({sum(c.codes.nbytes for c in catalog.columns.values()) / 1e6:.0f} MB of codes)")
         start = time.perf_counter()
-        report = find_affected(catalog, OLD, NEW, cache=cache, jobs=args.jobs, progress=True)
+        with _WorkerMemory() as memory:
+            report = find_affected(catalog, OLD, NEW, cache=cache, jobs=args.jobs,
+                                   progress=True)
         took = time.perf_counter() - start
         print(f"all cores ({args.jobs} processes): {took:.1f} s for {report.total:,} rows "
               f"({report.total / took / 1e6:.2f} M rows/s), {report.examined:,} looked up, "
               f"{report.affected:,} affected; changed: {report.plan.describe()}")
+        print(f"  peak RSS: this process {_rss_mb():.0f} MB so far, largest worker "
+              f"{memory.peak / 2**20:.0f} MB")
         print(f"  summary: {report.summary()}")
         print(f"  sample check: {_check_sample(report, catalog, cache, args.sample)}")
         if args.parquet:
@@ -257,8 +290,7 @@ def main() -> int:
         finally:
             client.close()
             cluster.close()
-        print(f"peak RSS: this process {_rss_mb(resource.RUSAGE_SELF):.0f} MB, largest worker "
-              f"{_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB")
+        print(f"peak RSS of this process: {_rss_mb():.0f} MB")
     return 0
 
 
