@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import os
 import pkgutil
@@ -14,7 +15,7 @@ from types import ModuleType
 import csst_crds_plugin.cli
 from csst_crds_plugin.errors import CsstCrdsError
 
-__all__ = ["build_parser", "command_modules", "main"]
+__all__ = ["build_parser", "command_modules", "main", "requested_command"]
 
 
 def command_modules() -> list[ModuleType]:
@@ -33,8 +34,32 @@ def command_modules() -> list[ModuleType]:
     return sorted(found, key=lambda module: module.NAME)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser."""
+def requested_command(argv: Sequence[str]) -> ModuleType | None:
+    """The one subcommand module `argv` names, imported alone; None to import them all.
+
+    Start-up matters for scripted calls (a parallel delivery starts one process per file set):
+    ``csst-crds deliver ...`` need not import certify's, sync's or affected's dependencies.
+    """
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None
+        if word.startswith("-"):
+            continue
+        for name in (word, f"{word}_cmd"):
+            qualified = f"csst_crds_plugin.cli.{name}"
+            if not name.isidentifier() or name == "main" or \
+                    importlib.util.find_spec(qualified) is None:
+                continue
+            module = importlib.import_module(qualified)
+            if getattr(module, "NAME", None) == word and \
+                    all(hasattr(module, attr) for attr in ("add_parser", "run")):
+                return module
+        return None
+    return None
+
+
+def build_parser(modules: Sequence[ModuleType] | None = None) -> argparse.ArgumentParser:
+    """The argument parser, for every subcommand or only for `modules`."""
     parser = argparse.ArgumentParser(
         prog="csst-crds",
         description="CSST calibration reference data system: best references from CRDS-syntax "
@@ -46,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in command_modules():
+    for module in command_modules() if modules is None else modules:
         module.add_parser(sub)
     return parser
 
@@ -63,9 +88,11 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``csst-crds`` with `argv`; return the exit status."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    only = requested_command(words)
+    parser = build_parser(None if only is None else [only])
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:
         return int(exc.code or 0)
     _configure_logging(args.verbose, args.quiet)

@@ -250,3 +250,18 @@ def test_a_conflict_arising_while_waiting_is_undone(
         deliver(rules_cache, [mine])
     assert snapshot(rules_cache) == state["after"]
     assert leftover_temps(rules_cache) == []
+
+
+def test_a_refused_delivery_says_it_in_one_line_then_lists_every_error(tmp_path: Path) -> None:
+    from csst_crds_plugin.tools.certify import CertifyReport, FileReport
+    from csst_crds_plugin.tools.delivery.publish import refuse_report
+
+    report = CertifyReport([FileReport("a.fits", "reference", ["a.fits: no USEAFTER",
+                                                                "a.fits: no FILTER"], []),
+                            FileReport("b.fits", "reference", ["b.fits: no USEAFTER"], [])])
+    with pytest.raises(DeliveryError) as caught:
+        refuse_report("the delivery", report)
+    first, *rest = str(caught.value).splitlines()
+    assert first == ("certify refused the delivery: 3 errors in 2 file(s), the first: a.fits: no "
+                     "USEAFTER (`csst-crds certify FILES` prints them all)")
+    assert rest == ["a.fits: no USEAFTER", "a.fits: no FILTER", "b.fits: no USEAFTER"]

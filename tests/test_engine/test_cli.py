@@ -59,3 +59,16 @@ def test_explain_command(tiny_cache: Path, capsys: pytest.CaptureFixture[str]) -
     assert "result:    'csst_msc_bias_0002.fits'" in capsys.readouterr().out
     assert main([*args[:-1], "TIME-OBS=nonsense"]) == 1
     assert "error (invalid-date)" in capsys.readouterr().out
+
+
+def test_one_subcommand_is_imported_alone_and_parses_as_with_all() -> None:
+    from csst_crds_plugin.cli.main import build_parser, requested_command
+
+    module = requested_command(["-v", "list", "--status"])
+    assert module is not None and module.NAME == "list"
+    assert requested_command(["--help"]) is None
+    assert requested_command(["nosuch", "x"]) is None
+    words = ["-v", "list", "--status", "--cache", "/x"]
+    alone = vars(build_parser([module]).parse_args(words))
+    full = vars(build_parser().parse_args(words))
+    assert alone == full

@@ -66,7 +66,12 @@ def publish_context(layout: CacheLayout, context: str, *, base: str | None,
 def refuse_report(what: str, report: CertifyReport) -> None:
     """Raise DeliveryError listing a failed certify report's errors."""
     if not report.ok:
-        raise DeliveryError(f"certify refused {what}: " + "; ".join(report.errors))
+        errors = report.errors
+        failed = [f.path for f in report.files if f.errors]
+        summary = (f"certify refused {what}: {errors[0]}" if len(errors) == 1 else
+                   f"certify refused {what}: {len(errors)} errors in {len(failed)} file(s), the "
+                   f"first: {errors[0]} (`csst-crds certify FILES` prints them all)")
+        raise DeliveryError(summary + "\n" + "\n".join(errors))
 
 
 def commit_context(layout: CacheLayout, context: str, written: Sequence[str],
