@@ -108,11 +108,23 @@ class Settings:
 _override: list[Settings] = []
 
 
+_last: list[tuple[tuple[str | None, ...], Settings]] = []
+
+
 def get_settings() -> Settings:
-    """The settings in force: the innermost settings_context, else the environment now."""
+    """The settings in force: the innermost settings_context, else the environment now.
+
+    The environment is read on every call; the Settings built from it are reused while the
+    variables (and ``HOME``, for the default root) keep their values.
+    """
     if _override:
         return _override[-1]
-    return Settings.from_environ()
+    key = (*map(os.environ.get, ENVIRONMENT_VARIABLES), os.environ.get("HOME"))
+    if _last and _last[0][0] == key:
+        return _last[0][1]
+    settings = Settings.from_environ()
+    _last[:] = [(key, settings)]
+    return settings
 
 
 def clear_settings() -> None:

@@ -130,3 +130,16 @@ def test_explain_shows_the_rule_path(tiny_cache: Path) -> None:
     assert "result:    'csst_msc_bias_0003.fits'" in text
     failed = provider.explain(dict(EXPOSURE, DETECTOR="07"), "bias")
     assert failed.category == "invalid-value" and "pre-validation failed" in str(failed)
+
+
+def test_settings_follow_the_environment_and_are_reused_while_it_is_unchanged(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from csst_crds_plugin.settings import get_settings
+
+    monkeypatch.setenv("CSST_CRDS_PATH", str(tmp_path / "a"))
+    first = get_settings()
+    assert first.cache_root == tmp_path / "a" and get_settings() is first
+    monkeypatch.setenv("CSST_CRDS_PATH", str(tmp_path / "b"))
+    assert get_settings().cache_root == tmp_path / "b"
+    monkeypatch.setenv("CSST_CRDS_READONLY", "1")
+    assert get_settings().readonly
