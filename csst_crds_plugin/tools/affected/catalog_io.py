@@ -223,19 +223,22 @@ def _arrow_catalog(table: Any, start: int, id_column: str, source: str) -> Catal
 
     columns: dict[str, CatalogColumn] = {}
     ids = None
+    table = table.unify_dictionaries()
     for name in table.column_names:
         chunked = table.column(name)
         if name == id_column:
             ids = _arrow_ids(chunked, source)
             continue
-        if pa.types.is_dictionary(chunked.type):
-            chunked = chunked.cast(chunked.type.value_type)
-        if not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)
-                or pa.types.is_integer(chunked.type) or pa.types.is_floating(chunked.type)
-                or pa.types.is_boolean(chunked.type) or pa.types.is_null(chunked.type)):
+        dictionary = pa.types.is_dictionary(chunked.type)
+        kind = chunked.type.value_type if dictionary else chunked.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                or pa.types.is_boolean(kind) or pa.types.is_null(kind)):
             raise CatalogError(f"{source}: column {name!r} has type {chunked.type}; catalogue "
                                "values must be strings, numbers, booleans or null")
-        encoded = pc.dictionary_encode(chunked).combine_chunks()
+        # a dictionary column (as catalog build writes) is already codes and values
+        encoded = chunked.combine_chunks() if dictionary else \
+            pc.dictionary_encode(chunked).combine_chunks()
         texts = [value_text(v, source, name) for v in encoded.dictionary.to_pylist()]
         codes = encoded.indices.fill_null(MISSING).to_numpy(zero_copy_only=False)
         # distinct values may share a text (1 and 1.0 do not; 'x' never twice): merge them
