@@ -230,6 +230,8 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=30_000_000)
     parser.add_argument("--dask-rows", type=int, default=1_000_000)
+    parser.add_argument("--dask-part-rows", type=int, default=250_000,
+                        help="rows per part on Dask (several parts per worker)")
     parser.add_argument("--jobs", type=int, default=available_cores())
     parser.add_argument("--sample", type=int, default=2_000)
     parser.add_argument("--parquet", action="store_true",
@@ -281,11 +283,13 @@ def main() -> int:
         started = time.perf_counter() - start
         try:
             start = time.perf_counter()
-            on_dask = find_affected(small, OLD, NEW, cache=cache, dask=client)
+            on_dask = find_affected(small, OLD, NEW, cache=cache, dask=client,
+                                    rows_per_part=args.dask_part_rows)
             took = time.perf_counter() - start
             serial = find_affected(small, OLD, NEW, cache=cache)
             print(f"Dask local cluster (2 workers, started in {started:.1f} s): {took:.1f} s for "
-                  f"{on_dask.total:,} rows, {on_dask.affected:,} affected, same as one process: "
+                  f"{on_dask.total:,} rows in {len(on_dask.parts)} parts, {on_dask.affected:,} "
+                  f"affected, same as one process: "
                   f"{list(on_dask.datasets()) == list(serial.datasets())}")
         finally:
             client.close()
