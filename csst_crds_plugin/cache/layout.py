@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,10 @@ def check_name(name: str, what: str = "file") -> str:
             "(no folders, '..' or absolute paths); the rules naming it are unsafe or corrupt"
         )
     return name
+
+
+_LOCATED: dict[tuple[str, str, str, str | None], tuple[str, tuple[int, int]]] = {}
+_LOCATED_LIMIT = 1 << 14
 
 
 class CacheLayout:
@@ -202,7 +207,29 @@ class CacheLayout:
         """The existing path of reference `name` inside the root, or None.
 
         The likely places come first; then every instrument folder, as CRDS's instrument mode.
+        A path found before is reused while ``lstat`` shows the same regular file (device and
+        inode) there, which a swapped-in symbolic link or a replaced file would change.
         """
+        key = (str(self.root), self.observatory, name, instrument)
+        known = _LOCATED.get(key)
+        if known is not None:
+            with contextlib.suppress(OSError):
+                status = os.lstat(known[0])
+                if stat.S_ISREG(status.st_mode) and \
+                        (status.st_dev, status.st_ino) == known[1]:
+                    return Path(known[0])
+            del _LOCATED[key]
+        found = self._search_reference(name, instrument)
+        if found is not None:
+            with contextlib.suppress(OSError):
+                status = os.lstat(found)
+                if stat.S_ISREG(status.st_mode):
+                    if len(_LOCATED) >= _LOCATED_LIMIT:
+                        _LOCATED.clear()
+                    _LOCATED[key] = (str(found), (status.st_dev, status.st_ino))
+        return found
+
+    def _search_reference(self, name: str, instrument: str | None) -> Path | None:
         candidates = self.reference_candidates(name, instrument)
         for candidate in candidates:
             if candidate.is_symlink() or candidate.is_file():

@@ -329,3 +329,25 @@ def test_load_config_merges_sources(tiny_cache: Path) -> None:
     assert config.bad_files == {"a.fits", "b.fits", "c.rmap"}
     assert [e.context for e in config.history] == ["csst_0001.pmap", "csst_0002.pmap",
                                                    "csst_0003.pmap"]
+
+
+def test_a_found_reference_swapped_for_an_escaping_link_is_refused(tiny_cache: Path,
+                                                                   tmp_path: Path) -> None:
+    provider = ReferenceProvider(cache=tiny_cache, context="csst_0001.pmap")
+    exposure = {"INSTRUME": "MSC", "DETECTOR": "06", "READMODE": "FAST",
+                "DATE-OBS": "2027-01-02", "TIME-OBS": "00:00:00"}
+    path = Path(provider.get_reference_file(exposure, "bias"))
+    assert provider.get_reference_file(exposure, "bias") == str(path)  # found again
+    replacement = path.with_name("new.tmp")
+    replacement.write_bytes(b"SIMPLE2")
+    replacement.replace(path)  # an intended replacement: a new file at the same place
+    assert Path(provider.get_reference_file(exposure, "bias")).read_bytes() == b"SIMPLE2"
+    outside = tmp_path / "secret.fits"
+    outside.write_bytes(b"secret")
+    path.unlink()
+    path.symlink_to(outside)
+    with pytest.raises(CacheError, match="outside the cache root"):
+        provider.get_reference_file(exposure, "bias")
+    path.unlink()
+    with pytest.raises(FileNotCachedError):
+        provider.get_reference_file(exposure, "bias")
