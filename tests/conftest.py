@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +36,21 @@ def mapping_text(body: str) -> str:
 
 
 CacheBuilder = Callable[..., Path]
+
+CONFORMANCE = Path(os.environ.get("CSST_CRDS_CONFORMANCE_DIR") or
+                   Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
+"""The conformance corpus, beside the checkout (or CSST_CRDS_CONFORMANCE_DIR)."""
+
+
+@pytest.fixture
+def conformance_corpus() -> Path:
+    """The corpus: skipped with the reason in a user's clone, a failure under CI."""
+    if not CONFORMANCE.is_dir():
+        if os.environ.get("CSST_CRDS_REQUIRE_CONFORMANCE"):
+            pytest.fail(f"the conformance corpus {CONFORMANCE} is missing")
+        pytest.skip(f"no conformance corpus at {CONFORMANCE} (it lives beside the project "
+                    "checkout)")
+    return CONFORMANCE
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 from pathlib import Path
@@ -28,9 +27,6 @@ from csst_crds_plugin.settings import get_settings
 
 EXPOSURE = {"INSTRUME": "MSC", "DETECTOR": "06", "READMODE": "FAST", "DATE-OBS": "2027-01-02",
             "TIME-OBS": "10:00:00"}
-CORPUS = os.environ.get("CSST_CRDS_CONFORMANCE_DIR") or \
-    Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-JWST = Path(CORPUS) / "jwst-0541"
 JWST_CASE = {"META.INSTRUMENT.NAME": "FGS", "META.INSTRUMENT.DETECTOR": "GUIDER2",
              "META.OBSERVATION.DATE": "2016-03-18", "META.OBSERVATION.TIME": "20:33:33.5",
              "META.EXPOSURE.READPATT": "FGS", "META.EXPOSURE.TYPE": "FGS_ID-STACK",
@@ -111,19 +107,20 @@ def test_server_config_is_data_never_code(tiny_cache: Path) -> None:
         ReferenceProvider(cache=tiny_cache)
 
 
-@pytest.mark.skipif(not JWST.is_dir(), reason="conformance corpus absent")
-def test_jwst_cache_in_place_with_crds_context(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jwst_cache_in_place_with_crds_context(monkeypatch: pytest.MonkeyPatch,
+                                               conformance_corpus: Path) -> None:
     monkeypatch.setenv("CRDS_CONTEXT", "jwst_0541.pmap")
-    provider = ReferenceProvider(cache=JWST / "cache", observatory="jwst")
+    provider = ReferenceProvider(cache=conformance_corpus / "jwst-0541" / "cache",
+                                 observatory="jwst")
     assert provider.context == "jwst_0541.pmap"
     chosen = provider.best_references(JWST_CASE, ["area", "superbias"])
     assert chosen["superbias"].value == "jwst_fgs_superbias_0032.fits"
 
 
-@pytest.mark.skipif(not JWST.is_dir(), reason="conformance corpus absent")
-def test_jwst_style_cache_with_server_config_and_bad_files(tmp_path: Path) -> None:
+def test_jwst_style_cache_with_server_config_and_bad_files(tmp_path: Path,
+                                                           conformance_corpus: Path) -> None:
     cache = tmp_path / "jwst_cache"
-    shutil.copytree(JWST / "cache", cache)
+    shutil.copytree(conformance_corpus / "jwst-0541" / "cache", cache)
     config = cache / "config" / "jwst"
     config.mkdir(parents=True)
     (config / "server_config").write_text(

@@ -40,17 +40,8 @@ def _agrees(case: dict[str, Any], got: dict[str, object]) -> bool:
     return True
 
 
-def _require_corpus() -> None:
-    """Skip (in a user's clone) or fail (in CI) when the corpus is absent."""
-    if not CORPUS.is_dir():
-        if os.environ.get("CSST_CRDS_REQUIRE_CONFORMANCE"):
-            pytest.fail(f"the conformance corpus {CORPUS} is missing")
-        pytest.skip(f"no conformance corpus at {CORPUS} (it lives beside the project checkout)")
-
-
-def test_corpus_present() -> None:
+def test_corpus_present(conformance_corpus: Path) -> None:
     """The corpus is beside the checkout; CI requires it, a user's clone may lack it."""
-    _require_corpus()
     assert SUITES, f"{CORPUS} holds no suites"
 
 
@@ -59,9 +50,8 @@ PARAMS = SUITES or ["<no corpus>"]
 
 
 @pytest.mark.parametrize("suite", PARAMS)
-def test_suite_agrees(suite: str) -> None:
+def test_suite_agrees(suite: str, conformance_corpus: Path) -> None:
     """Every case agrees exactly; mismatches are reported by case id."""
-    _require_corpus()
     root = CORPUS / suite
     meta = json.loads((root / "suite.json").read_text(encoding="utf-8"))
     cases = dict(iter_cases(root / "cases.jsonl"))
@@ -81,10 +71,9 @@ def test_suite_agrees(suite: str) -> None:
 
 @pytest.mark.parametrize("suite", PARAMS)
 def test_bestrefs_command_prints_one_line_per_case(
-    suite: str, capsys: pytest.CaptureFixture[str]
+    suite: str, conformance_corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The bulk CLI of DESIGN.md §6 on a whole suite."""
-    _require_corpus()
     from csst_crds_plugin.cli.main import main
 
     root = CORPUS / suite
