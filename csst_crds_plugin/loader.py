@@ -9,9 +9,9 @@ from collections.abc import Callable
 from csst_crds_plugin.context import (
     _KINDS,
     InstrumentMapping,
-    Mapping_,
     PipelineMapping,
     ReferenceMapping,
+    RuleMapping,
 )
 from csst_crds_plugin.errors import ChecksumError, CsstCrdsWarning, RuleValidationError
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
@@ -19,7 +19,7 @@ from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 __all__ = ["MappingLoader", "TextSource", "load_mapping"]
 
 # (path, size, mtime_ns, ignore_checksum) -> mapping object
-_MAPPINGS: dict[tuple[str, int, int, bool], Mapping_] = {}
+_MAPPINGS: dict[tuple[str, int, int, bool], RuleMapping] = {}
 _LOCK = threading.Lock()
 
 TextSource = Callable[[str], tuple[str, str, tuple[int, int]]]
@@ -49,7 +49,7 @@ class MappingLoader:
         """The basename of a mapping path."""
         return path.replace("\\", "/").rsplit("/", 1)[-1]
 
-    def load(self, name: str) -> Mapping_:
+    def load(self, name: str) -> RuleMapping:
         """Return the mapping `name`, parsed and built once per process."""
         path, text, (size, mtime) = self.source(name)
         key = (path, size, mtime, self.ignore_checksum)
@@ -63,7 +63,7 @@ class MappingLoader:
 
 
 def load_mapping(text: str, path: str, loader: MappingLoader, *,
-                 ignore_checksum: bool = False) -> Mapping_:
+                 ignore_checksum: bool = False) -> RuleMapping:
     """Parse, verify and build one mapping from its text."""
     ir = parse_mapping(text, path)
     header = ir.header_dict()
@@ -72,7 +72,7 @@ def load_mapping(text: str, path: str, loader: MappingLoader, *,
     mapping_kind = str(header.get("mapping", "")).upper()
     extension = path[path.rfind("."):] if "." in path else ""
     kind = _KINDS.get(extension.lower(), mapping_kind)
-    classes: dict[str, type[Mapping_]] = {
+    classes: dict[str, type[RuleMapping]] = {
         "PIPELINE": PipelineMapping, "INSTRUMENT": InstrumentMapping, "REFERENCE": ReferenceMapping,
     }
     if kind not in classes:

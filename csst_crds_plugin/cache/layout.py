@@ -70,7 +70,7 @@ def check_name(name: str, what: str = "file") -> str:
         or "/" in name
         or "\\" in name
         or "\x00" in name
-        or os.path.isabs(name)
+        or os.path.isabs(name)  # noqa: PTH117 - a name (str), not yet a path
         or name.startswith(TEMP_PREFIX)
     ):
         raise CacheError(
@@ -338,7 +338,7 @@ def atomic_open(target: Path) -> Iterator[BinaryIO]:
         stream.flush()
         os.fsync(stream.fileno())
         stream.close()
-        os.replace(temp, target)
+        os.replace(temp, target)  # noqa: PTH105 - temp and target may be str
     except BaseException:
         stream.close()
         with contextlib.suppress(FileNotFoundError):

@@ -325,7 +325,9 @@ class _Parser:
             self.notes.append(Note(self.start, f"a trailing comma inside {name}(...)"))
             self._advance()
         if not self._is(")"):
-            raise self.error(f"{name}(...) takes exactly one dict argument; found {self._describe()}")
+            raise self.error(
+                f"{name}(...) takes exactly one dict argument; found {self._describe()}"
+            )
         self._advance()
         return SelectorNode(name, body, offset)
 
