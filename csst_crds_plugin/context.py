@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import operator
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from csst_crds_plugin.errors import (
@@ -42,8 +42,10 @@ from csst_crds_plugin.selectors.base import DEFAULT_SUBSTITUTIONS
 from csst_crds_plugin.selectors.values import (
     NA_VALUES,
     OMIT_VALUES,
+    cached_condition,
     condition_mapping,
     condition_picked,
+    condition_value,
     is_na_value,
     is_omit_value,
     key_plan,
@@ -103,7 +105,7 @@ def _tupled(value: object) -> tuple[Any, ...]:
     return (value,)
 
 
-class Mapping_:
+class RuleMapping:
     """What every mapping kind shares: name, header, source path."""
 
     kind = ""
@@ -136,7 +138,7 @@ class Mapping_:
         return f"{type(self).__name__}({self.name!r})"
 
 
-class ReferenceMapping(Mapping_):
+class ReferenceMapping(RuleMapping):
     """An rmap: header facts plus a selector tree."""
 
     kind = "REFERENCE"
@@ -157,7 +159,9 @@ class ReferenceMapping(Mapping_):
         keys.extend(extra)
         keys.extend(OBSERVATORY_EXTRA_KEYS.get(self.observatory, ()))
         self.required_keys = tuple(dict.fromkeys(keys))
-        self.comment_parkeys = tuple(str(k).upper() for k in _tupled(header.get("comment_parkeys", ())))
+        self.comment_parkeys = tuple(
+            str(k).upper() for k in _tupled(header.get("comment_parkeys", ()))
+        )
         if "hooks" in header:
             warnings.warn(f"{self.path}: the 'hooks' header (HST plug-ins) is not supported "
                           "and is ignored", CsstCrdsWarning, stacklevel=2)
@@ -366,7 +370,7 @@ def _nearest_rules(rmap: ReferenceMapping, header: Mapping[str, str], limit: int
     return "; ".join(parts)
 
 
-class InstrumentMapping(Mapping_):
+class InstrumentMapping(RuleMapping):
     """An imap: reference type → rmap name, N/A or OMIT."""
 
     kind = "INSTRUMENT"
@@ -422,7 +426,25 @@ class InstrumentMapping(Mapping_):
         return self.rmap(reftype).lookup(header)
 
 
-class PipelineMapping(Mapping_):
+class _KeyPlan:
+    """How to read one parameter mapping shape (its keys, in order) for a lookup."""
+
+    __slots__ = ("instrument", "names", "reads")
+
+    def __init__(self, names: dict[str, tuple[str, ...]], instrument_keys: Sequence[str]) -> None:
+        self.names = names
+        self.instrument = tuple(names[key] for key in instrument_keys if key in names)
+        self.reads: dict[str, tuple[tuple[str, str | None, tuple[str, ...] | None], ...]] = {}
+
+    def reads_of(self, keys: Sequence[str]) -> tuple[tuple[str, str | None,
+                                                           tuple[str, ...] | None], ...]:
+        """Per key read: (name, its only raw key or None, all its raw keys or None)."""
+        names = self.names
+        return tuple((key, raws[0] if raws is not None and len(raws) == 1 else None, raws)
+                     for key in keys for raws in (names.get(key),))
+
+
+class PipelineMapping(RuleMapping):
     """A pmap: instrument → imap name."""
 
     kind = "PIPELINE"
@@ -434,7 +456,7 @@ class PipelineMapping(Mapping_):
         self._imaps: dict[str, InstrumentMapping] = {}
         self._closure_checked = False
         self._minimal_keys: dict[str, tuple[str, ...]] = {}
-        self._plans: dict[tuple[object, ...], dict[str, tuple[str, ...]]] = {}
+        self._plans: dict[tuple[object, ...], _KeyPlan] = {}
         self._instrument_keys = (self.instrument_key, self.instrument_key.lower(),
                                  *INSTRUMENT_KEYS)
 
@@ -504,7 +526,9 @@ class PipelineMapping(Mapping_):
         get = header.get
         return {key: get(key, "UNDEFINED") for key in keys}
 
-    def _prepare(self, parameters: Mapping[str, object]) -> tuple[InstrumentMapping, dict[str, str]]:
+    def _prepare(
+        self, parameters: Mapping[str, object]
+    ) -> tuple[InstrumentMapping, dict[str, str]]:
         """The imap and the minimised header of raw parameters, conditioning only what is read.
 
         Equal to conditioning every parameter, then :meth:`find_instrument` and
@@ -515,12 +539,9 @@ class PipelineMapping(Mapping_):
         if plan is None:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
-            plan = self._plans[keys] = key_plan(keys, self.observatory == "roman")
-        get = plan.get
-        for key in self._instrument_keys:
-            raws = get(key)
-            if raws is None:
-                continue
+            plan = self._plans[keys] = _KeyPlan(key_plan(keys, self.observatory == "roman"),
+                                                self._instrument_keys)
+        for raws in plan.instrument:
             value = condition_picked(parameters, raws)
             if value is not None and value != "UNDEFINED":
                 name = value.lower()
@@ -531,16 +552,25 @@ class PipelineMapping(Mapping_):
                 f"Missing {self.instrument_key!r} keyword in header for determining instrument."
             )
         imap = self._imaps.get(instrument) or self.imap(instrument)
-        keys_read = self._minimal_keys.get(imap.name)
-        if keys_read is None:
-            keys_read = self._minimal_keys[imap.name] = tuple(
-                dict.fromkeys((*imap.required_keys, self.instrument_key))
-            )
+        reads = plan.reads.get(imap.name)
+        if reads is None:
+            keys_read = self._minimal_keys.get(imap.name)
+            if keys_read is None:
+                keys_read = self._minimal_keys[imap.name] = tuple(
+                    dict.fromkeys((*imap.required_keys, self.instrument_key))
+                )
+            reads = plan.reads[imap.name] = plan.reads_of(keys_read)
         minimal = {}
-        for key in keys_read:
-            raws = get(key)
-            value = None if raws is None else condition_picked(parameters, raws)
-            minimal[key] = "UNDEFINED" if value is None else value
+        conditioned = cached_condition
+        for key, raw, raws in reads:
+            if raw is not None:  # one raw key (the usual case): condition it inline
+                value = parameters[raw]
+                if type(value) is str:
+                    found = conditioned(value)
+                    minimal[key] = found if found is not None else condition_value(value)
+                    continue
+            found = None if raws is None else condition_picked(parameters, raws)
+            minimal[key] = "UNDEFINED" if found is None else found
         return imap, minimal
 
     def best_references(

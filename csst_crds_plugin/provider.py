@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -43,6 +44,9 @@ from csst_crds_plugin.settings import get_settings
 __all__ = ["ReferenceProvider"]
 
 log = logging.getLogger(__name__)
+
+new_selection: Callable[[tuple[object, ...]], Selection] = partial(tuple.__new__, Selection)
+"""``Selection(*fields)`` with all four fields given, without the named tuple's own __new__."""
 
 
 class ReferenceProvider:
@@ -149,9 +153,9 @@ class ReferenceProvider:
                     value = exc
             if isinstance(value, Exception):
                 last_error = value
-                selections[reftype] = Selection(reftype, None, value, entries.get(reftype))
+                selections[reftype] = new_selection((reftype, None, value, entries.get(reftype)))
             else:
-                selections[reftype] = Selection(reftype, value, None, entries.get(reftype))
+                selections[reftype] = new_selection((reftype, value, None, entries.get(reftype)))
         if errors == "raise" and last_error is not None:
             failed = [s.reftype for s in selections.values() if s.error is not None]
             if len(failed) > 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
@@ -15,7 +16,13 @@ from csst_crds_plugin.errors import (
     RuleValidationError,
 )
 from csst_crds_plugin.selectors.base import Choice, FallbackNoMatchError, Header, Selector
-from csst_crds_plugin.selectors.dates import DateFormatError, UndefinedDateError, reformat_date
+from csst_crds_plugin.selectors.dates import (
+    _VALID_DAYS,
+    DateFormatError,
+    UndefinedDateError,
+    _valid_day,
+    reformat_date,
+)
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
 
 __all__ = ["UseAfterSelector", "lookup_date"]
@@ -26,6 +33,20 @@ _SEPARATOR_COLUMNS: Final = [4, 7, 10, 13, 16]
 _SEPARATORS: Final = np.array([ord(c) for c in "-- ::"], dtype=np.int64)
 _DATES: dict[str, str | Exception] = {}
 _DATES_LIMIT = 1 << 16
+# The spellings of one day and one time of day that reformat_date keeps as they are, when
+# joined by a space: 'YYYY-MM-DD' and 'HH:MM:SS[.f]' (ASCII digits; ranges checked apart).
+_DAY_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_CLOCK_RE: Final = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?\Z")
+_ISO_DAYS: dict[str, bool] = {}
+
+
+def _iso_day(text: str) -> bool:
+    """Whether `text` is a 'YYYY-MM-DD' date that reformat_date accepts (remembered)."""
+    valid = bool(_DAY_RE.match(text)) and (_VALID_DAYS.get(text) or _valid_day(text))
+    if len(_ISO_DAYS) >= _DATES_LIMIT:
+        _ISO_DAYS.clear()
+    _ISO_DAYS[text] = valid
+    return valid
 
 
 def _reformat(text: str) -> str | Exception:
@@ -95,6 +116,15 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         cls = type(self)
         self._plain_choose = (cls.candidates is UseAfterSelector.candidates
                               and cls.lookup_key is UseAfterSelector.lookup_key)
+        self._key_days: frozenset[str] | None = None
+
+    def _days_of_keys(self) -> frozenset[str]:
+        """The first ten characters of every key (computed once; empty if a key is not a str)."""
+        keys = self.keys
+        days = frozenset(key[:10] for key in keys) if all(type(k) is str for k in keys) \
+            else frozenset()
+        self._key_days = days
+        return days
 
     @classmethod
     def condition_keys(cls, keys: list[Any], parameters: tuple[str, ...]) -> list[Any]:
@@ -172,6 +202,26 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         """
         if not self._plain_choose:
             return None
+        names = self.parameters
+        if len(names) == 2:
+            try:
+                day, clock = header[names[0]], header[names[1]]
+            except KeyError:
+                return None
+            # A day no key starts with: every time of it sorts after exactly the keys before
+            # the day itself (a key and a lookup key first differ within their first ten
+            # characters), so the time of day only has to be checked as reformat_date would.
+            key_days = self._key_days if self._key_days is not None else self._days_of_keys()
+            iso = _ISO_DAYS.get(day)
+            if iso is None:
+                iso = _iso_day(day)
+            if (iso and key_days and day not in key_days and _CLOCK_RE.match(clock) is not None
+                    and clock[:2] < "24" and clock[3:5] < "60" and clock[6:8] < "60"):
+                start = bisect.bisect_left(self.keys, day)
+                if start:
+                    choice = self.choices[start - 1]
+                    if type(choice) is str:
+                        return choice
         try:
             key = lookup_date(self, header)
         except (ReferenceLookupError, KeyError):

@@ -9,6 +9,7 @@ from typing import Final
 __all__ = [
     "NA_VALUES",
     "OMIT_VALUES",
+    "cached_condition",
     "condition_mapping",
     "condition_picked",
     "condition_value",
@@ -22,6 +23,10 @@ _NUMBER_RE: Final = re.compile(r"^([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?|[+-]?[
 # "NOT APPLICABLE" qualifies (RULES.md §2 step 3, a reproduced quirk).
 _NA_RE: Final = re.compile(r"^-2147483648.0|\(\)|N/A|NOT APPLICABLE|NOT_APPLICABLE$")
 _NUMBER_CHARS: Final = "+-.0123456789eE"
+# Values every step leaves as they are, recognised at once (fresh times of day, dates): a digit
+# first (so not N/A), then digits and dots up to a ':', 'T' or '-' (so not a number), then only
+# those characters (so no case, no space, not special). Not cached: such values rarely recur.
+_DATE_LIKE_RE: Final = re.compile(r"[0-9][0-9.]*[:T-][0-9.:T-]*\Z")
 _NA_START: Final = "-(N"
 _SPECIAL: Final = {
     "ANY": "*",
@@ -42,6 +47,12 @@ OMIT_VALUES: Final = frozenset({"OMIT", "TEMP_OMIT", "omit", "temp_omit"})
 _CACHE: dict[str, str] = {}
 _CACHE_LIMIT: Final = 1 << 17
 
+cached_condition: Final = _CACHE.get
+"""``cached_condition(text)``: ``condition_value(text)`` when already computed, else None.
+
+For hot loops over str values: test the result with ``is None`` (a conditioned value can be '').
+"""
+
 
 def condition_value(value: object) -> str:
     """Return `value` conditioned as CRDS conditions header values and Match keys.
@@ -57,6 +68,8 @@ def condition_value(value: object) -> str:
     found = _CACHE.get(text)  # type: ignore[arg-type]
     if found is not None:
         return found
+    if _DATE_LIKE_RE.match(text):  # type: ignore[arg-type]
+        return text  # type: ignore[return-value]
     result = text.strip().upper()  # type: ignore[union-attr]
     # Only strings made of number characters can match (the value is stripped, so `$` cannot
     # match before a final newline); the check is much cheaper than a failing match.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import re
 import textwrap
 from functools import partial
 from pathlib import Path
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.context import condition_parameters
 from csst_crds_plugin.loader import MappingLoader, load_mapping
+from csst_crds_plugin.selectors import condition_value
 
 KEYS = ["INSTRUME", "instrume", "Instrume", "DETECTOR", "detector", "READMODE", "readMode",
         "DATE-OBS", "date-obs", "TIME-OBS", "EXPTIME", "exptime", "OTHER", "META.X"]
@@ -123,3 +126,85 @@ def test_match_useafter_shortcut_equals_the_general_path() -> None:
             header
         shortcut += fast._direct_choice(header) is not None
     assert shortcut > 100  # the shortcut really answered many of them
+
+
+_NUMBER = re.compile(r"^([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?|[+-]?[0-9]+\.)$")
+_NA = re.compile(r"^-2147483648.0|\(\)|N/A|NOT APPLICABLE|NOT_APPLICABLE$")
+_SPECIAL = {"ANY": "*", "4294967295.0": "-1.0", "TRUE": "T", "FALSE": "F"}
+
+
+def _conditioned_as_specified(text: str) -> str:
+    """RULES.md §2 step by step, for str values."""
+    value = text.strip().upper()
+    if _NUMBER.match(value):
+        value = repr(float(value))
+    if _NA.match(value):
+        return "N/A"
+    return _SPECIAL.get(value, value)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=st.one_of(
+    st.text(alphabet="0123456789.:T-eE+ /NA()", max_size=14),
+    st.from_regex(r"\A[0-9]{1,4}[-:T][0-9:T.-]{0,20}\Z"),  # the shapes recognised at once
+    st.datetimes().map(lambda d: d.isoformat(sep=" ")),
+    st.datetimes().map(lambda d: d.time().isoformat()),
+))
+def test_condition_value_follows_the_specification(text: str) -> None:
+    assert condition_value(text) == _conditioned_as_specified(text)
+    assert condition_value(text) == _conditioned_as_specified(text)  # and once remembered
+
+
+DAY_RMAP = """
+header = {
+    'derived_from' : 'generated',
+    'filekind' : 'BIAS',
+    'instrument' : 'MSC',
+    'mapping' : 'REFERENCE',
+    'name' : 'csst_msc_bias_0001.rmap',
+    'observatory' : 'CSST',
+    'parkey' : (('DETECTOR',), ('DATE-OBS', 'TIME-OBS')),
+    'sha1sum' : '',
+}
+
+selector = Match({
+    '06' : UseAfter({
+        '2027-01-01 00:00:00' : 'a_0001.fits',
+        '2027-01-03' : 'a_0002.fits',
+        '2027-01-05 12:00:00.25' : 'a_0003.fits',
+        '2027/01/07 00:00:00' : 'a_0004.fits',
+        '2027-01-08T06:00:00' : 'a_0005.fits',
+        '2027-01-10 00:00:00' : 'N/A',
+        '2027-01-12 00:00' : 'a_0006.fits',
+        '2027-01-14 23:59:59.999999' : ('a_0007.fits', 'a_0008.fits'),
+        '2027-02' : 'a_0009.fits',
+    }),
+})
+"""
+DAYS = st.dates(dt.date(2026, 12, 30), dt.date(2027, 2, 3)).map(str)
+CLOCKS = st.builds(
+    lambda h, m, s, f: f"{h:02d}:{m:02d}:{s:02d}{f}",
+    st.integers(0, 25), st.integers(0, 61), st.integers(0, 61),
+    st.one_of(st.just(""), st.from_regex(r"\A\.[0-9]{1,7}\Z")),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(day=st.one_of(DAYS, st.sampled_from(["2027/01/07", "2027-02-30", "0000-01-01", "2027-1-4",
+                                            "UNDEFINED", "", "2027-01-04T"])),
+       clock=st.one_of(CLOCKS, st.sampled_from(["12:00", "1:02:03", "UNDEFINED", " 12:00:00",
+                                                "12:00:00 UT", "12:00:00.", ""])))
+def test_useafter_day_shortcut_equals_the_general_path(day: str, clock: str) -> None:
+    """A (date, time) on a day no key starts with is answered without reformatting the time."""
+    text = textwrap.dedent(DAY_RMAP).lstrip("\n")
+    loader = MappingLoader(lambda name: (name, text, (0, 0)), lambda name: True)
+    fast = _DAY_MAPS.setdefault("fast", load_mapping(text, "csst_msc_bias_0001.rmap", loader,
+                                                     ignore_checksum=True))
+    slow = _DAY_MAPS.setdefault("slow", load_mapping(text, "csst_msc_bias_0001.rmap", loader,
+                                                     ignore_checksum=True))
+    slow._direct = None
+    header = {"DETECTOR": "6.0", "DATE-OBS": day, "TIME-OBS": clock}
+    assert _outcome(partial(fast.lookup, header)) == _outcome(partial(slow.lookup, header))
+
+
+_DAY_MAPS: dict[str, object] = {}
