@@ -30,6 +30,7 @@ from csst_crds_plugin.rules import (
     ExpressionError,
     ExpressionSyntaxError,
     MappingIR,
+    PairColumns,
     SelectorNode,
 )
 from csst_crds_plugin.selectors import (
@@ -225,7 +226,9 @@ class ReferenceMapping(RuleMapping):
             cls = selector_class(node.name)
             parameters = tuple(str(p).upper() for p in levels[0])
             entries = node.entries
-            if set(map(type, map(operator.itemgetter(1), entries))) - {str}:  # else: all terminals
+            values = entries.column_values if isinstance(entries, PairColumns) else \
+                map(operator.itemgetter(1), entries)
+            if set(map(type, values)) - {str}:  # else: all terminals
                 entries = [(key, self._build(value, levels[1:])) for key, value in entries]
             try:
                 return cls.build(parameters, entries, self.options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
+from typing import Any, Final
 
 from csst_crds_plugin.context import (
     _KINDS,
@@ -22,8 +23,12 @@ __all__ = ["MappingLoader", "TextSource", "load_mapping"]
 _MAPPINGS: dict[tuple[str, int, int, bool], RuleMapping] = {}
 _LOCK = threading.Lock()
 
-TextSource = Callable[[str], tuple[str, str, tuple[int, int]]]
-"""``source(name) -> (path, text, (size, mtime_ns))``; raises FileNotCachedError."""
+TextSource = Callable[[str], tuple[Any, ...]]
+"""``source(name) -> (path, text, (size, mtime_ns)[, data])``; raises FileNotCachedError.
+
+``data``, when given, are the bytes the text was decoded from (UTF-8): the checksum hashes them.
+"""
+_LARGE: Final = 1 << 20  # larger texts are hashed while they are parsed
 
 
 class MappingLoader:
@@ -51,24 +56,31 @@ class MappingLoader:
 
     def load(self, name: str) -> RuleMapping:
         """Return the mapping `name`, parsed and built once per process."""
-        path, text, (size, mtime) = self.source(name)
+        read = self.source(name)
+        path, text, (size, mtime) = read[:3]
         key = (path, size, mtime, self.ignore_checksum)
         found = _MAPPINGS.get(key)
         if found is not None:
             return found
-        mapping = load_mapping(text, path, self, ignore_checksum=self.ignore_checksum)
+        mapping = load_mapping(text, path, self, ignore_checksum=self.ignore_checksum,
+                               data=read[3] if len(read) > 3 else None)
         with _LOCK:
             _MAPPINGS[key] = mapping
         return mapping
 
 
 def load_mapping(text: str, path: str, loader: MappingLoader, *,
-                 ignore_checksum: bool = False) -> RuleMapping:
-    """Parse, verify and build one mapping from its text."""
-    ir = parse_mapping(text, path)
+                 ignore_checksum: bool = False, data: bytes | None = None) -> RuleMapping:
+    """Parse, verify and build one mapping from its text (`data`: its UTF-8 bytes, if at hand)."""
+    digest = None if ignore_checksum else _Digest(text, data)
+    try:
+        ir = parse_mapping(text, path)
+    finally:
+        if digest is not None:
+            digest.wait()  # no thread outlives the call, whatever the parse did
     header = ir.header_dict()
-    if not ignore_checksum:
-        _verify_checksum(text, path, header)
+    if digest is not None:
+        _verify_checksum(digest.result(), path, header)
     mapping_kind = str(header.get("mapping", "")).upper()
     extension = path[path.rfind("."):] if "." in path else ""
     kind = _KINDS.get(extension.lower(), mapping_kind)
@@ -82,7 +94,41 @@ def load_mapping(text: str, path: str, loader: MappingLoader, *,
     return classes[kind](ir, loader)
 
 
-def _verify_checksum(text: str, path: str, header: dict[object, object]) -> None:
+class _Digest:
+    """The text's sha1sum, computed beside the parse for large texts (hashing frees the GIL)."""
+
+    def __init__(self, text: str, data: bytes | None) -> None:
+        self._value: str | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if len(text) < _LARGE:
+            self._value = compute_sha1sum(text, data)
+        else:
+            self._thread = threading.Thread(target=self._compute, args=(text, data),
+                                            name="csst-crds-sha1sum", daemon=True)
+            self._thread.start()
+
+    def _compute(self, text: str, data: bytes | None) -> None:
+        try:
+            self._value = compute_sha1sum(text, data)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            self._error = exc
+
+    def wait(self) -> None:
+        """Wait until the digest is computed (or failed)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def result(self) -> str:
+        """The digest (waits for the thread)."""
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+def _verify_checksum(actual: str, path: str, header: dict[object, object]) -> None:
     """Raise ChecksumError for a missing or wrong sha1sum (a warning under the D6 waiver)."""
     expected = header.get("sha1sum")
     if expected is None:
@@ -90,7 +136,6 @@ def _verify_checksum(text: str, path: str, header: dict[object, object]) -> None
                    f"{path}`, or waive the check (ignore_checksum=True or "
                    "CSST_CRDS_IGNORE_CHECKSUM=1).")
     else:
-        actual = compute_sha1sum(text)
         if str(expected).lower() == actual:
             return
         problem = (f"{path}: sha1sum mismatch: the header says {expected}, the text gives "

@@ -82,7 +82,7 @@ class ReferenceProvider:
         self.ignore_checksum = bool(ignore_checksum or settings.ignore_checksum)
         self._context_name = self._resolve_context(context)
         self.loader = MappingLoader(
-            self.layout.read_mapping,
+            self.layout.read_mapping_data,
             self.layout.has_mapping,
             ignore_checksum=self.ignore_checksum,
             label=str(self.layout.mappings_dir),

@@ -138,6 +138,10 @@ class CacheLayout:
 
     def read_mapping(self, name: str) -> tuple[str, str, tuple[int, int]]:
         """Return (path, text, (size, mtime_ns)) of a mapping; FileNotCachedError if absent."""
+        return self.read_mapping_data(name)[:3]  # type: ignore[return-value]
+
+    def read_mapping_data(self, name: str) -> tuple[str, str, tuple[int, int], bytes]:
+        """Like :meth:`read_mapping`, with the file's bytes (the text is their UTF-8 decoding)."""
         path = self.inside(self.mapping_path(name))
         try:
             with path.open("rb") as stream:
@@ -152,7 +156,7 @@ class CacheLayout:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CacheError(f"{path}: not UTF-8 text ({exc})") from exc
-        return str(path), text, (stat.st_size, stat.st_mtime_ns)
+        return str(path), text, (stat.st_size, stat.st_mtime_ns), data
 
     def has_mapping(self, name: str) -> bool:
         """True if mapping `name` is present."""

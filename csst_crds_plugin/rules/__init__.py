@@ -2,7 +2,7 @@
 
 from csst_crds_plugin.rules.checksum import compute_sha1sum, set_sha1sum
 from csst_crds_plugin.rules.expressions import Expression, ExpressionError, ExpressionSyntaxError
-from csst_crds_plugin.rules.ir import DictNode, MappingIR, SelectorNode
+from csst_crds_plugin.rules.ir import DictNode, MappingIR, PairColumns, SelectorNode
 from csst_crds_plugin.rules.parser import parse_mapping, parse_value_text
 from csst_crds_plugin.rules.writer import format_mapping, format_value
 
@@ -12,6 +12,7 @@ __all__ = [
     "ExpressionError",
     "ExpressionSyntaxError",
     "MappingIR",
+    "PairColumns",
     "SelectorNode",
     "compute_sha1sum",
     "format_mapping",

@@ -19,34 +19,47 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def compute_sha1sum(text: str) -> str:
+def compute_sha1sum(text: str, data: bytes | None = None) -> str:
     """SHA-1 hex digest of `text` without every line that contains ``sha1sum``.
+
+    `data`, if given, must be the UTF-8 bytes `text` was decoded from: they are hashed as they
+    are, without encoding the text again (the digest is the same).
 
     >>> with_line = "header = {\\n    'sha1sum' : 'x',\\n}\\n"
     >>> compute_sha1sum(with_line) == compute_sha1sum("header = {\\n}\\n")
     True
     """
-    text = normalise_newlines(text)
+    normal = normalise_newlines(text)
+    if normal is not text:
+        text, data = normal, None  # the bytes no longer match the text
     if (
         not any(ch in text for ch in "\x0b\x0c\x1c\x1d\x1e") if text.isascii()
         else _OTHER_LINE_BREAKS.search(text) is None
     ):
         # Lines end only at '\n' here: cut out the few lines naming sha1sum without splitting
         # the whole text into lines (large rmaps have a million of them).
-        digest = hashlib.sha1()  # noqa: S324 (CRDS's format)
-        start = 0
-        found = text.find("sha1sum")
-        while found >= 0:
-            line_start = text.rfind("\n", 0, found) + 1
-            line_end = text.find("\n", found)
-            line_end = len(text) if line_end < 0 else line_end + 1
-            digest.update(text[start:line_start].encode("utf-8"))
-            start = line_end
-            found = text.find("sha1sum", line_end)
-        digest.update(text[start:].encode("utf-8"))
-        return digest.hexdigest()
+        if data is not None:
+            return _digest_without(data, b"sha1sum", b"\n")
+        return _digest_without(text.encode("utf-8"), b"sha1sum", b"\n")
     kept = [line for line in text.splitlines(keepends=True) if "sha1sum" not in line]
     return hashlib.sha1("".join(kept).encode("utf-8")).hexdigest()  # noqa: S324 (CRDS's format)
+
+
+def _digest_without(data: bytes, needle: bytes, newline: bytes) -> str:
+    """SHA-1 of `data` without the lines (ending at `newline`) that contain `needle`."""
+    digest = hashlib.sha1()  # noqa: S324 (CRDS's format)
+    view = memoryview(data)
+    start = 0
+    found = data.find(needle)
+    while found >= 0:
+        line_start = data.rfind(newline, 0, found) + 1
+        line_end = data.find(newline, found)
+        line_end = len(data) if line_end < 0 else line_end + 1
+        digest.update(view[start:line_start])
+        start = line_end
+        found = data.find(needle, line_end)
+    digest.update(view[start:])
+    return digest.hexdigest()
 
 
 def set_sha1sum(text: str) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias, Union
+from typing import TypeAlias, Union, overload
 
 __all__ = [
     "SELECTOR_NAMES",
@@ -12,6 +13,7 @@ __all__ = [
     "Key",
     "MappingIR",
     "Note",
+    "PairColumns",
     "SelectorNode",
     "SourceText",
     "Value",
@@ -29,11 +31,55 @@ Value: TypeAlias = Union[
 ]
 
 
+class PairColumns(Sequence[tuple[Key, Value]]):
+    """(key, value) pairs kept as two lists, made into pairs only when read.
+
+    A large rule block is a million pairs: as columns they cost two lists instead of a million
+    tuples (and the cycle collector's passes over them). Reads as a tuple of pairs would.
+    """
+
+    __slots__ = ("column_keys", "column_values")
+
+    def __init__(self, column_keys: list[Key], column_values: list[Value]) -> None:
+        self.column_keys = column_keys
+        self.column_values = column_values
+
+    def __len__(self) -> int:
+        return len(self.column_keys)
+
+    def __iter__(self) -> Iterator[tuple[Key, Value]]:
+        return zip(self.column_keys, self.column_values)  # noqa: B905 - equal lengths
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Key, Value]: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[Key, Value], ...]: ...
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+        if isinstance(index, slice):
+            return tuple(zip(self.column_keys[index], self.column_values[index]))  # noqa: B905
+        return self.column_keys[index], self.column_values[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other: object) -> tuple[tuple[Key, Value], ...]:
+        return tuple(self) + tuple(other)  # type: ignore[arg-type]
+
+    def __radd__(self, other: object) -> tuple[tuple[Key, Value], ...]:
+        return tuple(other) + tuple(self)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 @dataclass(frozen=True, slots=True)
 class DictNode:
     """A ``{key: value, ...}`` literal as an item list, so duplicate keys stay visible."""
 
-    entries: tuple[tuple[Key, Value], ...]
+    entries: tuple[tuple[Key, Value], ...] | PairColumns
     offset: int = 0
     entry_offsets: tuple[int, ...] = ()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
+from collections.abc import Iterator, Sequence
 from typing import Final
 
 import numpy as np
@@ -27,6 +28,7 @@ from csst_crds_plugin.rules.ir import (
     Key,
     MappingIR,
     Note,
+    PairColumns,
     SelectorNode,
     SourceText,
     Value,
@@ -276,8 +278,11 @@ class _Parser:
                 block = _simple_block(text, self.start)
                 if block is not None:
                     block_entries, block_offsets, end = block
-                    entries.extend(block_entries)
-                    offsets.extend(block_offsets)
+                    if entries or offsets:  # not the first thing in the dict: as pairs
+                        entries.extend(block_entries)
+                    else:
+                        entries.append(block_entries)  # type: ignore[arg-type]
+                    offsets.append(block_offsets)  # type: ignore[arg-type]
                     self.pos = end
                     self._advance()
                     continue
@@ -308,7 +313,13 @@ class _Parser:
             elif not self._is("}"):
                 raise self._after_value_error("',' or '}'")
         self._advance()
-        return DictNode(tuple(entries), offset, tuple(offsets))
+        if len(offsets) == 1 and isinstance(offsets[0], BlockOffsets):  # one block: kept lazy
+            return DictNode(entries[0], offset, offsets[0])  # type: ignore[arg-type]
+        if entries and isinstance(entries[0], PairColumns):  # a block, then more: as pairs
+            entries[0:1] = list(entries[0])
+        return DictNode(tuple(entries), offset,
+                        tuple(itertools.chain.from_iterable(  # type: ignore[arg-type]
+                            o if isinstance(o, BlockOffsets) else (o,) for o in offsets)))
 
     def parse_selector(self) -> SelectorNode:
         name, offset = self.value, self.start
@@ -332,7 +343,7 @@ class _Parser:
         return SelectorNode(name, body, offset)
 
 
-def _simple_block(text: str, start: int) -> tuple[list[tuple[str, str]], list[int], int] | None:
+def _simple_block(text: str, start: int) -> tuple[PairColumns, BlockOffsets, int] | None:
     """Split a dict body made only of ``'key' : 'value',`` pairs, from `start` to its ``}``.
 
     Returns (entries, key offsets, offset of the ``}``), or None when the body has anything
@@ -362,13 +373,45 @@ def _simple_block(text: str, start: int) -> tuple[list[tuple[str, str]], list[in
         separator_newlines = "".join(commas).count("\n") + tail.count("\n")
     if block.count("\n") != separator_newlines:
         return None  # a newline inside a quoted string: not a simple pair
-    if block.isascii():  # character offsets are byte offsets: find the quotes with numpy
-        quotes = np.flatnonzero(np.frombuffer(block.encode("ascii"), dtype=np.uint8) == 39)
-        offsets = (quotes[0::4] + start).tolist()
-    else:
-        offsets = list(map(operator.add, itertools.accumulate(map(len, pieces)),
-                           itertools.count(start)))[0:4 * count:4]
-    return list(zip(pieces[1::4], pieces[3::4], strict=True)), offsets, end
+    return PairColumns(pieces[1::4], pieces[3::4]), BlockOffsets(text, start, end), end
+
+
+class BlockOffsets(Sequence[int]):
+    """The key offsets of a simple block, found when first asked for (lookups never ask)."""
+
+    __slots__ = ("_end", "_found", "_start", "_text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._text, self._start, self._end = text, start, end
+        self._found: tuple[int, ...] | None = None
+
+    def _offsets(self) -> tuple[int, ...]:
+        if self._found is None:
+            block, start = self._text[self._start:self._end], self._start
+            if block.isascii():  # character offsets are byte offsets: find quotes with numpy
+                quotes = np.flatnonzero(np.frombuffer(block.encode("ascii"), dtype=np.uint8)
+                                        == 39)
+                self._found = tuple((quotes[0::4] + start).tolist())
+            else:
+                pieces = block.split("'")
+                self._found = tuple(map(operator.add, itertools.accumulate(map(len, pieces)),
+                                        itertools.count(start)))[0:len(pieces) - 1:4]
+        return self._found
+
+    def __len__(self) -> int:
+        return len(self._offsets())
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+        return self._offsets()[index]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._offsets())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._offsets())
 
 
 def _all_match(pattern: re.Pattern[str], items: list[str]) -> bool:

@@ -60,6 +60,20 @@ def selector_class(rule_name: str) -> type[Selector]:
     return _REGISTRY[rule_name]
 
 
+def _increasing_keys(entries: Sequence[tuple[Any, Choice]]) -> list[Any] | None:
+    """The keys of entries kept as columns (``column_keys``, ``column_values``: a large rule
+    block) if they are strictly increasing, else None."""
+    keys = getattr(entries, "column_keys", None)
+    if type(keys) is not list or type(getattr(entries, "column_values", None)) is not list:
+        return None
+    try:
+        if all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
+            return keys
+    except TypeError:  # keys of mixed types: the general path reports them
+        pass
+    return None
+
+
 class Selector:
     """Chooses among (key, choice) pairs for a header; choices may be nested selectors."""
 
@@ -86,7 +100,7 @@ class Selector:
         self.keys = list(keys)
         self.choices = list(choices)
         self.options = options
-        self.raw_keys = list(raw_keys) if raw_keys is not None else list(keys)
+        self.raw_keys = self.keys if raw_keys is None or raw_keys is keys else list(raw_keys)
         self._setup()
 
     # -- construction --------------------------------------------------------------------------
@@ -98,10 +112,15 @@ class Selector:
         options: SelectorOptions,
     ) -> Selector:
         """Build from raw (key, choice) pairs: dict semantics, substitutions, conditioning, sort."""
-        raw: dict[Any, Choice] = dict(entries)  # a later duplicate wins, as in Python
         parameters = tuple(parameters)
-        raw_keys = list(raw)
-        choices = list(raw.values())
+        raw_keys = _increasing_keys(entries)
+        increasing = raw_keys  # known to be in order
+        if raw_keys is not None:  # in order, so no duplicates: the columns are the dict
+            choices: list[Choice] = entries.column_values  # type: ignore[attr-defined]
+        else:
+            raw: dict[Any, Choice] = dict(entries)  # a later duplicate wins, as in Python
+            raw_keys = list(raw)
+            choices = list(raw.values())
         substituted = raw_keys
         if any(options.substitutions.get(name) for name in parameters):
             substituted = [cls._substitute(key, parameters, options) for key in raw_keys]
@@ -116,6 +135,8 @@ class Selector:
                         f"{raw_key!r} are the same key after conditioning ({key!r}); merge them"
                     )
                 seen[key] = raw_key
+        if conditioned is increasing and cls.sort_key.__func__ is _IDENTITY_SORT:  # type: ignore[attr-defined]
+            return cls(parameters, conditioned, choices, options, raw_keys)
         try:
             sort_keys = conditioned if cls.sort_key.__func__ is _IDENTITY_SORT else [  # type: ignore[attr-defined]
                 cls.sort_key(key) for key in conditioned

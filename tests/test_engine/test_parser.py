@@ -139,3 +139,38 @@ def _plain(node: object) -> object:
     if isinstance(node, DictNode):
         return sorted((repr(k), _plain(v)) for k, v in node.as_dict().items())
     return node
+
+
+@pytest.mark.parametrize("key", ["2027-01-01 00:00:00", "détecteur ü"])
+def test_block_key_offsets_equal_the_tokenisers(key: str) -> None:
+    """Offsets of a simple block (found lazily) are those the tokeniser finds for each key."""
+    pairs = "".join(f"    '{key}{i}' : 'f{i}.fits',\n" for i in range(30))
+    fast = parse_mapping(f"{HEAD}selector = UseAfter({{\n{pairs}}})\n").selector.body
+    # a comment in the body sends the same pairs through the tokeniser
+    slow = parse_mapping(f"{HEAD}selector = UseAfter({{\n{pairs}    # end\n}})\n").selector.body
+    assert type(fast.entry_offsets) is not tuple  # the lazy form was used
+    assert type(slow.entry_offsets) is tuple
+    assert list(fast.entry_offsets) == list(slow.entry_offsets)
+    assert fast.entry_offsets == slow.entry_offsets and fast == slow
+    text = f"{HEAD}selector = UseAfter({{\n{pairs}}})\n"
+    assert [text[o:o + len(key) + 2] for o in fast.entry_offsets] == \
+        [f"'{key}{i}"[:len(key) + 2] for i in range(30)]
+
+
+def test_block_entries_read_as_a_tuple_of_pairs() -> None:
+    pairs = [(f"k{i}", f"v{i}") for i in range(5)]
+    body = "".join(f"    '{k}' : '{v}',\n" for k, v in pairs)
+    entries = parse_mapping(f"{HEAD}selector = UseAfter({{\n{body}}})\n").selector.entries
+    assert type(entries) is not tuple  # kept as columns
+    assert entries == tuple(pairs) and list(entries) == pairs and len(entries) == 5
+    assert entries[1] == ("k1", "v1") and entries[-1] == ("k4", "v4")
+    assert entries[1:3] == (("k1", "v1"), ("k2", "v2"))
+    assert entries + (("x", "y"),) == (*pairs, ("x", "y"))
+    assert (("x", "y"),) + entries == (("x", "y"), *pairs)
+    assert dict(entries) == dict(pairs) and repr(entries) == repr(tuple(pairs))
+    assert hash(entries) == hash(tuple(pairs))
+    # a block followed by other entries (here after a comment) gives plain pairs, in order
+    mixed = parse_mapping(f"{HEAD}selector = UseAfter({{\n{body}    # c\n    'k9' : 'v9',\n}})\n")
+    assert type(mixed.selector.entries) is tuple
+    assert mixed.selector.entries == (*pairs, ("k9", "v9"))
+    assert len(mixed.selector.body.entry_offsets) == 6

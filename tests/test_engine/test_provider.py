@@ -143,3 +143,36 @@ def test_settings_follow_the_environment_and_are_reused_while_it_is_unchanged(
     assert get_settings().cache_root == tmp_path / "b"
     monkeypatch.setenv("CSST_CRDS_READONLY", "1")
     assert get_settings().readonly
+
+
+def test_large_mapping_checksum_is_verified_beside_the_parse(
+        cache_builder, tiny_texts: dict[str, str]) -> None:  # noqa: ANN001
+    """Over 1 MB the sha1sum is computed in a thread from the file's bytes: same verdicts."""
+    days = [f"20{y:02d}-{m:02d}-{d:02d} 00:00:00" for y in range(10, 30) for m in range(1, 13)
+            for d in range(1, 29)]
+    body = "".join(f"        '{day}' : 'csst_msc_bias_{i:05d}.fits',\n"
+                   for i, day in enumerate(days))
+    block = "".join(f"    ('{det:02d}', '*') : UseAfter({{\n{body}    }}),\n"
+                    for det in range(6, 13))
+    large = tiny_texts["csst_msc_bias_0001.rmap"].split("selector =")[0] + \
+        f"selector = Match({{\n{block}}})\n"
+    cache = cache_builder(mappings={**tiny_texts, "csst_msc_bias_0001.rmap": large},
+                          config={"server_config": "{'observatory': 'csst'}\n"})
+    rmap = cache / "mappings" / "csst" / "csst_msc_bias_0001.rmap"
+    assert rmap.stat().st_size > 1 << 20
+    exposure = dict(EXPOSURE, DETECTOR="09", READMODE="FAST", **{"DATE-OBS": "2020-05-03"})
+    good = ReferenceProvider(cache=cache, context="csst_0001.pmap")
+    expected = f"csst_msc_bias_{days.index('2020-05-03 00:00:00'):05d}.fits"
+    assert good.best_references(exposure, ["bias"])["bias"].value == expected
+    text = rmap.read_text()
+    for name, changed in (("tampered", text.replace("bias_00042.fits", "bias_00043.fits", 1)),
+                          ("crlf", text.replace("\n", "\r\n"))):  # other line ends: same sum
+        copy = cache_builder(mappings={**tiny_texts, "csst_msc_bias_0001.rmap": ""},
+                             root=cache.parent / name)
+        (copy / "mappings" / "csst" / "csst_msc_bias_0001.rmap").write_bytes(changed.encode())
+        provider = ReferenceProvider(cache=copy, context="csst_0001.pmap")
+        if name == "tampered":  # one character
+            with pytest.raises(ChecksumError, match="csst_msc_bias_0001.rmap: sha1sum mismatch"):
+                provider.best_references(exposure, ["bias"])
+        else:
+            assert provider.best_references(exposure, ["bias"])["bias"].value == expected

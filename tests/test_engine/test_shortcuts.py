@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.context import condition_parameters
 from csst_crds_plugin.loader import MappingLoader, load_mapping
-from csst_crds_plugin.selectors import condition_value
+from csst_crds_plugin.rules import PairColumns
+from csst_crds_plugin.selectors import SelectorOptions, condition_value, selector_class
 
 KEYS = ["INSTRUME", "instrume", "Instrume", "DETECTOR", "detector", "READMODE", "readMode",
         "DATE-OBS", "date-obs", "TIME-OBS", "EXPTIME", "exptime", "OTHER", "META.X"]
@@ -208,3 +209,19 @@ def test_useafter_day_shortcut_equals_the_general_path(day: str, clock: str) -> 
 
 
 _DAY_MAPS: dict[str, object] = {}
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=st.sampled_from(["UseAfter", "Match", "SelectVersion", "ClosestTime"]),
+       pairs=st.lists(st.tuples(st.sampled_from(["2027-01-01 00:00:00", "2027-01-02 00:00:00",
+                                                 "2026-12-31 23:00:00", "2027-01-01",
+                                                 "<3.0", "06", "6", "ANY", "*"]),
+                                st.sampled_from(["a.fits", "b.fits", "N/A"])), max_size=8))
+def test_a_block_kept_as_columns_builds_the_same_selector(name: str, pairs: list) -> None:
+    """Columns that are in order skip the dict; any order, duplicates included, match pairs."""
+    options = SelectorOptions(rmap="t.rmap")
+    cls = selector_class(name)
+    keys, values = [k for k, _ in pairs], [v for _, v in pairs]
+    built = [_outcome(lambda e=e: (lambda s: (s.keys, s.choices, s.raw_keys))(
+        cls.build(("DATE-OBS",), e, options))) for e in (PairColumns(keys, values), tuple(pairs))]
+    assert built[0] == built[1]
