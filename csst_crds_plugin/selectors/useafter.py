@@ -17,9 +17,11 @@ from csst_crds_plugin.errors import (
 )
 from csst_crds_plugin.selectors.base import Choice, FallbackNoMatchError, Header, Selector
 from csst_crds_plugin.selectors.dates import (
+    _SECONDS,
     _VALID_DAYS,
     DateFormatError,
     UndefinedDateError,
+    _seconds,
     _valid_day,
     reformat_date,
 )
@@ -114,17 +116,11 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
 
     def _setup(self) -> None:
         cls = type(self)
-        self._plain_choose = (cls.candidates is UseAfterSelector.candidates
-                              and cls.lookup_key is UseAfterSelector.lookup_key)
-        self._key_days: frozenset[str] | None = None
-
-    def _days_of_keys(self) -> frozenset[str]:
-        """The first ten characters of every key (computed once; empty if a key is not a str)."""
-        keys = self.keys
-        days = frozenset(key[:10] for key in keys) if all(type(k) is str for k in keys) \
-            else frozenset()
-        self._key_days = days
-        return days
+        self._plain_choose = (  # and keys are str
+            cls.candidates is UseAfterSelector.candidates
+            and cls.lookup_key is UseAfterSelector.lookup_key
+            and cls.condition_key.__func__ is UseAfterSelector.condition_key.__func__  # type: ignore[attr-defined]
+        )
 
     @classmethod
     def condition_keys(cls, keys: list[Any], parameters: tuple[str, ...]) -> list[Any]:
@@ -208,20 +204,26 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
                 day, clock = header[names[0]], header[names[1]]
             except KeyError:
                 return None
-            # A day no key starts with: every time of it sorts after exactly the keys before
-            # the day itself (a key and a lookup key first differ within their first ten
-            # characters), so the time of day only has to be checked as reformat_date would.
-            key_days = self._key_days if self._key_days is not None else self._days_of_keys()
             iso = _ISO_DAYS.get(day)
             if iso is None:
                 iso = _iso_day(day)
-            if (iso and key_days and day not in key_days and _CLOCK_RE.match(clock) is not None
+            if (iso and _CLOCK_RE.match(clock) is not None
                     and clock[:2] < "24" and clock[3:5] < "60" and clock[6:8] < "60"):
-                start = bisect.bisect_left(self.keys, day)
-                if start:
-                    choice = self.choices[start - 1]
-                    if type(choice) is str:
-                        return choice
+                # day + " " + clock is a date reformat_date accepts; its canonical form sorts
+                # after exactly the keys before `day` unless a key starts with `day` (a key
+                # and the lookup key first differ within their first ten characters, and the
+                # keys starting with `day` are the first keys not before it).
+                keys = self.keys
+                index = bisect.bisect_left(keys, day)
+                if index < len(keys) and keys[index].startswith(day):
+                    tail = clock[6:]
+                    seconds = (_SECONDS.get(tail) or _seconds(tail)) if len(tail) == 2 \
+                        else _seconds(tail)  # reformat_date's own second arithmetic
+                    index = bisect.bisect_right(keys, f"{day} {clock[:5]}{seconds}", index)
+                if index:
+                    choice = self.choices[index - 1]
+                    return choice if type(choice) is str else None
+                return None
         try:
             key = lookup_date(self, header)
         except (ReferenceLookupError, KeyError):

@@ -9,7 +9,7 @@ import textwrap
 from functools import partial
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from csst_crds_plugin import ReferenceProvider
@@ -173,6 +173,7 @@ selector = Match({
         '2027-01-01 00:00:00' : 'a_0001.fits',
         '2027-01-03' : 'a_0002.fits',
         '2027-01-05 12:00:00.25' : 'a_0003.fits',
+        '2027-01-06 00:00:05.000004' : 'a_0010.fits',
         '2027/01/07 00:00:00' : 'a_0004.fits',
         '2027-01-08T06:00:00' : 'a_0005.fits',
         '2027-01-10 00:00:00' : 'N/A',
@@ -191,10 +192,16 @@ CLOCKS = st.builds(
 
 
 @settings(max_examples=3000, deadline=None)
+@example(day="2027-01-06", clock="00:00:05.000004")  # CRDS's float arithmetic: .000003
+@example(day="2027-01-06", clock="00:00:05.000005")
+@example(day="2027-01-05", clock="12:00:00.25")
+@example(day="2027-01-05", clock="12:00:00.249999")
 @given(day=st.one_of(DAYS, st.sampled_from(["2027/01/07", "2027-02-30", "0000-01-01", "2027-1-4",
                                             "UNDEFINED", "", "2027-01-04T"])),
-       clock=st.one_of(CLOCKS, st.sampled_from(["12:00", "1:02:03", "UNDEFINED", " 12:00:00",
-                                                "12:00:00 UT", "12:00:00.", ""])))
+       clock=st.one_of(CLOCKS, st.sampled_from([
+           "12:00", "1:02:03", "UNDEFINED", " 12:00:00", "12:00:00 UT", "12:00:00.", "",
+           "12:00:00.2", "12:00:00.25", "12:00:00.250001", "12:00:00.3", "00:00:05.000004",
+           "00:00:05.000005", "00:00:05"])))
 def test_useafter_day_shortcut_equals_the_general_path(day: str, clock: str) -> None:
     """A (date, time) on a day no key starts with is answered without reformatting the time."""
     text = textwrap.dedent(DAY_RMAP).lstrip("\n")
