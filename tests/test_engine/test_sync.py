@@ -60,16 +60,22 @@ def make_mirror(cache_builder: Any, tiny_texts: dict[str, str],
 
 @pytest.fixture
 def http_mirror(make_mirror: Callable[[int], Path]) -> Iterator[Callable[..., str]]:
-    """Serve a mirror over HTTP on 127.0.0.1, optionally throttled (seconds per 64 KiB)."""
+    """Serve a mirror over HTTP on 127.0.0.1, optionally throttled (seconds per 64 KiB).
+
+    With a `gate`, every response stops after its first 64 KiB until the gate is set.
+    """
     servers = []
 
-    def serve(size: int = 64, delay: float = 0.0) -> str:
+    def serve(size: int = 64, delay: float = 0.0, gate: threading.Event | None = None) -> str:
         root = make_mirror(size)
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def copyfile(self, source: Any, outputfile: Any) -> None:
                 while chunk := source.read(1 << 16):
                     outputfile.write(chunk)
+                    outputfile.flush()
+                    if gate is not None:
+                        gate.wait(timeout=120)
                     time.sleep(delay)
 
             def log_message(self, *args: object) -> None:
@@ -243,15 +249,19 @@ def _temp_files(cache: Path) -> list[Path]:
 
 def test_sigkill_mid_sync_leaves_no_partial_file_and_resumes(
         http_mirror: Callable[..., str], tmp_path: Path) -> None:
-    url = http_mirror(400_000, delay=0.02)
+    gate = threading.Event()  # every download stops after its first 64 KiB until set
+    url = http_mirror(400_000, gate=gate)
     cache = tmp_path / "c"
     child = subprocess.Popen([sys.executable, "-c", _SYNC, str(cache), url])
-    deadline = time.monotonic() + 30
-    while not _temp_files(cache) and time.monotonic() < deadline and child.poll() is None:
-        time.sleep(0.005)
-    assert child.poll() is None, "the sync ended before it could be interrupted"
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
+    try:
+        deadline = time.monotonic() + 60
+        while not _temp_files(cache) and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.005)
+        assert child.poll() is None, "the sync ended before it could be interrupted"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    finally:
+        gate.set()
     mirror_manifest = read_manifest(CacheLayout(tmp_path / "mirror", "csst"))
     layout = CacheLayout(cache, "csst")
     assert _temp_files(cache), "killed while writing: a temporary file remains, hidden"
