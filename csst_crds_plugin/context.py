@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import operator
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from csst_crds_plugin.errors import (
@@ -43,13 +43,10 @@ from csst_crds_plugin.selectors.base import DEFAULT_SUBSTITUTIONS
 from csst_crds_plugin.selectors.values import (
     NA_VALUES,
     OMIT_VALUES,
-    cached_condition,
+    KeyPlan,
     condition_mapping,
-    condition_picked,
-    condition_value,
     is_na_value,
     is_omit_value,
-    key_plan,
 )
 
 if TYPE_CHECKING:
@@ -429,24 +426,6 @@ class InstrumentMapping(RuleMapping):
         return self.rmap(reftype).lookup(header)
 
 
-class _KeyPlan:
-    """How to read one parameter mapping shape (its keys, in order) for a lookup."""
-
-    __slots__ = ("instrument", "names", "reads")
-
-    def __init__(self, names: dict[str, tuple[str, ...]], instrument_keys: Sequence[str]) -> None:
-        self.names = names
-        self.instrument = tuple(names[key] for key in instrument_keys if key in names)
-        self.reads: dict[str, tuple[tuple[str, str | None, tuple[str, ...] | None], ...]] = {}
-
-    def reads_of(self, keys: Sequence[str]) -> tuple[tuple[str, str | None,
-                                                           tuple[str, ...] | None], ...]:
-        """Per key read: (name, its only raw key or None, all its raw keys or None)."""
-        names = self.names
-        return tuple((key, raws[0] if raws is not None and len(raws) == 1 else None, raws)
-                     for key in keys for raws in (names.get(key),))
-
-
 class PipelineMapping(RuleMapping):
     """A pmap: instrument → imap name."""
 
@@ -459,7 +438,7 @@ class PipelineMapping(RuleMapping):
         self._imaps: dict[str, InstrumentMapping] = {}
         self._closure_checked = False
         self._minimal_keys: dict[str, tuple[str, ...]] = {}
-        self._plans: dict[tuple[object, ...], _KeyPlan] = {}
+        self._plans: dict[tuple[object, ...], KeyPlan] = {}
         self._instrument_keys = (self.instrument_key, self.instrument_key.lower(),
                                  *INSTRUMENT_KEYS)
 
@@ -513,21 +492,31 @@ class PipelineMapping(RuleMapping):
         for key in self._instrument_keys:
             value = header.get(key)
             if value is not None and value != "UNDEFINED":
-                name = value.lower()
-                return _INSTRUMENT_ALIASES.get(name, name)
-        raise MissingInstrumentError(
-            f"Missing {self.instrument_key!r} keyword in header for determining instrument."
-        )
+                return self._instrument_name(value)
+        return self._instrument_name(None)
 
-    def minimise(self, header: Mapping[str, str], imap: InstrumentMapping) -> dict[str, str]:
-        """Reduce a conditioned header to the instrument's keys; absent keys become UNDEFINED."""
+    def _instrument_name(self, value: str | None) -> str:
+        """The pmap's name for an instrument value; MissingInstrumentError for None."""
+        if value is None:
+            raise MissingInstrumentError(
+                f"Missing {self.instrument_key!r} keyword in header for determining instrument."
+            )
+        name = value.lower()
+        return _INSTRUMENT_ALIASES.get(name, name)
+
+    def _keys_read(self, imap: InstrumentMapping) -> tuple[str, ...]:
+        """The keys a lookup in `imap` reads: its rmaps' keys and the instrument key."""
         keys = self._minimal_keys.get(imap.name)
         if keys is None:
             keys = self._minimal_keys[imap.name] = tuple(
                 dict.fromkeys((*imap.required_keys, self.instrument_key))
             )
+        return keys
+
+    def minimise(self, header: Mapping[str, str], imap: InstrumentMapping) -> dict[str, str]:
+        """Reduce a conditioned header to the instrument's keys; absent keys become UNDEFINED."""
         get = header.get
-        return {key: get(key, "UNDEFINED") for key in keys}
+        return {key: get(key, "UNDEFINED") for key in self._keys_read(imap)}
 
     def _prepare(
         self, parameters: Mapping[str, object]
@@ -542,39 +531,10 @@ class PipelineMapping(RuleMapping):
         if plan is None:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
-            plan = self._plans[keys] = _KeyPlan(key_plan(keys, self.observatory == "roman"),
-                                                self._instrument_keys)
-        for raws in plan.instrument:
-            value = condition_picked(parameters, raws)
-            if value is not None and value != "UNDEFINED":
-                name = value.lower()
-                instrument = _INSTRUMENT_ALIASES.get(name, name)
-                break
-        else:
-            raise MissingInstrumentError(
-                f"Missing {self.instrument_key!r} keyword in header for determining instrument."
-            )
+            plan = self._plans[keys] = KeyPlan(keys, self.observatory == "roman")
+        instrument = self._instrument_name(plan.first(parameters, self._instrument_keys))
         imap = self._imaps.get(instrument) or self.imap(instrument)
-        reads = plan.reads.get(imap.name)
-        if reads is None:
-            keys_read = self._minimal_keys.get(imap.name)
-            if keys_read is None:
-                keys_read = self._minimal_keys[imap.name] = tuple(
-                    dict.fromkeys((*imap.required_keys, self.instrument_key))
-                )
-            reads = plan.reads[imap.name] = plan.reads_of(keys_read)
-        minimal = {}
-        conditioned = cached_condition
-        for key, raw, raws in reads:
-            if raw is not None:  # one raw key (the usual case): condition it inline
-                value = parameters[raw]
-                if type(value) is str:
-                    found = conditioned(value)
-                    minimal[key] = found if found is not None else condition_value(value)
-                    continue
-            found = None if raws is None else condition_picked(parameters, raws)
-            minimal[key] = "UNDEFINED" if found is None else found
-        return imap, minimal
+        return imap, plan.minimal(parameters, self._keys_read(imap))
 
     def best_references(
         self,

@@ -9,13 +9,12 @@ from typing import Final
 __all__ = [
     "NA_VALUES",
     "OMIT_VALUES",
-    "cached_condition",
+    "KeyPlan",
     "condition_mapping",
     "condition_picked",
     "condition_value",
     "is_na_value",
     "is_omit_value",
-    "key_plan",
 ]
 
 _NUMBER_RE: Final = re.compile(r"^([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?|[+-]?[0-9]+\.)$")
@@ -47,11 +46,6 @@ OMIT_VALUES: Final = frozenset({"OMIT", "TEMP_OMIT", "omit", "temp_omit"})
 _CACHE: dict[str, str] = {}
 _CACHE_LIMIT: Final = 1 << 17
 
-cached_condition: Final = _CACHE.get
-"""``cached_condition(text)``: ``condition_value(text)`` when already computed, else None.
-
-For hot loops over str values: test the result with ``is None`` (a conditioned value can be '').
-"""
 
 
 def condition_value(value: object) -> str:
@@ -121,22 +115,60 @@ def condition_mapping(parameters: Mapping[object, object], roman: bool = False) 
     return header
 
 
-def key_plan(keys: tuple[object, ...], roman: bool = False) -> dict[str, tuple[str, ...]]:
-    """For a parameter mapping's keys: each conditioned name → its raw keys, last first.
+class KeyPlan:
+    """Conditioning for parameter mappings of one shape (their keys, in order), by name.
 
-    With :func:`condition_picked` this conditions only the names a lookup reads, with the same
-    result as :func:`condition_mapping` (where a later key of the same name wins, unless its
-    value is dropped).
+    Only the names a lookup reads are conditioned, with the same result as
+    :func:`condition_mapping` (where a later key of the same name wins, unless its value is
+    dropped): a header of hundreds of keys costs only the few the rules read.
     """
-    plan: dict[str, list[str]] = {}
-    for key in keys:
-        if not isinstance(key, str):
-            continue
-        name = key.upper()
-        if roman and name.startswith("META."):
-            name = "ROMAN." + name
-        plan.setdefault(name, []).append(key)
-    return {name: tuple(reversed(raws)) for name, raws in plan.items()}
+
+    __slots__ = ("_raws", "_reads")
+
+    def __init__(self, keys: tuple[object, ...], roman: bool = False) -> None:
+        raws: dict[str, list[str]] = {}
+        for key in keys:
+            if not isinstance(key, str):
+                continue
+            name = key.upper()
+            if roman and name.startswith("META."):
+                name = "ROMAN." + name
+            raws.setdefault(name, []).append(key)
+        self._raws = {name: tuple(reversed(found)) for name, found in raws.items()}  # last first
+        # per tuple of names: (name, its only raw key or None, all its raw keys or None)
+        self._reads: dict[tuple[str, ...], tuple[tuple[str, str | None,
+                                                       tuple[str, ...] | None], ...]] = {}
+
+    def first(self, parameters: Mapping[str, object], names: tuple[str, ...]) -> str | None:
+        """The first of `names` whose conditioned value is neither absent nor UNDEFINED."""
+        for name in names:
+            raws = self._raws.get(name)
+            if raws is not None:
+                value = condition_picked(parameters, raws)
+                if value is not None and value != "UNDEFINED":
+                    return value
+        return None
+
+    def minimal(self, parameters: Mapping[str, object], names: tuple[str, ...]) -> dict[str, str]:
+        """``{name: conditioned value}`` for `names`; absent (or dropped) ones are UNDEFINED."""
+        reads = self._reads.get(names)
+        if reads is None:
+            reads = self._reads[names] = tuple(
+                (name, raws[0] if raws is not None and len(raws) == 1 else None, raws)
+                for name in names for raws in (self._raws.get(name),)
+            )
+        minimal = {}
+        cached = _CACHE.get
+        for name, raw, raws in reads:
+            if raw is not None:  # one raw key (the usual case): condition_picked, inline
+                value = parameters[raw]
+                if type(value) is str:
+                    found = cached(value)
+                    minimal[name] = found if found is not None else condition_value(value)
+                    continue
+            found = None if raws is None else condition_picked(parameters, raws)
+            minimal[name] = "UNDEFINED" if found is None else found
+        return minimal
 
 
 def condition_picked(parameters: Mapping[str, object], raws: tuple[str, ...]) -> str | None:
