@@ -274,17 +274,18 @@ class _Parser:
         text = self.text
         while True:
             if self.kind == "string" and self.value[0] == "'":
-                # Fastest path: a whole dict body of simple 'key' : 'value' pairs, split at once.
+                # Fastest path: the rest of the body is simple 'key' : 'value' pairs, split at
+                # once (a block always runs to the closing brace).
                 block = _simple_block(text, self.start)
                 if block is not None:
                     block_entries, block_offsets, end = block
-                    if entries or offsets:  # not the first thing in the dict: as pairs
-                        entries.extend(block_entries)
-                    else:
-                        entries.append(block_entries)  # type: ignore[arg-type]
-                    offsets.append(block_offsets)  # type: ignore[arg-type]
                     self.pos = end
                     self._advance()
+                    if not entries:  # the whole body: kept as columns, offsets found lazily
+                        self.expect("}")
+                        return DictNode(block_entries, offset, block_offsets)  # type: ignore[arg-type]
+                    entries.extend(block_entries)
+                    offsets.extend(block_offsets)
                     continue
                 # Fast path: a run of simple 'key' : 'value', pairs, matched without tokenising.
                 found = _STR_PAIR_RE.match(text, self.start)
@@ -313,13 +314,7 @@ class _Parser:
             elif not self._is("}"):
                 raise self._after_value_error("',' or '}'")
         self._advance()
-        if len(offsets) == 1 and isinstance(offsets[0], BlockOffsets):  # one block: kept lazy
-            return DictNode(entries[0], offset, offsets[0])  # type: ignore[arg-type]
-        if entries and isinstance(entries[0], PairColumns):  # a block, then more: as pairs
-            entries[0:1] = list(entries[0])
-        return DictNode(tuple(entries), offset,
-                        tuple(itertools.chain.from_iterable(  # type: ignore[arg-type]
-                            o if isinstance(o, BlockOffsets) else (o,) for o in offsets)))
+        return DictNode(tuple(entries), offset, tuple(offsets))
 
     def parse_selector(self) -> SelectorNode:
         name, offset = self.value, self.start
