@@ -6,7 +6,16 @@ import datetime as _dt
 import re
 from typing import Final
 
-__all__ = ["DateFormatError", "UndefinedDateError", "format_date", "parse_date", "reformat_date"]
+__all__ = [
+    "DateFormatError",
+    "UndefinedDateError",
+    "format_date",
+    "is_plain_clock",
+    "is_plain_day",
+    "parse_date",
+    "reformat_date",
+    "seconds_field",
+]
 
 _T_SEPARATED_RE: Final = re.compile(r"^\d\d\d\d[-/]\d\d[-/]\d\dT\d\d(:\d\d){1,2}(\.\d{1,6})?$")
 _ALPHABETICAL_RE: Final = re.compile(r"[A-Za-z]{3,10}")
@@ -73,8 +82,7 @@ def reformat_date(text: str) -> str:
         if valid is None:
             valid = _valid_day(text[:10])
         if valid and text[11:13] < "24" and text[14:16] < "60":
-            tail = text[17:]
-            seconds = (_SECONDS.get(tail) or _seconds(tail)) if len(tail) == 2 else _seconds(tail)
+            seconds = seconds_field(text[17:])
             if seconds:
                 if text[4] == "-" and text[7] == "-" and text[10] == " ":
                     return text[:16] + seconds
@@ -85,6 +93,37 @@ def reformat_date(text: str) -> str:
 _VALID_DAYS: dict[str, bool] = {}
 _SECONDS: dict[str, str] = {}
 _CACHE_LIMIT: Final = 1 << 16
+# A day and a time of day that reformat_date accepts, and keeps as they are, when joined by a
+# space: 'YYYY-MM-DD' and 'HH:MM:SS[.f]' (ASCII digits; ranges checked apart).
+_DAY_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_CLOCK_RE: Final = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?\Z")
+_PLAIN_DAYS: dict[str, bool] = {}
+
+
+def is_plain_day(text: str) -> bool:
+    """Whether `text` is a ``YYYY-MM-DD`` date that :func:`reformat_date` accepts (remembered)."""
+    valid = _PLAIN_DAYS.get(text)
+    if valid is None:
+        valid = bool(_DAY_RE.match(text)) and (_VALID_DAYS.get(text) or _valid_day(text))
+        if len(_PLAIN_DAYS) >= _CACHE_LIMIT:
+            _PLAIN_DAYS.clear()
+        _PLAIN_DAYS[text] = valid
+    return valid
+
+
+def is_plain_clock(text: str) -> bool:
+    """Whether `text` is an in-range ``HH:MM:SS[.f]`` (up to six fraction digits).
+
+    Then ``f"{day} {text}"`` of a plain day is accepted by :func:`reformat_date`, which writes it
+    as ``f"{day} {text[:5]}{seconds_field(text[6:])}"``.
+    """
+    return (_CLOCK_RE.match(text) is not None
+            and text[:2] < "24" and text[3:5] < "60" and text[6:8] < "60")
+
+
+def seconds_field(tail: str) -> str:
+    """``SS[.f]`` as :func:`reformat_date` writes it, ``:SS[.ffffff]``; '' if out of range."""
+    return (_SECONDS.get(tail) or _seconds(tail)) if len(tail) == 2 else _seconds(tail)
 
 
 def _valid_day(text: str) -> bool:

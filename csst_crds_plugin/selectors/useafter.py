@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
@@ -17,13 +16,12 @@ from csst_crds_plugin.errors import (
 )
 from csst_crds_plugin.selectors.base import Choice, FallbackNoMatchError, Header, Selector
 from csst_crds_plugin.selectors.dates import (
-    _SECONDS,
-    _VALID_DAYS,
     DateFormatError,
     UndefinedDateError,
-    _seconds,
-    _valid_day,
+    is_plain_clock,
+    is_plain_day,
     reformat_date,
+    seconds_field,
 )
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
 
@@ -35,20 +33,6 @@ _SEPARATOR_COLUMNS: Final = [4, 7, 10, 13, 16]
 _SEPARATORS: Final = np.array([ord(c) for c in "-- ::"], dtype=np.int64)
 _DATES: dict[str, str | Exception] = {}
 _DATES_LIMIT = 1 << 16
-# The spellings of one day and one time of day that reformat_date keeps as they are, when
-# joined by a space: 'YYYY-MM-DD' and 'HH:MM:SS[.f]' (ASCII digits; ranges checked apart).
-_DAY_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_CLOCK_RE: Final = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?\Z")
-_ISO_DAYS: dict[str, bool] = {}
-
-
-def _iso_day(text: str) -> bool:
-    """Whether `text` is a 'YYYY-MM-DD' date that reformat_date accepts (remembered)."""
-    valid = bool(_DAY_RE.match(text)) and (_VALID_DAYS.get(text) or _valid_day(text))
-    if len(_ISO_DAYS) >= _DATES_LIMIT:
-        _ISO_DAYS.clear()
-    _ISO_DAYS[text] = valid
-    return valid
 
 
 def _reformat(text: str) -> str | Exception:
@@ -204,11 +188,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
                 day, clock = header[names[0]], header[names[1]]
             except KeyError:
                 return None
-            iso = _ISO_DAYS.get(day)
-            if iso is None:
-                iso = _iso_day(day)
-            if (iso and _CLOCK_RE.match(clock) is not None
-                    and clock[:2] < "24" and clock[3:5] < "60" and clock[6:8] < "60"):
+            if is_plain_day(day) and is_plain_clock(clock):
                 # day + " " + clock is a date reformat_date accepts; its canonical form sorts
                 # after exactly the keys before `day` unless a key starts with `day` (a key
                 # and the lookup key first differ within their first ten characters, and the
@@ -216,10 +196,8 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
                 keys = self.keys
                 index = bisect.bisect_left(keys, day)
                 if index < len(keys) and keys[index].startswith(day):
-                    tail = clock[6:]
-                    seconds = (_SECONDS.get(tail) or _seconds(tail)) if len(tail) == 2 \
-                        else _seconds(tail)  # reformat_date's own second arithmetic
-                    index = bisect.bisect_right(keys, f"{day} {clock[:5]}{seconds}", index)
+                    key = f"{day} {clock[:5]}{seconds_field(clock[6:])}"  # as reformat_date
+                    index = bisect.bisect_right(keys, key, index)
                 if index:
                     choice = self.choices[index - 1]
                     return choice if type(choice) is str else None
