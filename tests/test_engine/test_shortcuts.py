@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 import textwrap
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -112,13 +114,20 @@ MINIMAL_VALUES = {
 }
 
 
-def test_match_useafter_shortcut_equals_the_general_path() -> None:
-    text = textwrap.dedent(SHORTCUT_RMAP).lstrip("\n")
+@functools.cache
+def _fast_and_slow(rmap_text: str) -> tuple[Any, Any]:
+    """The rmap loaded twice: with its Match -> UseAfter shortcut, and without (general path)."""
+    text = textwrap.dedent(rmap_text).lstrip("\n")
     loader = MappingLoader(lambda name: (name, text, (0, 0)), lambda name: True)
     fast = load_mapping(text, "csst_msc_bias_0001.rmap", loader, ignore_checksum=True)
     slow = load_mapping(text, "csst_msc_bias_0001.rmap", loader, ignore_checksum=True)
-    assert fast._direct is not None
     slow._direct = None  # the general path only
+    return fast, slow
+
+
+def test_match_useafter_shortcut_equals_the_general_path() -> None:
+    fast, slow = _fast_and_slow(SHORTCUT_RMAP)
+    assert fast._direct is not None
     names = list(MINIMAL_VALUES)
     shortcut = 0
     for values in itertools.product(*MINIMAL_VALUES.values()):  # all 2,450 combinations
@@ -204,18 +213,10 @@ CLOCKS = st.builds(
            "00:00:05.000005", "00:00:05"])))
 def test_useafter_day_shortcut_equals_the_general_path(day: str, clock: str) -> None:
     """A (date, time) on a day no key starts with is answered without reformatting the time."""
-    text = textwrap.dedent(DAY_RMAP).lstrip("\n")
-    loader = MappingLoader(lambda name: (name, text, (0, 0)), lambda name: True)
-    fast = _DAY_MAPS.setdefault("fast", load_mapping(text, "csst_msc_bias_0001.rmap", loader,
-                                                     ignore_checksum=True))
-    slow = _DAY_MAPS.setdefault("slow", load_mapping(text, "csst_msc_bias_0001.rmap", loader,
-                                                     ignore_checksum=True))
-    slow._direct = None
+    fast, slow = _fast_and_slow(DAY_RMAP)
     header = {"DETECTOR": "6.0", "DATE-OBS": day, "TIME-OBS": clock}
     assert _outcome(partial(fast.lookup, header)) == _outcome(partial(slow.lookup, header))
 
-
-_DAY_MAPS: dict[str, object] = {}
 
 
 @settings(max_examples=500, deadline=None)
