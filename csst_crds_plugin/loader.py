@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from csst_crds_plugin.context import (
@@ -72,15 +73,17 @@ class MappingLoader:
 def load_mapping(text: str, path: str, loader: MappingLoader, *,
                  ignore_checksum: bool = False, data: bytes | None = None) -> RuleMapping:
     """Parse, verify and build one mapping from its text (`data`: its UTF-8 bytes, if at hand)."""
-    digest = None if ignore_checksum else _Digest(text, data)
-    try:
+    if ignore_checksum or len(text) < _LARGE:
         ir = parse_mapping(text, path)
-    finally:
-        if digest is not None:
-            digest.wait()  # no thread outlives the call, whatever the parse did
+        actual = None if ignore_checksum else compute_sha1sum(text, data)
+    else:  # hash beside the parse: hashing frees the GIL; no thread outlives the call
+        with ThreadPoolExecutor(1, thread_name_prefix="csst-crds-sha1sum") as pool:
+            digest = pool.submit(compute_sha1sum, text, data)
+            ir = parse_mapping(text, path)
+            actual = digest.result()
     header = ir.header_dict()
-    if digest is not None:
-        _verify_checksum(digest.result(), path, header)
+    if actual is not None:
+        _verify_checksum(actual, path, header)
     mapping_kind = str(header.get("mapping", "")).upper()
     extension = path[path.rfind("."):] if "." in path else ""
     kind = _KINDS.get(extension.lower(), mapping_kind)
@@ -92,40 +95,6 @@ def load_mapping(text: str, path: str, loader: MappingLoader, *,
             f"{path}: unknown mapping kind {mapping_kind!r}; use PIPELINE, INSTRUMENT or REFERENCE"
         )
     return classes[kind](ir, loader)
-
-
-class _Digest:
-    """The text's sha1sum, computed beside the parse for large texts (hashing frees the GIL)."""
-
-    def __init__(self, text: str, data: bytes | None) -> None:
-        self._value: str | None = None
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        if len(text) < _LARGE:
-            self._value = compute_sha1sum(text, data)
-        else:
-            self._thread = threading.Thread(target=self._compute, args=(text, data),
-                                            name="csst-crds-sha1sum", daemon=True)
-            self._thread.start()
-
-    def _compute(self, text: str, data: bytes | None) -> None:
-        try:
-            self._value = compute_sha1sum(text, data)
-        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
-            self._error = exc
-
-    def wait(self) -> None:
-        """Wait until the digest is computed (or failed)."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def result(self) -> str:
-        """The digest (waits for the thread)."""
-        self.wait()
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
 
 
 def _verify_checksum(actual: str, path: str, header: dict[object, object]) -> None:
