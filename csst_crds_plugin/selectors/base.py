@@ -60,18 +60,24 @@ def selector_class(rule_name: str) -> type[Selector]:
     return _REGISTRY[rule_name]
 
 
-def _increasing_keys(entries: Sequence[tuple[Any, Choice]]) -> list[Any] | None:
-    """The keys of entries kept as columns (``column_keys``, ``column_values``: a large rule
-    block) if they are strictly increasing, else None."""
+def _strictly_increasing(items: Sequence[Any]) -> bool:
+    """Whether every item is less than the next (TypeError for items that do not compare)."""
+    return all(map(operator.lt, items, itertools.islice(items, 1, None)))
+
+
+def _ordered_columns(
+    entries: Sequence[tuple[Any, Choice]],
+) -> tuple[list[Any], list[Choice]] | None:
+    """(keys, choices) of entries kept as columns (a large rule block: ``column_keys`` and
+    ``column_values``) whose keys are strictly increasing, so without duplicates; else None."""
     keys = getattr(entries, "column_keys", None)
-    if type(keys) is not list or type(getattr(entries, "column_values", None)) is not list:
+    choices = getattr(entries, "column_values", None)
+    if type(keys) is not list or type(choices) is not list:
         return None
     try:
-        if all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
-            return keys
+        return (keys, choices) if _strictly_increasing(keys) else None
     except TypeError:  # keys of mixed types: the general path reports them
-        pass
-    return None
+        return None
 
 
 class Selector:
@@ -113,10 +119,9 @@ class Selector:
     ) -> Selector:
         """Build from raw (key, choice) pairs: dict semantics, substitutions, conditioning, sort."""
         parameters = tuple(parameters)
-        raw_keys = _increasing_keys(entries)
-        increasing = raw_keys  # known to be in order
-        if raw_keys is not None:  # in order, so no duplicates: the columns are the dict
-            choices: list[Choice] = entries.column_values  # type: ignore[attr-defined]
+        columns = _ordered_columns(entries)
+        if columns is not None:  # in order, so no duplicates: the columns are the dict
+            raw_keys, choices = columns
         else:
             raw: dict[Any, Choice] = dict(entries)  # a later duplicate wins, as in Python
             raw_keys = list(raw)
@@ -135,13 +140,14 @@ class Selector:
                         f"{raw_key!r} are the same key after conditioning ({key!r}); merge them"
                     )
                 seen[key] = raw_key
-        if conditioned is increasing and cls.sort_key.__func__ is _IDENTITY_SORT:  # type: ignore[attr-defined]
-            return cls(parameters, conditioned, choices, options, raw_keys)
+        identity_sort = cls.sort_key.__func__ is _IDENTITY_SORT  # type: ignore[attr-defined]
+        if columns is not None and conditioned is raw_keys and identity_sort:
+            return cls(parameters, conditioned, choices, options, raw_keys)  # known in order
         try:
-            sort_keys = conditioned if cls.sort_key.__func__ is _IDENTITY_SORT else [  # type: ignore[attr-defined]
+            sort_keys = conditioned if identity_sort else [
                 cls.sort_key(key) for key in conditioned
             ]
-            if all(map(operator.lt, sort_keys, itertools.islice(sort_keys, 1, None))):
+            if _strictly_increasing(sort_keys):
                 # already in order, as written rules usually are (a linear check)
                 return cls(parameters, conditioned, choices, options, raw_keys)
             order = sorted(range(len(conditioned)), key=sort_keys.__getitem__)
