@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import warnings
 from typing import Final
+
+from csst_crds_plugin.errors import CsstCrdsWarning
 
 __all__ = [
     "KEY_NESTING_LIMIT",
@@ -68,9 +71,15 @@ class _RegexMatcher(Matcher):
             raise ValueError(f"regular expression key {_short(key)} nests groups more than "
                              f"{KEY_NESTING_LIMIT} deep")
         try:
-            self._regex = re.compile(pattern)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._regex = re.compile(pattern)
         except (re.error, OverflowError) as exc:  # OverflowError: a repeat count too large
             raise ValueError(f"invalid regular expression key {_short(key)}: {exc}") from None
+        for warning in caught:  # e.g. FutureWarning: "Possible nested set"
+            warnings.warn(f"regular expression key {_short(key)}: {warning.message} (a later "
+                          "Python may read it differently; escape the character)",
+                          CsstCrdsWarning, stacklevel=2)
 
     def _match(self, value: str) -> int:
         return 1 if self._regex.match(value) else -1

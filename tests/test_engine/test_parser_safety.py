@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from csst_crds_plugin import ReferenceProvider
-from csst_crds_plugin.errors import RuleSyntaxError, RuleValidationError
+from csst_crds_plugin.errors import CsstCrdsWarning, RuleSyntaxError, RuleValidationError
 from csst_crds_plugin.rules import (
     Expression,
     ExpressionSyntaxError,
@@ -171,6 +171,19 @@ def test_bad_match_key_is_a_validation_error(cache_builder, tiny_texts, key: str
         _bias(provider)
     assert "csst_msc_bias_0001.rmap:" in str(info.value)
     assert len(str(info.value)) < 400  # the key is cut short in the message
+
+
+def test_regex_key_warning_is_the_products_own(cache_builder, tiny_texts, tmp_path) -> None:
+    """Python's FutureWarning about a regex becomes a CsstCrdsWarning naming the key; the key
+    still selects as the same regex written without the doubtful bracket does."""
+    provider = _provider(cache_builder, tiny_texts, key="([[0]6)")
+    with pytest.warns(CsstCrdsWarning, match=r"key '\(\[\[0\]6\)': Possible nested set"):
+        selection = _bias(provider)
+    plain = ReferenceProvider(cache=cache_builder(
+        mappings={**tiny_texts, "csst_msc_bias_0001.rmap": tiny_texts[
+            "csst_msc_bias_0001.rmap"].replace("('06', 'FAST')", "('(0[6])', 'FAST')")},
+        root=tmp_path / "plain"), context="csst_0001.pmap")
+    assert selection["bias"].value == _bias(plain)["bias"].value
 
 
 def test_nested_not_keys_keep_their_meaning() -> None:
