@@ -111,6 +111,19 @@ def test_odd_space_inside_a_string_is_kept(char: str) -> None:
     assert parse_mapping(text, "odd.pmap").header_dict() == {"name": f"x{char}y"}
 
 
+def test_error_in_a_long_line_shows_a_window_around_the_column() -> None:
+    pairs = "".join(f"'K{i}' : 'v{i}', " for i in range(5000))
+    text = "header = {" + pairs + "'bad' : 'x' ; " + pairs + "}\nselector = {}\n"
+    with pytest.raises(RuleSyntaxError, match="only 'header', 'comment' and 'selector'") as info:
+        parse_mapping(text, "long.pmap")
+    error = info.value
+    assert error.column == text.index(";") + 1 and error.source_line == text.splitlines()[0]
+    first, shown, caret = str(error).splitlines()
+    assert first.startswith(f"long.pmap:1:{error.column}: ")
+    assert len(shown) < 140 and shown.startswith("    ...") and shown.endswith("...")
+    assert shown[caret.index("^")] == ";"
+
+
 # -- expressions ----------------------------------------------------------------------------------
 def test_expression_nesting_limit() -> None:
     assert Expression("not " * 40 + "(A == 'B')").evaluate({"A": "B"}) is True
@@ -227,7 +240,7 @@ selector = Match({
 """
 
 
-def test_certify_reports_each_bad_file_in_one_line(tmp_path: Path, capsys) -> None:
+def test_certify_reports_each_bad_file_in_one_line(tmp_path: Path, tiny_texts, capsys) -> None:
     """`csst-crds certify` on the cases above: one error line per file, no traceback."""
     from csst_crds_plugin.cli.main import main
 
@@ -244,6 +257,10 @@ def test_certify_reports_each_bad_file_in_one_line(tmp_path: Path, capsys) -> No
                                         "not " * 3000 + "x',\n"),
         "csst_msc_bias_0004.rmap": rmap(header, header + "    'parkey_relevance' : 'x',\n"),
         "csst_msc_bias_0005.rmap": rmap(header, header + "    'substitutions' : 'x',\n"),
+        "csst_msc_bias_0006.rmap": rmap("csst_msc_bias_0001.fits", "x" * 300 + ".fits"),
+        "csst_0003.pmap": set_sha1sum(tiny_texts["csst_0001.pmap"].replace(
+            "csst_0001.pmap", "csst_0003.pmap").replace("csst_msc_0001.imap",
+                                                        "csst_msc_" + "x" * 300 + ".imap")),
     }
     paths = []
     for name, text in bad.items():
