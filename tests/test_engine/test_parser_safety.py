@@ -19,6 +19,7 @@ from csst_crds_plugin.errors import CsstCrdsWarning, RuleSyntaxError, RuleValida
 from csst_crds_plugin.rules import (
     Expression,
     ExpressionSyntaxError,
+    compute_sha1sum,
     parse_mapping,
     set_sha1sum,
 )
@@ -59,6 +60,24 @@ def test_unterminated_triple_quote_is_refused_where_it_starts(opening: str) -> N
     with pytest.raises(RuleSyntaxError, match="unterminated triple-quoted string") as info:
         parse_mapping(text, "csst_0001.pmap")
     assert (info.value.line, info.value.column) == (9, 11)
+
+
+def test_long_number_like_match_key_loads_at_once(cache_builder, tiny_texts,
+                                                  cpu_limit: CpuLimit) -> None:
+    """Conditioning a key such as '111...1.' backtracked quadratically (20,000 digits: ~20 s)."""
+    provider = _provider(cache_builder, tiny_texts, key="1" * 20_000 + ".")
+    with cpu_limit(5, "a Match key of 20,000 digits and a dot"):
+        selection = _bias(provider)
+    assert selection["bias"].value == "csst_msc_bias_0003.fits"  # the ('06', '*') rule
+
+
+def test_set_sha1sum_after_many_blank_lines_at_once(tiny_texts, cpu_limit: CpuLimit) -> None:
+    """Each line start was scanned to the end of every blank line after it (quadratic)."""
+    text = "\n" * 50_000 + tiny_texts["csst_0001.pmap"]
+    with cpu_limit(5, "set_sha1sum on 50,000 blank lines"):
+        updated = set_sha1sum(text)
+    assert updated.startswith("\n" * 50_000 + "\nheader = {")
+    assert "    'sha1sum' : '" + compute_sha1sum(text) + "',\n" in updated
 
 
 # -- nesting --------------------------------------------------------------------------------------
