@@ -67,7 +67,7 @@ class _RegexMatcher(Matcher):
 
     def __init__(self, key: str, pattern: str, kind: str) -> None:
         super().__init__(key, kind)
-        if _group_depth(pattern) > KEY_NESTING_LIMIT:
+        if kind == "regex" and _group_depth(pattern) > KEY_NESTING_LIMIT:  # globs: depth 2
             raise ValueError(f"regular expression key {_short(key)} nests groups more than "
                              f"{KEY_NESTING_LIMIT} deep")
         try:
