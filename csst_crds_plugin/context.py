@@ -24,6 +24,7 @@ from csst_crds_plugin.errors import (
     UnknownInstrumentError,
     UnknownReftypeError,
 )
+from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.results import NOT_APPLICABLE, MapResult, Terminal, terminal_files
 from csst_crds_plugin.rules import (
     DictNode,
@@ -66,16 +67,10 @@ log = logging.getLogger(__name__)
 OMITTED: Final = object()
 """Marker for a reference type dropped from the results (OMIT)."""
 
-OBSERVATORY_EXTRA_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "jwst": ("META.VISIT.TSOVISIT", "META.INSTRUMENT.LAMP_STATE"),
-}
-"""Lookup keys an observatory adds to every rmap (RULES.md §1.3)."""
-
 INSTRUMENT_KEYS: Final = (
     "INSTRUME", "META.INSTRUMENT.NAME", "META_INSTRUMENT_NAME", "INSTRUMENT",
     "ROMAN.META.INSTRUMENT.NAME", "META.INSTRUMENT.TYPE", "META_INSTRUMENT_TYPE",
 )
-_INSTRUMENT_ALIASES: Final = {"wfii": "wfpc2"}
 _PLAN_LIMIT: Final = 1024  # distinct parameter key sets remembered per context
 _UNKNOWN: Final = object()
 _REQUIRED: Final = {
@@ -156,7 +151,7 @@ class ReferenceMapping(RuleMapping):
         if self.reffile_switch:
             keys.append(self.reffile_switch)
         keys.extend(extra)
-        keys.extend(OBSERVATORY_EXTRA_KEYS.get(self.observatory, ()))
+        keys.extend(get_observatory(self.observatory).extra_keys)
         self.required_keys = tuple(dict.fromkeys(keys))
         self.comment_parkeys = tuple(
             str(k).upper() for k in _tupled(header.get("comment_parkeys", ()))
@@ -442,6 +437,9 @@ class PipelineMapping(RuleMapping):
         self._plans: dict[tuple[object, ...], KeyPlan] = {}
         self._instrument_keys = (self.instrument_key, self.instrument_key.lower(),
                                  *INSTRUMENT_KEYS)
+        described = get_observatory(self.observatory)
+        self._aliases = described.instrument_aliases
+        self._meta_prefix = described.meta_prefix
 
     def imap(self, instrument: str) -> InstrumentMapping:
         """The imap of an instrument (lower-case name), loaded on first use."""
@@ -533,7 +531,7 @@ class PipelineMapping(RuleMapping):
                 f"Missing {self.instrument_key!r} keyword in header for determining instrument."
             )
         name = value.lower()
-        return _INSTRUMENT_ALIASES.get(name, name)
+        return self._aliases.get(name, name)
 
     def _keys_read(self, imap: InstrumentMapping) -> tuple[str, ...]:
         """The keys a lookup in `imap` reads: its rmaps' keys and the instrument key."""
@@ -562,7 +560,7 @@ class PipelineMapping(RuleMapping):
         if plan is None:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
-            plan = self._plans[keys] = KeyPlan(keys, self.observatory == "roman")
+            plan = self._plans[keys] = KeyPlan(keys, self._meta_prefix)
         instrument = self._instrument_name(plan.first(parameters, self._instrument_keys))
         imap = self._imaps.get(instrument) or self.imap(instrument)
         return imap, plan.minimal(parameters, self._keys_read(imap))
@@ -601,4 +599,4 @@ class PipelineMapping(RuleMapping):
 
 def condition_parameters(parameters: Mapping[str, object], observatory: str = "") -> dict[str, str]:
     """Condition a flat parameter mapping (RULES.md §3.1 steps 1 and 3)."""
-    return condition_mapping(parameters, observatory == "roman")
+    return condition_mapping(parameters, get_observatory(observatory).meta_prefix)

@@ -37,6 +37,7 @@ from csst_crds_plugin.errors import (
     ReferenceLookupError,
 )
 from csst_crds_plugin.loader import MappingLoader
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY, get_observatory
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal, terminal_files
 from csst_crds_plugin.selectors.bulk import BulkSelections, Column, choose_many, factorize
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
@@ -76,7 +77,7 @@ class ReferenceProvider:
         self.cache_root = Path(cache) if cache is not None else settings.cache_root
         if observatory is None:
             observatory = observatory_of(context) if context and context.endswith(".pmap") \
-                else "csst"
+                else DEFAULT_OBSERVATORY
         self.observatory = observatory.lower()
         self.layout = CacheLayout(self.cache_root, self.observatory, readonly=settings.readonly)
         self._cache_config: CacheConfig | None = None
@@ -297,8 +298,7 @@ def select_many(
 
 
 def _header_name(name: str, observatory: str) -> str:
-    upper = name.upper()
-    return "ROMAN." + upper if observatory == "roman" and upper.startswith("META.") else upper
+    return get_observatory(observatory).rule_key(name)
 
 
 def _select(pmap: PipelineMapping, columns: dict[str, Column], count: int,

@@ -1,4 +1,4 @@
-"""activate(): exact restore, nesting, CRDS-compatible errors, unknown observatories, crds.* calls."""
+"""activate(): exact restore, nesting, CRDS-compatible errors, unknown observatories, crds.*."""
 
 from __future__ import annotations
 
