@@ -211,17 +211,21 @@ def activate(cache: str | Path | None = None, context: str | None = None) -> Act
     >>> with activate(cache="/data/crds_cache"):                      # doctest: +SKIP
     ...     DQInitStep.call("raw.asdf", save_results=True)
     """
+    handle = _push(Activation(cache, context))
+    log.info("csst-crds-plugin serves stpipe's reference lookups (cache %s)",
+             handle.cache or get_settings().cache_root)
+    return handle
+
+
+def _push(handle: Activation) -> Activation:
     from stpipe import crds_client
 
-    handle = Activation(cache, context)
     with _lock:
         if not _stack:
             _check_stpipe(crds_client)
             _install(crds_client)
         _stack.append(handle)
         handle.active = True
-    log.info("csst-crds-plugin serves stpipe's reference lookups (cache %s)",
-             handle.cache or get_settings().cache_root)
     return handle
 
 
@@ -368,7 +372,7 @@ class provider_scope:  # noqa: N801 - used as a function-like context manager
     def __enter__(self) -> None:
         with _lock:
             if not _stack:
-                self._handle = activate()
+                self._handle = _push(Activation())
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
