@@ -154,6 +154,41 @@ def mutate(rng: random.Random, text: str) -> str:
     return text
 
 
+# -- the crafted cases: each input once that escaped or hung before, applied to every file --------
+def _field(text: str, field: str) -> str:
+    """`text` with a header field added first."""
+    return text.replace("header = {", "header = {\n    " + field + ",", 1)
+
+
+def _first_key(text: str, key: str) -> str:
+    """`text` with the first quoted string of the selector replaced by `key`."""
+    start = text.find("'", text.find("selector"))
+    end = text.find("'", start + 1)
+    return text[:start + 1] + key + text[end:] if start >= 0 and end > start else text
+
+
+def _long_first_name(text: str) -> str:
+    found = [text.find(suffix + "'") for suffix in (".imap", ".rmap", ".fits", ".asdf")]
+    end = min((index for index in found if index >= 0), default=-1)
+    return text if end < 0 else text[:text.rfind("'", 0, end) + 1] + "a" * 300 + text[end:]
+
+
+CRAFTED: dict[str, Callable[[str], str]] = {
+    "30 blanks before the last brace": lambda t: t[:t.rindex("}")] + " " * 30 + t[t.rindex("}"):],
+    "1,000 nested parentheses": lambda t: _field(t, "'deep' : " + "(" * 1000 + "1" + ")" * 1000),
+    "'NOT ' x3000 in a key": lambda t: _first_key(t, "NOT " * 3000 + "X"),
+    "'not ' x3000 in rmap_relevance": lambda t: _field(t, "'rmap_relevance' : '" +
+                                                         "not " * 3000 + "x'"),
+    "a huge repeat in a regex key": lambda t: _first_key(t, "(a{99999999999})"),
+    "an invalid regex key": lambda t: _first_key(t, "([)"),
+    "parkey_relevance as a string": lambda t: _field(t, "'parkey_relevance' : 'x'"),
+    "substitutions as a string": lambda t: _field(t, "'substitutions' : 'x'"),
+    "a 300-character name": _long_first_name,
+    **{f"{char!r} between tokens": (lambda t, c=char: t.replace("= {", "=" + c + "{", 1))
+       for char in ("\v", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u2028")},
+}
+
+
 # -- the run ---------------------------------------------------------------------------------
 def _use(mapping: object) -> None:
     """Use a mapping as lookups do: load what it names, look up once."""
@@ -187,17 +222,22 @@ def _suites(corpus: Path) -> list[tuple[MappingLoader, list[tuple[Path, str]]]]:
 def test_mutants_fail_only_with_documented_errors(
     conformance_corpus: Path, cpu_limit: Callable[..., AbstractContextManager[None]]
 ) -> None:
-    """20,000 seeded mutants: no exception outside CsstCrdsError, none over a CPU second."""
+    """The crafted cases on every file, then seeded mutants up to 20,000 inputs: no exception
+    outside CsstCrdsError, none over a CPU second."""
     suites = _suites(conformance_corpus)
     targets = [(loader, path, text) for loader, files in suites for path, text in files]
+    cases = [(f"{name} in {path.name}", loader, path, craft(text))
+             for name, craft in CRAFTED.items() for loader, path, text in targets]
     rng = random.Random(SEED)
+    for number in range(MUTANTS - len(cases)):
+        loader, path, text = rng.choice(targets)
+        cases.append((f"mutant {number} (seed {SEED}) of {path.name}", loader, path,
+                      mutate(rng, text)))
+    assert len(cases) >= MUTANTS
     outcomes = {"loaded": 0, "refused": 0}
     # The product's own warnings are expected; pytest restores the filters afterwards.
     warnings.simplefilter("ignore", CsstCrdsWarning)
-    for number in range(MUTANTS):
-        loader, path, text = rng.choice(targets)
-        mutant = mutate(rng, text)
-        where = f"mutant {number} (seed {SEED}) of {path.name}"
+    for number, (where, loader, path, mutant) in enumerate(cases):
         try:
             with cpu_limit(CPU_LIMIT_S, where):
                 try:
