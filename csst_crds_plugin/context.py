@@ -19,7 +19,6 @@ from csst_crds_plugin.errors import (
     MissingInstrumentError,
     NoMatchError,
     ReferenceLookupError,
-    RuleSyntaxError,
     RuleValidationError,
     UnknownInstrumentError,
     UnknownReftypeError,
@@ -178,17 +177,18 @@ class ReferenceMapping(RuleMapping):
         self.relevance = self._expression("rmap_relevance")
         self.omit = self._expression("rmap_omit")
         self.parkey_relevance: dict[str, Expression] = {}
-        for key, text in self._table("parkey_relevance", "{'PARKEY': '(expression)', ...}"):
+        for key, text in ir.dict_field(self.raw_header, "parkey_relevance",
+                                       "{'PARKEY': '(expression)', ...}"):
             self.parkey_relevance[str(key).upper()] = self._compile(str(text), "parkey_relevance")
         for key in self.comment_parkeys:
             self.parkey_relevance.setdefault(key, Expression("keep_comments"))
         merge = self.raw_header.get("merge_overlaps")
         substitutions: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_SUBSTITUTIONS.items()}
         shape = "{'PARKEY': {'VALUE': 'REPLACEMENT', ...}, ...}"
-        for key, table in self._table("substitutions", shape):
+        for key, table in ir.dict_field(self.raw_header, "substitutions", shape):
             if not isinstance(table, dict):
-                raise self._field_error("substitutions", f"the entry for {key!r} must be a dict, "
-                                        f"not {type(table).__name__}: {shape}")
+                raise ir.field_error("substitutions", f"the entry for {key!r} must be a dict, "
+                                     f"not {type(table).__name__}: {shape}")
             substitutions.setdefault(str(key), {}).update(table)
         self.options = SelectorOptions(
             rmap=self.name,
@@ -223,24 +223,7 @@ class ReferenceMapping(RuleMapping):
         try:
             return Expression(text)
         except ExpressionSyntaxError as exc:
-            raise self._field_error(field, str(exc)) from exc
-
-    def _table(self, field: str, shape: str) -> list[tuple[Any, Any]]:
-        """The items of a header field that must be a dict (absent or None: no items)."""
-        raw = self.raw_header.get(field)
-        if raw is None:
-            return []
-        if not isinstance(raw, dict):
-            raise self._field_error(field, f"must be a dict, not {type(raw).__name__}: {shape}")
-        return list(raw.items())
-
-    def _field_error(self, field: str, message: str) -> RuleSyntaxError:
-        """A RuleSyntaxError located at header field `field`."""
-        node_offsets = dict(zip((k for k, _ in self.ir.header.entries),
-                                self.ir.header.entry_offsets, strict=False))
-        line, column, source = self.ir.source.locate(node_offsets.get(field, 0))
-        return RuleSyntaxError(f"header field {field!r}: {message}", self.path, line, column,
-                               source)
+            raise self.ir.field_error(field, str(exc)) from exc
 
     def _build(self, node: Any, levels: list[tuple[Any, ...]]) -> Selector | Any:
         if isinstance(node, SelectorNode):

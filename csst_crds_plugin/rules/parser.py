@@ -13,23 +13,18 @@ Grammar (the lookup loader's; lenient forms are recorded as notes for certify)::
 
 from __future__ import annotations
 
-import itertools
-import operator
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
 from typing import Final
 
-import numpy as np
-
 from csst_crds_plugin.errors import RuleSyntaxError
+from csst_crds_plugin.rules.blocks import simple_block
 from csst_crds_plugin.rules.ir import (
     SELECTOR_NAMES,
     DictNode,
     Key,
     MappingIR,
     Note,
-    PairColumns,
     SelectorNode,
     SourceText,
     Value,
@@ -41,7 +36,8 @@ NESTING_LIMIT: Final = 64
 """Deepest nesting of brackets, braces and parentheses a rule file may use (real rules use 5)."""
 
 # Every pattern below is linear: no quantified group can match the same text in two ways, so a
-# failed match never backtracks more than once over a character (RULES.md §1.2 "Safety").
+# failed match never backtracks more than once over a character (docs/engine.md, "Rule files
+# that fail").
 _TOKEN_RE: Final = re.compile(
     r"""
     (?P<ws>[ \t\r\n\f]+|\#[^\n]*)
@@ -60,9 +56,6 @@ _TOKEN_RE: Final = re.compile(
 _STR_PAIR_RE: Final = re.compile(
     r"[ \t\r\n]*(?:\#[^\n]*\n[ \t\r\n]*)*'([^'\\\n]*)'[ \t]*:[ \t]*'([^'\\\n]*)'[ \t]*,"
 )
-_COLON_RE: Final = re.compile(r"[ \t]*:[ \t]*")
-_COMMA_RE: Final = re.compile(r"[ \t]*,[ \t\r\n]*")
-_TAIL_RE: Final = re.compile(r"[ \t]*,?[ \t\r\n]*")
 _ESCAPES: Final = {
     "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "\\": "\\", "'": "'", '"': '"',
     "/": "/", "\n": "",
@@ -302,7 +295,7 @@ class _Parser:
                 # Fastest path: the rest of the body is simple 'key' : 'value' pairs, split at
                 # once (a block always runs to the closing brace). A failed try is not repeated
                 # before the brace it reached, so the body is scanned once: linear time.
-                block = _simple_block(text, self.start) if self.start > no_block_before \
+                block = simple_block(text, self.start) if self.start > no_block_before \
                     else None
                 if isinstance(block, int):
                     no_block_before, block = block, None
@@ -367,87 +360,6 @@ class _Parser:
             )
         self._advance()
         return SelectorNode(name, body, offset)
-
-
-def _simple_block(text: str, start: int) -> tuple[PairColumns, BlockOffsets, int] | int:
-    """Split a dict body made only of ``'key' : 'value',`` pairs, from `start` to its ``}``.
-
-    Returns (entries, key offsets, offset of the ``}``), or the offset of the first ``}`` (the
-    end of the text if none) when the body has anything else (comments, double quotes, escapes,
-    other values), which the tokeniser then handles.
-    The pairs are exactly those the tokeniser would read: single-quoted strings without
-    newlines, colons and commas separated by the whitespace the fast pair pattern allows.
-    """
-    end = text.find("}", start)
-    if end < 0:
-        return len(text)
-    block = text[start:end]
-    if "#" in block or '"' in block or "\\" in block:
-        return end
-    pieces = block.split("'")
-    count, extra = divmod(len(pieces), 4)
-    if extra != 1 or count < 2 or pieces[0]:
-        return end
-    colons = pieces[2::4]
-    commas = pieces[4::4]
-    tail = commas.pop()
-    if not _all_match(_COLON_RE, colons) or not _all_match(_COMMA_RE, commas) or \
-            not _TAIL_RE.fullmatch(tail):
-        return end
-    if commas.count(commas[0]) == len(commas):
-        separator_newlines = commas[0].count("\n") * len(commas) + tail.count("\n")
-    else:
-        separator_newlines = "".join(commas).count("\n") + tail.count("\n")
-    if block.count("\n") != separator_newlines:
-        return end  # a newline inside a quoted string: not a simple pair
-    return PairColumns(pieces[1::4], pieces[3::4]), BlockOffsets(text, start, end), end
-
-
-class BlockOffsets(Sequence[int]):
-    """The key offsets of a simple block, found when first asked for (lookups never ask)."""
-
-    __slots__ = ("_end", "_found", "_start", "_text")
-
-    def __init__(self, text: str, start: int, end: int) -> None:
-        self._text, self._start, self._end = text, start, end
-        self._found: tuple[int, ...] | None = None
-
-    def _offsets(self) -> tuple[int, ...]:
-        if self._found is None:
-            block, start = self._text[self._start:self._end], self._start
-            if block.isascii():  # character offsets are byte offsets: find quotes with numpy
-                quotes = np.flatnonzero(np.frombuffer(block.encode("ascii"), dtype=np.uint8)
-                                        == 39)
-                self._found = tuple((quotes[0::4] + start).tolist())
-            else:
-                pieces = block.split("'")
-                self._found = tuple(map(operator.add, itertools.accumulate(map(len, pieces)),
-                                        itertools.count(start)))[0:len(pieces) - 1:4]
-        return self._found
-
-    def __len__(self) -> int:
-        return len(self._offsets())
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
-        return self._offsets()[index]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._offsets())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and tuple(self) == tuple(other)
-
-    def __hash__(self) -> int:
-        return hash(self._offsets())
-
-
-def _all_match(pattern: re.Pattern[str], items: list[str]) -> bool:
-    """Whether every item fully matches; items are mostly one repeated separator."""
-    if not items:
-        return True
-    if items.count(items[0]) == len(items):
-        return pattern.fullmatch(items[0]) is not None
-    return all(pattern.fullmatch(item) for item in set(items))
 
 
 def _unexpected(char: str) -> str:

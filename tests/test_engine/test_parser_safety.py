@@ -1,4 +1,5 @@
-"""Rule text that once hung the parser or escaped its error class (RULES.md §1.2 "Safety").
+"""Rule text that once hung the parser or escaped its error class (docs/engine.md, "Rule files
+that fail").
 
 Each input here is a case found by mutating real rule files: a hang (exponential regular
 expression backtracking) or an exception outside :class:`CsstCrdsError` (RecursionError,
