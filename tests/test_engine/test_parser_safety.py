@@ -9,11 +9,14 @@ fails with a documented error that locates it.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.errors import CsstCrdsWarning, RuleSyntaxError, RuleValidationError
@@ -296,3 +299,28 @@ def test_certify_reports_each_bad_file_in_one_line(tmp_path: Path, tiny_texts, c
         errors = [line for line in lines[index + 1:index + 3] if line.startswith("  ERROR ")]
         assert len(errors) == 1, lines[index:index + 3]
         assert len(errors[0]) < len(path) + 500
+
+
+# -- comments stay comments (Python's parser is the oracle) ---------------------------------------
+LINES = [
+    "'K{i}' : 'v{i}',", "# 'C{i}' : 'commented.fits',", "# it's a comment, {i}", "",
+    "'T{i}' : ('a{i}', 'b'),", "'N{i}' : {i},", '"D{i}" : "d{i}",', "'S{i}' : 'v'   ,   ",
+    "#", "'E{i}' : 'v',  # 'X{i}' : 'x',",
+]
+
+
+def test_commented_out_pair_after_a_pair_is_not_read() -> None:
+    """The fast pair pattern could end a comment early and read a pair inside it."""
+    text = ("header = {}\nselector = {\n    'A' : 'x',\n    # 'MCI' : 'csst_mci_0001.imap',\n"
+            "    'MSC' : ('a', 'b'),\n}\n")
+    assert parse_mapping(text).selector.as_dict() == {"A": "x", "MSC": ("a", "b")}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(range(len(LINES))), max_size=40),
+       st.sampled_from(["", " ", "    ", "\t"]))
+def test_dict_bodies_read_as_python_reads_them(kinds: list[int], indent: str) -> None:
+    body = "".join(indent + LINES[kind].format(i=i) + "\n" for i, kind in enumerate(kinds))
+    expected = ast.literal_eval("{\n" + body + "}")
+    ir = parse_mapping("header = {}\nselector = {\n" + body + "}\n")
+    assert ir.selector.as_dict() == expected
