@@ -324,3 +324,19 @@ def test_dict_bodies_read_as_python_reads_them(kinds: list[int], indent: str) ->
     expected = ast.literal_eval("{\n" + body + "}")
     ir = parse_mapping("header = {}\nselector = {\n" + body + "}\n")
     assert ir.selector.as_dict() == expected
+
+
+def test_unreadable_mapping_is_a_cache_error_naming_it(cache_builder, tiny_texts) -> None:
+    """A read that fails for another reason than absence (here: a folder in the mapping's place)
+    is a CacheError naming the mapping, not a bare OSError."""
+    from csst_crds_plugin.cache.layout import CacheLayout
+    from csst_crds_plugin.errors import CacheError
+    from csst_crds_plugin.loader import MappingLoader
+
+    root = cache_builder(mappings=tiny_texts)
+    (root / "mappings" / "csst" / "csst_msc_0002.imap").mkdir()
+    layout = CacheLayout(root, "csst")
+    loader = MappingLoader(layout.read_mapping_data, lambda name: True, label="the test cache")
+    with pytest.raises(CacheError, match="cannot read mapping csst_msc_0002.imap from the test "
+                                         "cache: Is a directory"):
+        loader.load("csst_msc_0002.imap")
