@@ -1,7 +1,9 @@
 """Seeded mutants of the conformance rule files: every failure is a documented error, fast.
 
-Each mutant replaces one rule file of a conformance suite and is loaded through the real
-loader, whose other files are read in place from the suite's cache. The mapping is then used
+First each crafted case (an input that once hung the parser or escaped its error class) is
+applied to every rule file, then random mutants follow, 20,000 inputs in all. Each replaces one
+rule file of a conformance suite and is loaded through the real loader, whose other files are
+read in place from the suite's cache. The mapping is then used
 as a lookup would use it (a pmap's closure, an imap's rmaps, an rmap lookup), and certify
 checks it. Nothing may raise outside :class:`CsstCrdsError`, and no mutant may take a second
 of CPU time (a per-mutant CPU-time alarm stops a hang and names the mutant).
