@@ -107,17 +107,16 @@ def _trace_rmap(out: Explanation, rmap: ReferenceMapping, header: Mapping[str, s
         out.lines.append(f"  rmap_omit {rmap.omit.text!r}")
     if rmap.relevance is not None:
         out.lines.append(f"  rmap_relevance {rmap.relevance.text!r}")
-    header = dict(header)
-    if rmap.parkey_relevance:
-        space = rmap.namespace(header)
-        space.setdefault("keep_comments", False)
-        for key, expression in rmap.parkey_relevance.items():
-            try:
-                if not expression.evaluate(space):
-                    header[key] = "N/A"
-                    out.lines.append(f"  {key} set to N/A by {expression.text!r}")
-            except Exception as exc:  # noqa: BLE001 (reported by the real lookup below)
-                out.lines.append(f"  parkey_relevance {key}: {exc}")
+    try:
+        early, header, irrelevant = rmap.relevant(header)
+    except ReferenceLookupError as exc:  # reported by the real lookup below
+        out.lines.append(f"  {exc}")
+        return
+    if early is not None:
+        out.lines.append(f"  header expressions give {_show(early)}")
+        return
+    for key in irrelevant:
+        out.lines.append(f"  {key} set to N/A by {rmap.parkey_relevance[key].text!r}")
     if isinstance(rmap.selector, Selector):
         _trace(out, rmap.selector, header, 1)
 
