@@ -386,15 +386,10 @@ def _nearest_rules(rmap: ReferenceMapping, header: Mapping[str, str], limit: int
     if not isinstance(selector, MatchSelector) or not selector.parameters:
         return ""
     values = [header.get(name, "UNDEFINED") for name in selector.parameters]
-    scored = []
-    for row, matchers in enumerate(selector.matchers):
-        statuses = [m.match(v) for m, v in zip(matchers, values, strict=True)]
-        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
-        scored.append((len(failed), -statuses.count(1), row, failed))
-    scored.sort(key=lambda item: item[:3])
     parts = []
-    for count, _specific, row, failed in scored[:limit]:
-        why = f"fails {', '.join(failed)}" if count else "matches, but no date/version fits"
+    for row, statuses in selector.nearest(values)[:limit]:
+        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
+        why = f"fails {', '.join(failed)}" if failed else "matches, but no date/version fits"
         parts.append(f"{selector.raw_keys[row]!r} ({why})")
     return "; ".join(parts)
 
