@@ -11,12 +11,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from csst_crds_plugin import ReferenceProvider
-from csst_crds_plugin.context import OMITTED
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.results import Selection
+from csst_crds_plugin.results import OMITTED, Selection
 
 
 def _suites(corpus: Path) -> list[Path]:
