@@ -225,6 +225,19 @@ class ReferenceProvider:
                 )
         return paths
 
+    def keys_read(self, parameters: Mapping[str, object], reftype: str) -> tuple[str, ...]:
+        """The parameter names a lookup of `reftype` reads: the instrument key, then its rmap's.
+
+        As the rules spell them (upper case, the observatory's prefix). Raises what the
+        lookup would for a missing or unknown instrument.
+        """
+        pmap = self.pmap
+        imap = pmap.imap(pmap.find_instrument(condition_parameters(parameters, self.observatory)))
+        keys = [pmap.instrument_key]
+        if imap.entries.get(reftype.lower()) in imap.rmap_names():
+            keys.extend(imap.rmap(reftype.lower()).required_keys)
+        return tuple(dict.fromkeys(keys))
+
     def locate(self, parameters: Mapping[str, object], name: str) -> Path:
         """The cache path of reference `name` selected for `parameters` (size checked)."""
         instrument = self.pmap.find_instrument(condition_parameters(parameters, self.observatory))

@@ -7,7 +7,6 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
-from csst_crds_plugin.context import condition_parameters
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA
@@ -61,12 +60,7 @@ def selection_parameters(provider: ReferenceProvider, parameters: Mapping[str, o
     """
     given = {str(key).upper(): key for key in parameters}
     try:
-        pmap = provider.pmap
-        imap = pmap.imap(pmap.find_instrument(condition_parameters(parameters,
-                                                                   provider.observatory)))
-        keys = [pmap.instrument_key]
-        if imap.entries.get(reftype) in imap.rmap_names():
-            keys.extend(imap.rmap(reftype).required_keys)
+        keys = list(provider.keys_read(parameters, reftype))
     except CsstCrdsError:
         keys = [key for key in given if "." not in key]
     return {key: parameters[given[key]] if key in given else None
