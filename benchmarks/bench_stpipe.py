@@ -14,8 +14,9 @@ TIME-OBS) and a Roman one of the same shape (the ``ROMAN.META.*`` keywords), 10 
   ``crds_client.get_reference_file`` -> ``crds.getreferences`` (CRDS offline, local mode).
 
 Each selected reference is recorded in the cache's manifest, so that every lookup checks it
-(size, and SHA-256 once per file state). "warm" is the best of three batches after a first call that loads the rules; "first call" is
-that first lookup (rules loaded from the files). Figures only: no test asserts timings.
+(size, and SHA-256 once per file state). "warm" is the best of three batches after a first call
+that loads the rules; "first call" is that first lookup (rules loaded from the files). Figures
+only: no test asserts timings.
 """
 
 from __future__ import annotations

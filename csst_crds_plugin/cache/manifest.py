@@ -98,6 +98,12 @@ _CACHE: dict[str, tuple[tuple[int, int, int], dict[str, Digest]]] = {}
 def read_manifest(layout: CacheLayout) -> dict[str, Digest]:
     """The cache's manifest (empty if absent); re-read only when the file changes."""
     path = layout.config_dir / MANIFEST_NAME
+    found = _CACHE.get(str(path))
+    if found is not None:  # a stat is cheaper than an open; a change alters the key
+        with contextlib.suppress(OSError):
+            status = path.stat()
+            if found[0] == (status.st_ino, status.st_size, status.st_mtime_ns):
+                return found[1]
     try:
         with path.open("rb") as stream:
             stat = os.fstat(stream.fileno())
