@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csst_crds_plugin.cache.layout import CacheLayout
+from csst_crds_plugin.cache.layout import CacheLayout, no_space
 from csst_crds_plugin.cache.manifest import Digest, read_manifest
 from csst_crds_plugin.errors import CacheError
 from csst_crds_plugin.rules import DictNode
@@ -144,9 +144,12 @@ def _stage(layout: CacheLayout, item: Submission) -> _Staged:
                 target.write(chunk)
             target.flush()
             os.fsync(target.fileno())
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+        full = no_space(exc, temp) if isinstance(exc, OSError) else None
+        if full is not None:
+            raise full from exc
         raise
     return _Staged(item, temp, Digest(sha.hexdigest(), size))
 

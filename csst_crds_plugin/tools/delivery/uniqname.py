@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from csst_crds_plugin.cache.killpoint import kill_point
-from csst_crds_plugin.cache.layout import TEMP_PREFIX, CacheLayout
+from csst_crds_plugin.cache.layout import TEMP_PREFIX, CacheLayout, no_space
 from csst_crds_plugin.cache.manifest import Digest, read_manifest
 from csst_crds_plugin.errors import CacheError
 from csst_crds_plugin.tools.delivery.journal import note_created
@@ -158,10 +158,13 @@ def write_new_file(folder: Path, stem: str, ext: str, start: int,
         temp = temp_path(folder, name)
         data = render(name)
         try:
-            with temp.open("xb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
+            try:
+                with temp.open("xb") as stream:
+                    stream.write(data)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            except OSError as exc:
+                raise (no_space(exc, folder / name) or exc) from exc
             note_created(folder / name, Digest(hashlib.sha256(data).hexdigest(), len(data)))
             if _link(temp, folder / name):
                 kill_point("mapping-written")
