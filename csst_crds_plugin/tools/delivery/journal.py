@@ -131,6 +131,11 @@ def _digests(record: Mapping[str, object]) -> dict[str, Digest]:
             for name, e in raw.items()}  # type: ignore[attr-defined]
 
 
+def _created(record: Mapping[str, object]) -> list[tuple[str, Digest]]:
+    return [(str(e["path"]), Digest(str(e["sha256"]), int(e["size"])))  # type: ignore[index]
+            for e in record.get("created") or []]  # type: ignore[attr-defined]
+
+
 def _landed(layout: CacheLayout, record: Mapping[str, object]) -> bool:
     publish = record.get("publish")
     if not isinstance(publish, dict):
@@ -147,12 +152,11 @@ def _roll_back(layout: CacheLayout, record: Mapping[str, object]) -> None:
     manifest = read_manifest(layout)
     ours = [name for name, digest in digests.items() if manifest.get(name) == digest]
     update_manifest(layout, {}, removals=ours)
-    for entry in reversed(record.get("created") or []):  # type: ignore[call-overload]
-        path = layout.root / str(entry["path"])
+    for relpath, digest in reversed(_created(record)):
+        path = layout.root / relpath
         with contextlib.suppress(FileNotFoundError):
             layout.inside(path.parent)
-            if path.is_file() and not path.is_symlink() and \
-                    digest_file(path) == Digest(str(entry["sha256"]), int(entry["size"])):
+            if path.is_file() and not path.is_symlink() and digest_file(path) == digest:
                 path.unlink()
 
 
@@ -171,6 +175,7 @@ def recover(layout: CacheLayout) -> str | None:
         if not isinstance(record, dict):
             raise TypeError("not an object")
         _digests(record)
+        _created(record)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise CacheError(f"{path}: an unreadable journal of an interrupted update ({exc}); "
                          "inspect it, then remove it and run `csst-crds sync --verify`") from exc
