@@ -13,13 +13,16 @@ TIME-OBS) and a Roman one of the same shape (the ``ROMAN.META.*`` keywords), 10 
 - a plain stpipe ``Step`` on the same Roman-shaped models: stpipe's default path,
   ``crds_client.get_reference_file`` -> ``crds.getreferences`` (CRDS offline, local mode).
 
-"warm" is the best of three batches after a first call that loads the rules; "first call" is
-that first lookup (rules loaded from the files). Figures only: no test asserts timings.
+Each selected reference is recorded in the cache's manifest, so that every lookup checks it
+(size, and SHA-256 once per file state). "warm" is the best of three batches after a first call
+that loads the rules; "first call" is that first lookup (rules loaded from the files). Figures
+only: no test asserts timings.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import sys
@@ -105,11 +108,22 @@ def cases() -> list[tuple[int, str, int]]:
 
 
 def place_references(root: Path, obs: str, instrument: str) -> None:
-    """Write the (placeholder) files the cases select, in the instrument folder."""
+    """Write the (placeholder) files the cases select, in the instrument folder.
+
+    They are recorded in the cache's manifest as a sync records them, so that a lookup checks
+    each selected file against its entry, as in a real cache.
+    """
     folder = root / "references" / obs / instrument.lower()
     folder.mkdir(parents=True, exist_ok=True)
+    entries = []
     for detector, mode, day in cases():
-        (folder / _reference(obs, instrument, detector, mode, day)).write_bytes(b"\0" * 2880)
+        name = _reference(obs, instrument, detector, mode, day)
+        data = name.encode().ljust(2880, b"\0")
+        (folder / name).write_bytes(data)
+        entries.append(f'  "{name}": {{"sha256": "{hashlib.sha256(data).hexdigest()}", '
+                       f'"size": {len(data)}}}')
+    (root / "config" / obs / "manifest.json").write_text(
+        "{\n" + ",\n".join(sorted(set(entries))) + "\n}\n", encoding="utf-8")
 
 
 def csst_models() -> list[Any]:
@@ -189,6 +203,9 @@ def main() -> int:
             "ROMAN.META.OBSERVATION.TIME"))
         place_references(root, "csst", "MSC")
         place_references(root, "roman", "WFI")
+        # lookups remember a verified file only once it is older than the 2 s timestamp
+        # window (a real cache's references are); files just written are hashed every time
+        time.sleep(2.5)
         os.environ.update(CSST_CRDS_PATH=str(root), CRDS_PATH=str(root), CRDS_MODE="local",
                           CRDS_SERVER_URL="https://serverless-mode.invalid")
         for name in ("CSST_CRDS_CONTEXT", "CRDS_CONTEXT"):

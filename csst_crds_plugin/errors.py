@@ -19,6 +19,7 @@ __all__ = [
     "InvalidVersionError",
     "MissingInstrumentError",
     "MissingParameterError",
+    "ModifiedReferenceError",
     "NoMatchError",
     "ReadOnlyCacheError",
     "ReferenceLookupError",
@@ -96,6 +97,10 @@ class FileNotCachedError(CacheError):
 
 class IntegrityError(CacheError):
     """A cached file does not match its recorded checksum or size (corrupted or edited)."""
+
+
+class ModifiedReferenceError(IntegrityError):
+    """A cached reference has its recorded size but not its recorded SHA-256 (modified)."""
 
 
 class ReadOnlyCacheError(CacheError):
