@@ -126,6 +126,8 @@ class DataModel:
         self._arrays: dict[str, np.ndarray | None] = {}
         self._loader: Callable[[ArraySpec], np.ndarray | None] | None = None
         self._closer: Callable[[], None] | None = None
+        #: For arrays still in their file: where their rows lie (see `iter_row_blocks`).
+        self._row_source: Callable[[ArraySpec], Any] | None = None
         #: Header cards a file had beyond the metadata (WCS, GAIN1, ...), by HDU role
         #: (``"PRIMARY"``, ``"SCI"``): written back to FITS and kept in ASDF.
         self.extra_fits: dict[str, list[tuple[str, Any, str]]] = {}
@@ -145,10 +147,12 @@ class DataModel:
         meta: MetaCommon,
         loader: Callable[[ArraySpec], np.ndarray | None] | None,
         closer: Callable[[], None] | None,
+        row_source: Callable[[ArraySpec], Any] | None = None,
     ) -> Self:
         model = cls(meta)
         model._loader = loader
         model._closer = closer
+        model._row_source = row_source
         return model
 
     def _check_meta(self) -> None:
@@ -296,6 +300,7 @@ class DataModel:
         """
         closer, self._closer = self._closer, None
         if closer is not None:
+            self._row_source = None
             if self._loader is not None:
                 self._loader = _closed_loader(type(self).__name__)
             closer()

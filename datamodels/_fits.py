@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from astropy.io import fits
 
+from datamodels._blocks import FitsRows, fits_rows
 from datamodels._cards import header_cards, meta_from_cards, meta_to_cards
 from datamodels._fields import PRIMARY, SCI, keyword_fields
 
@@ -109,10 +110,16 @@ def read_fits(model_cls: type[DataModel], hdul: fits.HDUList, name: str, owns: b
     meta = meta_from_cards(model_cls.meta_class, cards, where)
     extnames = {hdu.name: index for index, hdu in enumerate(hdul) if index}
 
-    def load(spec: ArraySpec) -> np.ndarray | None:
+    def find(spec: ArraySpec) -> int | None:
         index = extnames.get(spec.extname)
-        if index is None and spec.role == SCI:
-            index = sci
+        return sci if index is None and spec.role == SCI else index
+
+    def rows(spec: ArraySpec) -> FitsRows | None:
+        index = find(spec)
+        return None if index is None or spec.is_table else fits_rows(hdul, index)
+
+    def load(spec: ArraySpec) -> np.ndarray | None:
+        index = find(spec)
         if index is None:
             return None
         data = hdul[index].data
@@ -126,7 +133,7 @@ def read_fits(model_cls: type[DataModel], hdul: fits.HDUList, name: str, owns: b
             return table
         return data
 
-    model = model_cls._from_parts(meta, load, hdul.close if owns else None)
+    model = model_cls._from_parts(meta, load, hdul.close if owns else None, rows)
     used = {
         k for f in keyword_fields(model_cls.meta_class) for k in (f.spec.keyword, *f.spec.aliases)
     }
