@@ -19,8 +19,9 @@ def subtract_bias_inplace(data: np.ndarray, err: np.ndarray, dq: np.ndarray, bia
 
     ``data`` and ``err`` are float32, ``dq`` uint32; the references are read only.
     """
-    np.subtract(data, bias, out=data, casting="same_kind")
-    np.hypot(err, bias_err, out=err, casting="same_kind")
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.subtract(data, bias, out=data, casting="same_kind")
+        np.hypot(err, bias_err, out=err, casting="same_kind")
     np.bitwise_or(dq, bias_dq, out=dq, casting="unsafe")
 
 

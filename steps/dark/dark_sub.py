@@ -19,10 +19,11 @@ def subtract_dark_inplace(data: np.ndarray, err: np.ndarray, dq: np.ndarray, dar
     ``dark·t`` is rounded to float32 before the subtraction, as the whole-array expression
     ``data - dark * exptime`` does. One block-sized temporary.
     """
-    scaled = np.multiply(dark, np.float32(exptime), dtype=np.float32)
-    np.subtract(data, scaled, out=data)
-    np.multiply(dark_err, np.float32(exptime), out=scaled, dtype=np.float32)
-    np.hypot(err, scaled, out=err)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.multiply(dark, np.float32(exptime), dtype=np.float32)
+        np.subtract(data, scaled, out=data)
+        np.multiply(dark_err, np.float32(exptime), out=scaled, dtype=np.float32)
+        np.hypot(err, scaled, out=err)
     np.bitwise_or(dq, dark_dq, out=dq, casting="unsafe")
 
 
