@@ -167,9 +167,11 @@ def main() -> int:
     strun = str(Path(sys.executable).with_name("strun"))
     runs: dict[str, list[tuple[float, int]]] = {"pipeline": [], "plain": []}
     for _ in range(args.repeat):
+        os.sync()  # neither run inherits the other's unwritten output
         runs["plain"].append(measure([sys.executable, str(HERE / "plain_level1.py"),
                                       str(raws[0]), str(out / "plain_L1.fits")], env,
                                      out / "plain.log"))
+        os.sync()
         runs["pipeline"].append(measure([strun, "csst_level1", str(raws[0]), "--output_dir",
                                          str(out / "pipeline")], env, out / "strun.log"))
     written = next((out / "pipeline").glob("*_L1.fits"))
@@ -198,6 +200,7 @@ def parallel(args: argparse.Namespace, raws: list[Path], env: dict[str, str], ou
     workers = workers_for(budget, single[1], chips=len(raws))
     command = [str(Path(sys.executable).with_name("csst-level1-exposure")), *map(str, raws),
                "--output-dir", str(out / "exposure"), "--workers", str(workers)]
+    os.sync()
     wall, peak = measure_tree(command, env, out)
     print(f"\n{len(raws)} chips with csst-level1-exposure: budget {budget / 1e9:.1f} GB / "
           f"{single[1] / 1e9:.2f} GB a chip -> {workers} workers; wall {wall:.1f} s "

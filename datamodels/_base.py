@@ -168,7 +168,8 @@ class DataModel:
         if value is None and spec.fill is not None and spec is not self.array_specs[0]:
             first = self._get_array(self.array_specs[0])
             if first is not None:
-                value = np.full(first.shape, spec.fill, dtype=spec.numpy_dtype)
+                value = (np.zeros(first.shape, spec.numpy_dtype) if spec.fill == 0 else
+                         np.full(first.shape, spec.fill, dtype=spec.numpy_dtype))
                 self._arrays[spec.name] = value
         return value
 

@@ -8,6 +8,7 @@ CSST loggers, a level-0 `RawModel` input becomes a level-1 `ImageModel`, and eac
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import re
 from collections.abc import Iterator
@@ -189,11 +190,17 @@ class CsstPipeline(_CsstMixin, ProviderPipeline):
         run made in place, so one run holds one set of full-frame arrays.
         """
         result = input_data
-        for name in self.step_defs:
-            step = getattr(self, name)
-            step._owns_input = result is not input_data
-            try:
-                result = step.run(result)
-            finally:
-                step._owns_input = False
+        # stpipe collects garbage before every step; the objects that exist now (modules,
+        # configuration) need no scanning, so the collector leaves them aside for the run.
+        gc.freeze()
+        try:
+            for name in self.step_defs:
+                step = getattr(self, name)
+                step._owns_input = result is not input_data
+                try:
+                    result = step.run(result)
+                finally:
+                    step._owns_input = False
+        finally:
+            gc.unfreeze()
         return result
