@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from csst_crds_plugin.errors import (
     CsstCrdsWarning,
+    FileNotCachedError,
     MissingInstrumentError,
     NoMatchError,
     ReferenceLookupError,
@@ -457,11 +458,29 @@ class PipelineMapping(RuleMapping):
                     f"{self.name}: instrument {instrument.upper()!r} maps to {name!r}, which has "
                     "no defined result in a pipeline context"
                 )
+            self._require([name], instrument)
             loaded = self.loader.load(name)
             if not isinstance(loaded, InstrumentMapping):
                 raise RuleValidationError(f"{self.name}: {name} is not an imap")
+            self._require(loaded.rmap_names(), instrument)
             found = self._imaps[instrument] = loaded
         return found
+
+    def _require(self, names: list[str], instrument: str) -> None:
+        """Fail (category other) when mappings an instrument's lookups need are absent.
+
+        As CRDS, the unit is the instrument: a lookup reads the imap and every rmap it names
+        (to reduce the parameters), so one absent rmap fails every type of that instrument,
+        while the other instruments are served.
+        """
+        missing = [name for name in names if not self.loader.exists(name)]
+        if missing:
+            raise FileNotCachedError(
+                f"Context {self.name} names mapping files absent from the cache "
+                f"{self.loader.describe()}, needed by every {instrument.upper()} lookup: "
+                f"{', '.join(missing)}; fetch them with `csst-crds sync --files "
+                f"{' '.join(missing)}`"
+            )
 
     def mapping_names(self) -> list[str]:
         """Every mapping of the closure: this pmap, its imaps and their rmaps."""
@@ -474,16 +493,28 @@ class PipelineMapping(RuleMapping):
         return names
 
     def check_closure(self) -> None:
-        """Fail (category other) when any mapping of the closure is absent, as CRDS does."""
+        """Fail (category other) when any mapping of the whole closure is absent.
+
+        Lookups check only their instrument's part (see `imap`); this is for tools that
+        need everything (affected datasets, verification).
+        """
         if self._closure_checked:
             return
-        missing = [name for name in self.mapping_names() if not self.loader.exists(name)]
+        names = [self.name]
+        for imap_name in self.entries.values():
+            if is_na_value(imap_name) or is_omit_value(imap_name):
+                continue
+            names.append(imap_name)
+            if self.loader.exists(imap_name):
+                loaded = self.loader.load(imap_name)
+                if isinstance(loaded, InstrumentMapping):
+                    names.extend(loaded.rmap_names())
+        missing = [name for name in names if not self.loader.exists(name)]
         if missing:
-            from csst_crds_plugin.errors import FileNotCachedError
-
             raise FileNotCachedError(
                 f"Context {self.name} names mapping files absent from the cache "
-                f"{self.loader.describe()}: {', '.join(missing)}"
+                f"{self.loader.describe()}: {', '.join(missing)}; fetch them with "
+                f"`csst-crds sync --files {' '.join(missing)}`"
             )
         self._closure_checked = True
 
@@ -547,8 +578,6 @@ class PipelineMapping(RuleMapping):
 
         Failures of the whole call (no or unknown instrument, a broken context) are raised.
         """
-        if not self._closure_checked:
-            self.check_closure()
         if conditioned:
             instrument = self.find_instrument(parameters)  # type: ignore[arg-type]
             imap = self._imaps.get(instrument) or self.imap(instrument)
