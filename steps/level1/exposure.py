@@ -56,7 +56,11 @@ def run_chip(raw: str, output_dir: str, options: Sequence[str] = ()) -> str:
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     base, _ = Level1Pipeline.remove_suffix(Path(raw).name.split(".")[0])
     expected = Path(output_dir) / f"{base}_L1.fits"
-    Step.from_cmdline(["csst_level1", raw, "--output_dir", output_dir, *options])
+    try:
+        Step.from_cmdline(["csst_level1", raw, "--output_dir", output_dir, *options])
+    except Exception as exc:  # the message crosses the process boundary as text
+        raise RuntimeError(f"csst_level1 on {raw} failed: {type(exc).__name__}: {exc}") \
+            from None
     if not expected.is_file():
         raise RuntimeError(f"csst_level1 on {raw} did not write {expected}")
     return str(expected)
