@@ -185,6 +185,9 @@ def main() -> int:
     print(f"| plain numpy script | {best['plain'][0]:.1f} s | {best['plain'][1] / 1e9:.2f} GB |")
     print(f"| ratio | {best['pipeline'][0] / best['plain'][0]:.2f}x | "
           f"{best['pipeline'][1] / best['plain'][1]:.2f}x |")
+    for name, label in (("pipeline", "strun csst_level1"), ("plain", "plain script")):
+        print(f"every run of {label}: " + ", ".join(f"{w:.1f} s / {m / 1e9:.2f} GB"
+                                                     for w, m in runs[name]))
     if args.chips:
         parallel(args, raws, env, out, best["pipeline"])
     return 1 if differ else 0

@@ -241,6 +241,9 @@ def main() -> int:
               f"observatory; {CASES} exposures; {calls} warm calls per batch", flush=True)
         ours = timed("csst_dark on CSST rules", lambda: measure(DarkStep(), csst, calls))
         provider = timed("provider alone on CSST rules", lambda: measure_provider(csst, calls))
+        for _ in range(4):  # alternate, so that both see the same load on a shared machine
+            ours = min(ours, measure(DarkStep(), csst, calls), key=lambda r: r[1])
+            provider = min(provider, measure_provider(csst, calls), key=lambda r: r[1])
         same = timed("ProviderStep on Roman rules",
                      lambda: measure(RomanProviderStep(), roman, calls))
         crds = timed("stpipe default (CRDS) on Roman rules",
@@ -248,8 +251,9 @@ def main() -> int:
         agree = [a.replace("csst_msc", "x") for a in ours[2]] == \
             [c.replace("roman_wfi", "x") for c in crds[2]] and same[2] == crds[2]
         _table(ours, same, crds, (params_us, again_us), agree)
-        print(f"csst_dark inside a step / the provider's own lookup: "
-              f"{ours[1]:.1f} / {provider[1]:.1f} us = {ours[1] / provider[1]:.2f}x")
+        print(f"csst_dark inside a step / the provider's own lookup (best of 5 alternating "
+              f"batches each): {ours[1]:.1f} / {provider[1]:.1f} us = "
+              f"{ours[1] / provider[1]:.2f}x")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0
