@@ -47,11 +47,15 @@ def to_image(raw: datamodels.RawModel) -> datamodels.ImageModel:
     return image
 
 
-def _writable(array: np.ndarray) -> np.ndarray:
-    """The array itself if native and writable, else a native copy (a file's big-endian)."""
-    if array.dtype.isnative and array.flags.writeable and array.flags.c_contiguous:
-        return array
-    return np.array(array, dtype=array.dtype.newbyteorder("="), order="C")
+def _native_arrays(model: datamodels.ImageModel) -> None:
+    """Give a model read from a file native, writable arrays, read from the file by rows."""
+    for spec in model.array_specs:
+        shape = datamodels.array_shape(model, spec.name)
+        if shape is None:
+            continue
+        array = np.empty(shape, spec.numpy_dtype)
+        datamodels.read_rows(model, spec.name, 0, shape[0], array)
+        setattr(model, spec.name, array)
 
 
 class _CsstMixin:
@@ -126,8 +130,8 @@ class CsstStep(_CsstMixin, ProviderStep):
                 f"{type(model).__name__}; give a level-0 RawModel or level-1 ImageModel"
             )
         if model is not init:
-            for name, array in model.arrays().items():
-                setattr(model, name, _writable(array))
+            _native_arrays(model)
+            model.close()  # every array is in memory now
         return model
 
     @contextlib.contextmanager

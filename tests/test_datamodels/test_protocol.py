@@ -119,7 +119,7 @@ def test_crds_parameters_follow_every_metadata_change() -> None:
     assert model.get_crds_parameters()["DETECTOR"] == "08"
     model.meta.instrument.readmode = "FAST"
     assert model.get_crds_parameters()["READMODE"] == "FAST"
-    setattr(model.meta.cal_step, "csst_bias", datamodels.StepStatus.COMPLETE)
+    model.meta.cal_step.csst_bias = datamodels.StepStatus.COMPLETE
     assert model.get_crds_parameters()["META.CAL_STEP.CSST_BIAS"] == "COMPLETE"
     other = model.copy()
     other.meta.exposure.exptime = 30.0

@@ -287,3 +287,24 @@ def test_the_demo_output_equals_the_formulas(tmp_path: Path) -> None:
     with datamodels.open(result.output) as output:
         assert_image_equals(output, expected)
         assert (np.array(output.dq) & 64).any()  # bad flat pixels: the test sees flags
+
+
+def test_a_step_on_a_level1_file_reads_it_by_rows_and_leaves_it_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from steps import FlatStep
+
+    monkeypatch.setattr(_blocks, "BLOCK_PIXELS", 97)
+    shape = (11, 13)
+    refs = random_references(shape, seed=5)
+    image = datamodels.ImageModel(random_raw(shape, 6).meta.model_dump(exclude_none=True),
+                                  data=refs["bias"][0], err=refs["dark"][0],
+                                  dq=refs["flat"][2])
+    path = Path(image.save(tmp_path / "image_L1.fits"))
+    before = path.read_bytes()
+    flat = Path(reference_models(refs)["flat"].save(tmp_path / "flat.fits"))
+    result = FlatStep.call(str(path), override_flat=str(flat))
+    with np.errstate(all="ignore"):
+        expected = old_flat(image.data, image.err, image.dq, *refs["flat"], 0.0)
+    assert_image_equals(result, expected)
+    assert result.data.dtype.isnative and result.data.flags.writeable
+    assert path.read_bytes() == before
