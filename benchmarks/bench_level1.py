@@ -16,6 +16,11 @@ peak RSS (``wait4``'s ``ru_maxrss``) and the ratios. Last, ``csst-level1-exposur
 chip's references) with as many workers as ``--memory-budget`` holds at the measured peak, and
 prints the wall time and the peak of the summed RSS of all its processes.
 
+stpipe's ``strun`` imports every package that registers steps before it runs one, so with
+romancal and jwst installed (the test extra) each run starts seconds later. ``--python
+ENV/bin/python`` measures both runs in another environment, e.g. one with only this package
+(``python -m venv ENV && ENV/bin/pip install -e .``), as a CSST installation has.
+
 Figures only: no test asserts them. ``--shape 1024 1024`` makes a quick trial run.
 """
 
@@ -72,8 +77,11 @@ def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int]:
-    """Wall time (s) and peak RSS (bytes) of one child process; its output goes to `log`."""
+def measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int, float]:
+    """Wall time (s), peak RSS (bytes) and CPU time (user + system, s) of one child process.
+
+    Its output goes to `log`.
+    """
     began = time.perf_counter()
     with log.open("ab") as stream:
         child = subprocess.Popen(command, env=env, stdout=stream, stderr=subprocess.STDOUT)
@@ -82,7 +90,15 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, 
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"{command[0]} failed ({child.returncode}), see {log}")
-    return wall, usage.ru_maxrss * 1024
+    return wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
+
+
+def step_packages(python: str) -> list[str]:
+    """The packages registering stpipe steps in that environment (strun loads them all)."""
+    script = ("import importlib.metadata as m; print(' '.join(sorted({e.dist.name for e in "
+              "m.entry_points(group='stpipe.steps')})))")
+    return subprocess.run([python, "-c", script], capture_output=True, text=True,
+                          check=True).stdout.split()
 
 
 def tree_rss(root: int) -> int:
@@ -151,6 +167,9 @@ def main() -> int:
     parser.add_argument("--memory-budget", type=float, default=None, metavar="GB",
                         help="memory for the parallel run (default: 80%% of what is available)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each (best is shown)")
+    parser.add_argument("--python", type=Path, default=Path(sys.executable),
+                        help="the interpreter of an environment to measure in (both runs use "
+                             "it, strun and csst-level1-exposure beside it); default: this one")
     args = parser.parse_args()
     root = args.folder.resolve()
     raws = build(root, tuple(args.shape), max(args.chips, 1))
@@ -164,11 +183,14 @@ def main() -> int:
     out = root / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    strun = str(Path(sys.executable).with_name("strun"))
-    runs: dict[str, list[tuple[float, int]]] = {"pipeline": [], "plain": []}
+    python = str(args.python)
+    strun = str(args.python.with_name("strun"))
+    print(f"environment: {args.python.parent.parent} ({len(step_packages(python))} packages "
+          f"with stpipe steps: {', '.join(step_packages(python))})", flush=True)
+    runs: dict[str, list[tuple[float, int, float]]] = {"pipeline": [], "plain": []}
     for _ in range(args.repeat):
         os.sync()  # neither run inherits the other's unwritten output
-        runs["plain"].append(measure([sys.executable, str(HERE / "plain_level1.py"),
+        runs["plain"].append(measure([python, str(HERE / "plain_level1.py"),
                                       str(raws[0]), str(out / "plain_L1.fits")], env,
                                      out / "plain.log"))
         os.sync()
@@ -178,18 +200,19 @@ def main() -> int:
     differ = same_arrays(written, out / "plain_L1.fits")
     print(f"\nlevel 1 of one {args.shape[0]} x {args.shape[1]} chip, best of {args.repeat}, "
           f"{os.cpu_count()} cores; outputs {'DIFFER in ' + str(differ) if differ else 'equal'}")
-    best = {name: (min(w for w, _ in r), min(m for _, m in r)) for name, r in runs.items()}
-    print("| | wall | peak RSS |\n|---|---|---|")
-    print(f"| `strun csst_level1` | {best['pipeline'][0]:.1f} s | "
-          f"{best['pipeline'][1] / 1e9:.2f} GB |")
-    print(f"| plain numpy script | {best['plain'][0]:.1f} s | {best['plain'][1] / 1e9:.2f} GB |")
-    print(f"| ratio | {best['pipeline'][0] / best['plain'][0]:.2f}x | "
-          f"{best['pipeline'][1] / best['plain'][1]:.2f}x |")
+    best = {name: [min(run[i] for run in r) for i in range(3)] for name, r in runs.items()}
+    pipe, plain = best["pipeline"], best["plain"]
+    print("| | wall | peak RSS | CPU (user + sys) |\n|---|---|---|---|")
+    print(f"| `strun csst_level1` | {pipe[0]:.1f} s | {pipe[1] / 1e9:.2f} GB | {pipe[2]:.1f} s |")
+    print(f"| plain numpy script | {plain[0]:.1f} s | {plain[1] / 1e9:.2f} GB | "
+          f"{plain[2]:.1f} s |")
+    print(f"| ratio | {pipe[0] / plain[0]:.2f}x | {pipe[1] / plain[1]:.2f}x | "
+          f"{pipe[2] / plain[2]:.2f}x |")
     for name, label in (("pipeline", "strun csst_level1"), ("plain", "plain script")):
-        print(f"every run of {label}: " + ", ".join(f"{w:.1f} s / {m / 1e9:.2f} GB"
-                                                     for w, m in runs[name]))
+        print(f"every run of {label} (wall / RSS / CPU): " + ", ".join(
+            f"{w:.1f} s / {m / 1e9:.2f} GB / {c:.1f} s" for w, m, c in runs[name]))
     if args.chips:
-        parallel(args, raws, env, out, best["pipeline"])
+        parallel(args, raws, env, out, (pipe[0], int(pipe[1])))
     return 1 if differ else 0
 
 
@@ -201,7 +224,7 @@ def parallel(args: argparse.Namespace, raws: list[Path], env: dict[str, str], ou
     budget = int(args.memory_budget * 1e9) if args.memory_budget else \
         int(0.8 * available_memory())
     workers = workers_for(budget, single[1], chips=len(raws))
-    command = [str(Path(sys.executable).with_name("csst-level1-exposure")), *map(str, raws),
+    command = [str(args.python.with_name("csst-level1-exposure")), *map(str, raws),
                "--output-dir", str(out / "exposure"), "--workers", str(workers)]
     os.sync()
     wall, peak = measure_tree(command, env, out)
