@@ -106,17 +106,16 @@ class CsstStep(_CsstMixin, ProviderStep):
         so the caller's arrays never change; inside `csst_level1` each step gets the model
         the previous step made, and works on it without a copy.
         """
-        if isinstance(init, datamodels.DataModel):
-            if self._owns_input and isinstance(init, datamodels.ImageModel):
+        if isinstance(init, datamodels.ImageModel):
+            if self._owns_input:
                 return init
             model = type(init)(init.meta.model_copy(deep=True))
             model.extra_fits = {role: list(cards) for role, cards in init.extra_fits.items()}
-            if isinstance(model, datamodels.ImageModel):
-                for name, array in init.arrays().items():
-                    setattr(model, name, np.array(array, order="C",
-                                                  dtype=array.dtype.newbyteorder("=")))
-            else:
-                model = init
+            for name, array in init.arrays().items():
+                setattr(model, name, np.array(array, order="C",
+                                              dtype=array.dtype.newbyteorder("=")))
+        elif isinstance(init, datamodels.DataModel):
+            model = init  # a RawModel is converted below into new arrays
         else:
             model = self.open_model(init)
         if isinstance(model, datamodels.RawModel):
