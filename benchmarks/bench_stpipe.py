@@ -242,8 +242,10 @@ def main() -> int:
         ours = timed("csst_dark on CSST rules", lambda: measure(DarkStep(), csst, calls))
         provider = timed("provider alone on CSST rules", lambda: measure_provider(csst, calls))
         for _ in range(4):  # alternate, so that both see the same load on a shared machine
-            ours = min(ours, measure(DarkStep(), csst, calls), key=lambda r: r[1])
-            provider = min(provider, measure_provider(csst, calls), key=lambda r: r[1])
+            again = measure(DarkStep(), csst, calls)  # its first call is warm: keep the first
+            ours = (ours[0], min(ours[1], again[1]), ours[2])
+            again = measure_provider(csst, calls)
+            provider = (provider[0], min(provider[1], again[1]), provider[2])
         same = timed("ProviderStep on Roman rules",
                      lambda: measure(RomanProviderStep(), roman, calls))
         crds = timed("stpipe default (CRDS) on Roman rules",
