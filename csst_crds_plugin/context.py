@@ -11,7 +11,7 @@ import logging
 import operator
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from csst_crds_plugin.errors import (
     CsstCrdsWarning,
@@ -24,7 +24,8 @@ from csst_crds_plugin.errors import (
     UnknownInstrumentError,
     UnknownReftypeError,
 )
-from csst_crds_plugin.results import NOT_APPLICABLE, MapResult, Terminal, terminal_files
+from csst_crds_plugin.observatories import get_observatory
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED, MapResult, Terminal, terminal_files
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -50,12 +51,26 @@ from csst_crds_plugin.selectors.values import (
     is_omit_value,
 )
 
-if TYPE_CHECKING:
-    from csst_crds_plugin.loader import MappingLoader
+
+class MappingLoader(Protocol):
+    """What a mapping needs from the loader that built it (`csst_crds_plugin.loader`)."""
+
+    def load(self, name: str) -> RuleMapping:
+        """The mapping `name`, loaded once per process."""
+
+    def exists(self, name: str) -> bool:
+        """True if mapping `name` is present."""
+
+    def describe(self) -> str:
+        """Where mappings come from, for messages."""
+
+    def name_of(self, path: str) -> str:
+        """The basename of a mapping path."""
 
 __all__ = [
-    "OMITTED",
+    "MAPPING_KINDS",
     "InstrumentMapping",
+    "MappingLoader",
     "PipelineMapping",
     "ReferenceMapping",
     "condition_parameters",
@@ -63,19 +78,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-OMITTED: Final = object()
-"""Marker for a reference type dropped from the results (OMIT)."""
-
-OBSERVATORY_EXTRA_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "jwst": ("META.VISIT.TSOVISIT", "META.INSTRUMENT.LAMP_STATE"),
-}
-"""Lookup keys an observatory adds to every rmap (RULES.md §1.3)."""
-
 INSTRUMENT_KEYS: Final = (
     "INSTRUME", "META.INSTRUMENT.NAME", "META_INSTRUMENT_NAME", "INSTRUMENT",
     "ROMAN.META.INSTRUMENT.NAME", "META.INSTRUMENT.TYPE", "META_INSTRUMENT_TYPE",
 )
-_INSTRUMENT_ALIASES: Final = {"wfii": "wfpc2"}
 _PLAN_LIMIT: Final = 1024  # distinct parameter key sets remembered per context
 _UNKNOWN: Final = object()
 _REQUIRED: Final = {
@@ -84,7 +90,8 @@ _REQUIRED: Final = {
     "REFERENCE": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument",
                   "filekind"),
 }
-_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+MAPPING_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+"""The mapping kind each file extension must declare (``mapping`` header field)."""
 
 # (path, size, mtime_ns, ignore_checksum) -> mapping object
 
@@ -156,7 +163,7 @@ class ReferenceMapping(RuleMapping):
         if self.reffile_switch:
             keys.append(self.reffile_switch)
         keys.extend(extra)
-        keys.extend(OBSERVATORY_EXTRA_KEYS.get(self.observatory, ()))
+        keys.extend(get_observatory(self.observatory).extra_keys)
         self.required_keys = tuple(dict.fromkeys(keys))
         self.comment_parkeys = tuple(
             str(k).upper() for k in _tupled(header.get("comment_parkeys", ()))
@@ -287,36 +294,9 @@ class ReferenceMapping(RuleMapping):
                 if choice in OMIT_VALUES:
                     return OMITTED
             return choice  # type: ignore[return-value]
-        space: dict[str, object] | None = None
-        if self.omit is not None or self.relevance is not None or self.parkey_relevance:
-            space = self.namespace(header)
-            space.setdefault("keep_comments", False)
-        if self.omit is not None:
-            try:
-                if self.omit.evaluate(space):  # type: ignore[arg-type]
-                    return OMITTED
-            except ExpressionError as exc:
-                log.warning("%s: rmap_omit %r failed to evaluate (%s); not omitting",
-                            self.name, self.omit.text, exc)
-        if self.relevance is not None:
-            try:
-                if not self.relevance.evaluate(space):  # type: ignore[arg-type]
-                    return NOT_APPLICABLE
-            except ExpressionError as exc:
-                log.warning("%s: rmap_relevance %r failed to evaluate (%s); treating as relevant",
-                            self.name, self.relevance.text, exc)
-        if self.parkey_relevance:
-            header = dict(header)
-            for key, expression in self.parkey_relevance.items():
-                try:
-                    relevant = expression.evaluate(space)  # type: ignore[arg-type]
-                except ExpressionError as exc:
-                    raise ReferenceLookupError(
-                        f"{self.name}: parkey_relevance for {key!r} ({expression.text!r}) failed "
-                        f"to evaluate: {exc}"
-                    ) from exc
-                if not relevant:
-                    header[key] = "N/A"
+        early, header, _ = self.relevant(header)
+        if early is not None:
+            return early
         try:
             choice = self.selector.choose(header) if isinstance(self.selector, Selector) \
                 else self.selector
@@ -329,6 +309,50 @@ class ReferenceMapping(RuleMapping):
         if is_omit_value(choice):
             return OMITTED
         return choice  # type: ignore[return-value]
+
+    def relevant(self, header: Mapping[str, str]
+                 ) -> tuple[object | None, Mapping[str, str], tuple[str, ...]]:
+        """Apply the header expressions: ``(early result, header for the selector, keys N/A)``.
+
+        ``rmap_omit`` true gives OMITTED, ``rmap_relevance`` false NOT_APPLICABLE (the early
+        result; None otherwise); ``parkey_relevance`` sets its irrelevant keys to ``N/A``.
+        `lookup` and `csst_crds_plugin.explain` both use this, so a trace shows exactly what
+        the lookup did.
+        """
+        if self.omit is None and self.relevance is None and not self.parkey_relevance:
+            return None, header, ()
+        space = self.namespace(header)
+        space.setdefault("keep_comments", False)
+        if self.omit is not None:
+            try:
+                if self.omit.evaluate(space):
+                    return OMITTED, header, ()
+            except ExpressionError as exc:
+                log.warning("%s: rmap_omit %r failed to evaluate (%s); not omitting",
+                            self.name, self.omit.text, exc)
+        if self.relevance is not None:
+            try:
+                if not self.relevance.evaluate(space):
+                    return NOT_APPLICABLE, header, ()
+            except ExpressionError as exc:
+                log.warning("%s: rmap_relevance %r failed to evaluate (%s); treating as relevant",
+                            self.name, self.relevance.text, exc)
+        if not self.parkey_relevance:
+            return None, header, ()
+        changed = dict(header)
+        irrelevant = []
+        for key, expression in self.parkey_relevance.items():
+            try:
+                relevant = expression.evaluate(space)
+            except ExpressionError as exc:
+                raise ReferenceLookupError(
+                    f"{self.name}: parkey_relevance for {key!r} ({expression.text!r}) failed "
+                    f"to evaluate: {exc}"
+                ) from exc
+            if not relevant:
+                changed[key] = "N/A"
+                irrelevant.append(key)
+        return None, changed, tuple(irrelevant)
 
     def reference_names(self) -> list[str]:
         """Every file name this rmap can select."""
@@ -358,15 +382,10 @@ def _nearest_rules(rmap: ReferenceMapping, header: Mapping[str, str], limit: int
     if not isinstance(selector, MatchSelector) or not selector.parameters:
         return ""
     values = [header.get(name, "UNDEFINED") for name in selector.parameters]
-    scored = []
-    for row, matchers in enumerate(selector.matchers):
-        statuses = [m.match(v) for m, v in zip(matchers, values, strict=True)]
-        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
-        scored.append((len(failed), -statuses.count(1), row, failed))
-    scored.sort(key=lambda item: item[:3])
     parts = []
-    for count, _specific, row, failed in scored[:limit]:
-        why = f"fails {', '.join(failed)}" if count else "matches, but no date/version fits"
+    for row, statuses in selector.nearest(values)[:limit]:
+        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
+        why = f"fails {', '.join(failed)}" if failed else "matches, but no date/version fits"
         parts.append(f"{selector.raw_keys[row]!r} ({why})")
     return "; ".join(parts)
 
@@ -442,6 +461,9 @@ class PipelineMapping(RuleMapping):
         self._plans: dict[tuple[object, ...], KeyPlan] = {}
         self._instrument_keys = (self.instrument_key, self.instrument_key.lower(),
                                  *INSTRUMENT_KEYS)
+        described = get_observatory(self.observatory)
+        self._aliases = described.instrument_aliases
+        self._meta_prefix = described.meta_prefix
 
     def imap(self, instrument: str) -> InstrumentMapping:
         """The imap of an instrument (lower-case name), loaded on first use."""
@@ -533,7 +555,7 @@ class PipelineMapping(RuleMapping):
                 f"Missing {self.instrument_key!r} keyword in header for determining instrument."
             )
         name = value.lower()
-        return _INSTRUMENT_ALIASES.get(name, name)
+        return self._aliases.get(name, name)
 
     def _keys_read(self, imap: InstrumentMapping) -> tuple[str, ...]:
         """The keys a lookup in `imap` reads: its rmaps' keys and the instrument key."""
@@ -562,7 +584,7 @@ class PipelineMapping(RuleMapping):
         if plan is None:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
-            plan = self._plans[keys] = KeyPlan(keys, self.observatory == "roman")
+            plan = self._plans[keys] = KeyPlan(keys, self._meta_prefix)
         instrument = self._instrument_name(plan.first(parameters, self._instrument_keys))
         imap = self._imaps.get(instrument) or self.imap(instrument)
         return imap, plan.minimal(parameters, self._keys_read(imap))
@@ -601,4 +623,4 @@ class PipelineMapping(RuleMapping):
 
 def condition_parameters(parameters: Mapping[str, object], observatory: str = "") -> dict[str, str]:
     """Condition a flat parameter mapping (RULES.md §3.1 steps 1 and 3)."""
-    return condition_mapping(parameters, observatory == "roman")
+    return condition_mapping(parameters, get_observatory(observatory).meta_prefix)

@@ -57,6 +57,8 @@ Provenance encoding: see `datamodels.provenance` (``R_<TYPE>``, ``S_<TYPE>``, ``
 
 from __future__ import annotations
 
+import logging
+
 from datamodels._base import ArraySpec, DataModel, model_classes
 from datamodels._blocks import array_shape, block_rows, iter_row_blocks, read_rows
 from datamodels._io import open
@@ -121,3 +123,6 @@ __all__ = [
     "parse_obsid",
     "read_rows",
 ]
+
+# A library adds only a NullHandler: applications (and strun) configure the output.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

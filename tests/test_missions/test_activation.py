@@ -1,4 +1,4 @@
-"""activate(): exact restore, nesting, CRDS-compatible errors, unknown observatories, crds.* calls."""
+"""activate(): exact restore, nesting, CRDS-compatible errors, unknown observatories, crds.*."""
 
 from __future__ import annotations
 
@@ -70,6 +70,16 @@ def test_lookup_failures_are_what_the_missions_catch(roman: Any, crds_cache: Pat
 
         assert dict(DQInitStep._get_config_from_parameters(ROMAN_PARAMETERS, "roman")) == {}
         assert crds_client.get_reference_file(ROMAN_PARAMETERS, "dark", "roman") == "N/A"
+
+
+def test_crds_uris_resolve_inside_the_cache_only(roman: Any, crds_cache: Path) -> None:
+    with activate(cache=roman.cache):
+        assert crds_client.reference_uri_to_cache_path(
+            "crds://roman_wfi_mask_0002.asdf", "roman") == str(
+            roman.reference("roman_wfi_mask_0002.asdf"))
+        for bad in ("crds://../../etc/passwd", "crds://a/b.asdf", "file:///etc/passwd"):
+            with pytest.raises(CrdsError):
+                crds_client.reference_uri_to_cache_path(bad, "roman")
 
 
 def test_an_observatory_the_cache_lacks_is_a_clear_error(roman: Any, crds_cache: Path) -> None:

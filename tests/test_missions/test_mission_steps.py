@@ -87,8 +87,8 @@ def _check_output(kit: SimpleNamespace, convention: Convention, path: Path, refe
             assert kit.flagged(model.pixeldq, bit) == pixels
 
 
-def test_activate_serves_an_unchanged_mission_step(kit: SimpleNamespace, mission: Any, crds_cache: Path,
-                                                    tmp_path: Path) -> None:
+def test_activate_serves_an_unchanged_mission_step(kit: SimpleNamespace, mission: Any,
+        crds_cache: Path, tmp_path: Path) -> None:
     convention = CONVENTIONS[mission.name]
     originals = {name: getattr(crds_client, name) for name in dir(crds_client)
                  if callable(getattr(crds_client, name))}
@@ -105,7 +105,7 @@ def test_activate_serves_an_unchanged_mission_step(kit: SimpleNamespace, mission
 
 
 def test_overrides_by_path_and_by_model(kit: SimpleNamespace, mission: Any, crds_cache: Path,
-                                        tmp_path: Path) -> None:
+        tmp_path: Path) -> None:
     convention = CONVENTIONS[mission.name]
     step = _class(convention.step)
     with activate(cache=mission.cache):
@@ -119,8 +119,8 @@ def test_overrides_by_path_and_by_model(kit: SimpleNamespace, mission: Any, crds
                   mission.context, {kit.MASK_BIT: [], kit.OVERRIDE_BIT: [(1, 1)]})
 
 
-def test_csst_strun_runs_an_unchanged_mission_step(kit: SimpleNamespace, mission: Any, crds_cache: Path,
-                                                    tmp_path: Path) -> None:
+def test_csst_strun_runs_an_unchanged_mission_step(kit: SimpleNamespace, mission: Any,
+        crds_cache: Path, tmp_path: Path) -> None:
     convention = CONVENTIONS[mission.name]
     rule, override = tmp_path / "rule", tmp_path / "override"
     done = kit.run_cli(["csst-strun", convention.step, str(mission.raw), "--save_results=true",
@@ -169,8 +169,8 @@ def _pipeline_module(folder: Path, mission: Any) -> str:
     return f"{name}.SmallPipeline"
 
 
-def test_a_mission_pipeline_prefetches_and_takes_per_step_na(kit: SimpleNamespace, 
-        mission: Any, crds_cache: Path, tmp_path: Path) -> None:
+def test_a_mission_pipeline_prefetches_and_takes_per_step_na(kit: SimpleNamespace, mission: Any,
+        crds_cache: Path, tmp_path: Path) -> None:
     convention = CONVENTIONS[mission.name]
     modules = tmp_path / "modules"
     pipeline = _pipeline_module(modules, mission)
@@ -193,7 +193,7 @@ def test_a_mission_pipeline_prefetches_and_takes_per_step_na(kit: SimpleNamespac
 
 
 def test_csst_strun_keeps_strun_command_line(kit: SimpleNamespace, tmp_path: Path, roman: Any,
-                                             crds_cache: Path) -> None:
+        crds_cache: Path) -> None:
     done = kit.run_cli(["csst-strun", "--version"], tmp_path, roman.cache, crds_cache)
     assert done.returncode == 0
     assert SOFTWARE_VERSION in done.stdout and "stpipe" in done.stdout
@@ -207,7 +207,8 @@ def test_csst_strun_keeps_strun_command_line(kit: SimpleNamespace, tmp_path: Pat
     assert "mask.asdf" in done.stderr
 
 
-def test_the_rules_pick_by_date(kit: SimpleNamespace, roman: Any, crds_cache: Path, tmp_path: Path) -> None:
+def test_the_rules_pick_by_date(kit: SimpleNamespace, roman: Any, crds_cache: Path,
+        tmp_path: Path) -> None:
     later = kit.roman_raw(tmp_path / "late" / "r0002_uncal.asdf", "2021-03-01T00:00:00.000")
     with activate(cache=roman.cache):
         result = _class(CONVENTIONS["roman"].step).call(later)
