@@ -7,6 +7,7 @@ from pathlib import Path
 
 from csst_crds_plugin.cache import CacheConfig, CacheLayout, load_config, resolve_context
 from csst_crds_plugin.cache.manifest import check_references
+from csst_crds_plugin.errors import IntegrityError, ModifiedReferenceError
 from csst_crds_plugin.rules import MappingIR
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify.cache_index import CacheIndex
@@ -118,14 +119,26 @@ def _check_names_present(report: FileReport, ir: MappingIR, index: CacheIndex) -
         what, where = "reference", index.layout.references_dir
         layout = CacheLayout(index.layout.root, index.layout.observatory,
                              readonly=get_settings().readonly)
-        for problem in check_references(layout, [(name, Path(index.references[name]))
-                                                 for name in sorted(names - set(missing))]):
-            report.error(f"names a modified reference: {problem}")
+        for path, exc in check_references(layout, [(name, Path(index.references[name]))
+                                                   for name in sorted(names - set(missing))]):
+            report.error(_refused(path, exc))
     else:
         missing = sorted(terminal_names(ir.selector) - index.mappings)
         what, where = "mapping", index.layout.mappings_dir
     for name in missing:
         report.error(f"names the {what} {name}, which is not in the cache {where}")
+
+
+def _refused(path: Path, exc: OSError) -> str:
+    """A short message for a reference refused by the manifest check (it must fit the report)."""
+    if isinstance(exc, ModifiedReferenceError):
+        why = "its content differs from its manifest entry (modified or corrupted)"
+    elif isinstance(exc, IntegrityError):
+        why = "its size differs from its manifest entry (truncated or corrupt)"
+    else:
+        return f"names {path}, which cannot be read: {exc}"
+    return (f"names {path}, but {why}; repair it with "
+            "`csst-crds sync --source MIRROR --verify --repair`")
 
 
 def _check_parent(report: FileReport, ir: MappingIR, observatory: str, instrument: str,
