@@ -27,7 +27,8 @@ NAME = "affected"
 EXAMPLES = """\
 examples:
   csst-crds affected csst_0041.pmap csst_0042.pmap --catalog archive.parquet -o affected.json
-  csst-crds affected csst-operational csst-latest --catalog night.jsonl --format table
+  csst-crds affected csst-operational csst-latest --catalog night.jsonl   # the summary only
+  csst-crds affected csst-operational csst-latest --catalog night.jsonl --format table -o -
   csst-crds affected csst_0041.pmap csst_0042.pmap --catalog archive.parquet \\
       --dask tcp://scheduler:8786 --format csv -o affected.csv
   csst-crds affected csst_0041.pmap csst_0042.pmap --catalog night.jsonl --explain ds000123
@@ -53,7 +54,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--catalog-format", choices=("jsonl", "csv", "parquet"),
                         help="catalogue format (default: from the extension)")
     parser.add_argument("--id-column", default="id", help="the dataset id column (default: id)")
-    parser.add_argument("-o", "--output", help="report file (default: standard output)")
+    parser.add_argument("-o", "--output",
+                        help="report file, '-' for standard output (default: none; only the "
+                             "summary is printed)")
     parser.add_argument("--format", choices=REPORT_FORMATS, default="json",
                         help="report format (default: json)")
     parser.add_argument("--jobs", type=int, default=available_cores(),
@@ -128,11 +131,13 @@ def run(args: argparse.Namespace) -> int:
                 ignore_checksum=args.ignore_checksum, jobs=args.jobs, dask=args.dask,
                 rows_per_part=args.part_rows, progress=args.progress, id_column=args.id_column,
                 catalog_format_name=args.catalog_format)
-            write_report(report, args.output, args.format)
+            if args.output:
+                write_report(report, args.output, args.format)
     except KeyboardInterrupt:
         print(f"csst-crds {NAME}: interrupted; no report written", file=sys.stderr)
         return 130
-    if args.output and args.output != "-":
+    if args.output != "-":
         sys.stdout.write(summary_table(report))
+    if args.output and args.output != "-":
         print(f"report: {args.output}")
     return 0

@@ -61,4 +61,10 @@ def run(args: argparse.Namespace) -> int:
                   verify=args.verify or args.repair, repair=args.repair, jobs=args.jobs,
                   progress=Progress(sys.stderr))
     print(report.summary())
+    if args.verify or args.repair:
+        from csst_crds_plugin.tools.listing import layout_for
+        from csst_crds_plugin.tools.verify import count_verifiable
+
+        checked = count_verifiable(layout_for(args.cache, args.observatory))
+        print(f"verified {checked} files: {len(report.problems)} problem(s)")
     return 0 if report.ok else 1

@@ -10,7 +10,7 @@ from csst_crds_plugin.cache import TEMP_PREFIX, CacheLayout, digest_file, read_m
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 
-__all__ = ["Problem", "iter_references", "verify_cache"]
+__all__ = ["Problem", "count_verifiable", "iter_references", "verify_cache"]
 
 _MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
@@ -59,6 +59,14 @@ def _check_mapping(path: Path, ignore_checksum: bool) -> str | None:
     if str(recorded).lower() != actual:
         return f"sha1sum mismatch: header {recorded}, text {actual} (edited or corrupted)"
     return None
+
+
+def count_verifiable(layout: CacheLayout) -> int:
+    """How many files `verify_cache` checks: every mapping and every reference."""
+    mappings = sum(1 for path in layout.mappings_dir.iterdir()
+                   if not path.name.startswith(".") and path.name.endswith(_MAPPING_EXTENSIONS)) \
+        if layout.mappings_dir.is_dir() else 0
+    return mappings + len(iter_references(layout))
 
 
 def verify_cache(layout: CacheLayout, *, ignore_checksum: bool = False) -> list[Problem]:
