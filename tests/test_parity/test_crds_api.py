@@ -1,0 +1,155 @@
+"""``csst_crds_plugin.crds_api`` answers as the CRDS library does, on the real JWST context."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from csst_crds_plugin import crds_api
+from csst_crds_plugin.results import terminal_files
+
+HERE = Path(__file__).resolve().parent
+CASES = 300
+"""Cases of the corpus run through both (CRDS takes about 2 ms a call)."""
+
+SERVER_CONFIG = (
+    "{'observatory': 'jwst', 'operational_context': 'jwst_0541.pmap', "
+    "'edit_context': 'jwst_0541.pmap', 'connected': False, 'checked_time': 1, "
+    "'last_synced': 'never', 'bad_files': '', 'bad_files_set': [], 'bad_files_list': [], "
+    "'reference_url': {}, 'mapping_url': {}, 'crds_version': {}, 'force_remote_mode': False, "
+    "'effective_mode': 'local'}\n"
+)
+
+
+@pytest.fixture
+def jwst_cache(conformance_corpus: Path, tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
+    """The jwst_0541 closure with a CRDS server_config and an empty file per selected reference."""
+    suite = conformance_corpus / "jwst-0541"
+    root = tmp_path / "crds"
+    shutil.copytree(suite / "cache" / "mappings", root / "mappings")
+    (root / "config" / "jwst").mkdir(parents=True)
+    (root / "config" / "jwst" / "server_config").write_text(SERVER_CONFIG, encoding="utf-8")
+    references = root / "references" / "jwst"
+    references.mkdir(parents=True)
+    with (suite / "cases.jsonl").open(encoding="utf-8") as stream:
+        cases = [json.loads(line) for _, line in zip(range(CASES), stream, strict=False)]
+    for case in cases:
+        for value in case["expected"].values():
+            if isinstance(value, dict) or value == "N/A":
+                continue
+            for name in terminal_files(tuple(value) if isinstance(value, list) else value):
+                (references / name).write_bytes(b"")
+    return root, cases
+
+
+def _through_crds(cache: Path, calls: list[list[Any]], tmp_path: Path) -> list[dict[str, Any]]:
+    pytest.importorskip("crds")
+    pytest.importorskip("stdatamodels")  # CRDS's JWST parameter vocabulary needs it
+    path = tmp_path / "calls.json"
+    path.write_text(json.dumps(calls), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRDS_", "CSST_CRDS_"))}
+    done = subprocess.run([sys.executable, str(HERE / "crds_child.py"), str(cache), str(path)],
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _through_plugin(calls: list[list[Any]]) -> list[dict[str, Any]]:
+    answers = []
+    for function, args, kwargs in calls:
+        try:
+            value = getattr(crds_api, function)(*args, **kwargs)
+        except Exception as exc:  # compared by kind with CRDS's exception
+            answers.append({"raises": type(exc).__name__})
+            continue
+        answers.append({"value": json.loads(json.dumps(value))})
+    return answers
+
+
+def _same(theirs: dict[str, Any], mine: dict[str, Any]) -> bool:
+    if "raises" in theirs or "raises" in mine:
+        return "raises" in theirs and "raises" in mine
+    a, b = theirs["value"], mine["value"]
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return a == b
+    if a.keys() != b.keys():
+        return False
+    for key, value in a.items():
+        other = b[key]
+        failed = [isinstance(v, str) and v.startswith("NOT FOUND") and v != "NOT FOUND n/a"
+                  for v in (value, other)]
+        if failed[0] or failed[1]:
+            if failed != [True, True]:
+                return False
+            if value == "NOT FOUND No match found." and other != value:
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+def test_the_same_calls_give_the_same_answers(jwst_cache, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    cache, cases = jwst_cache
+    calls: list[list[Any]] = [["get_context_name", ["jwst"], {}],
+                              ["get_context_name", ["jwst", "jwst_0541.pmap"], {}],
+                              ["get_context_name", ["jwst", "latest"], {}]]
+    for case in cases:
+        arguments = [case["parameters"], case["reftypes"]]
+        keywords = {"context": case["context"], "observatory": "jwst"}
+        calls.append(["getrecommendations", arguments, keywords])
+        calls.append(["getreferences", arguments, keywords])
+    for case in cases[:40]:  # every type of the instrument
+        calls.append(["getrecommendations", [case["parameters"]], {"observatory": "jwst"}])
+    theirs = _through_crds(cache, calls, tmp_path)
+    monkeypatch.setenv("CSST_CRDS_PATH", str(cache))
+    mine = _through_plugin(calls)
+    # paths differ only by the cache root, which is the same here
+    differ = [(call, t, m) for call, t, m in zip(calls, theirs, mine, strict=True)
+              if not _same(t, m)]
+    assert not differ, differ[:3]
+    outcomes = [t for t in theirs if "value" in t and isinstance(t["value"], dict)]
+    paths = [v for t in outcomes for v in t["value"].values()
+             if isinstance(v, str) and v.startswith(str(cache))]
+    assert paths, "getreferences returned cache paths"
+    assert any("raises" in t for t in theirs), "some calls fail in both"
+    assert any("NOT FOUND n/a" in t.get("value", {}).values() for t in outcomes
+               if isinstance(t.get("value"), dict))
+
+
+def test_default_context_is_the_caches(jwst_cache, monkeypatch: pytest.MonkeyPatch,
+                                       tmp_path: Path) -> None:
+    cache, _ = jwst_cache
+    [theirs] = _through_crds(cache, [["get_context_name", ["jwst"], {}]], tmp_path)
+    monkeypatch.setenv("CSST_CRDS_PATH", str(cache))
+    assert crds_api.get_default_context("jwst") == theirs["value"] == "jwst_0541.pmap"
+    assert crds_api.get_default_context("jwst", "build") == "jwst_0541.pmap"
+    monkeypatch.setenv("CRDS_CONTEXT", "jwst_0540.pmap")
+    assert crds_api.get_context_name("jwst") == "jwst_0540.pmap"
+    assert crds_api.get_context_name("jwst", "jwst_0541.pmap") == "jwst_0541.pmap"
+
+
+def test_the_demo_cache_through_the_crds_calls(demo_run: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = demo_run / "cache"
+    monkeypatch.setenv("CSST_CRDS_PATH", str(cache))
+    exposure = {"INSTRUME": "MSC", "DETECTOR": "06", "READMODE": "FAST", "FILTER": "y",
+                "DATE-OBS": "2027-01-02", "TIME-OBS": "10:00:00"}
+    names = crds_api.getrecommendations(exposure, ["bias", "flat"])
+    assert names == {"bias": "csst_msc_bias_0007.fits", "flat": "csst_msc_flat_0007.fits"}
+    paths = crds_api.getreferences(exposure, ["bias", "flat"])
+    assert {k: Path(v).name for k, v in paths.items()} == names
+    assert all(Path(v).is_file() and Path(v).is_relative_to(cache) for v in paths.values())
+    assert crds_api.get_default_context() == crds_api.get_context_name("csst") == \
+        json.loads((cache / "config" / "csst" / "contexts.json").read_text())["operational"]
+    early = dict(exposure, **{"DATE-OBS": "2020-01-01"})
+    assert crds_api.getrecommendations(early, ["bias"])["bias"].startswith("NOT FOUND")
+    with pytest.raises(LookupError):
+        crds_api.getreferences(early, ["bias"])
