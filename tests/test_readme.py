@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 GLOBAL_OPTIONS = {"-v", "-vv", "-q", "--debug", "--verbose", "--quiet", "--help", "-h"}
 VARIABLE = re.compile(r"\b(?:CSST_CRDS|CRDS)_[A-Z_]+\b")
-NOT_VARIABLES = {"CRDS_CTX", "CRDS_VER"}  # FITS keywords of the outputs' provenance
+NOT_VARIABLES = {"CRDS_CTX", "CRDS_VER",  # FITS keywords of the outputs' provenance
+                 "CRDS_SERVER_URL"}  # CRDS's variable, named where ours replaces it
 
 
 def _code() -> list[str]:
