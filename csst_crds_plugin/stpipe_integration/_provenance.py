@@ -34,6 +34,8 @@ class ReferenceUse:
     reftype: str
     name: str
     source: str
+    checksum: str | None = None
+    """``sha256:<hex>`` of the file used, when it was found."""
 
 
 def reference_uses(used: Iterable[tuple[str, Any]],
@@ -61,7 +63,8 @@ def record_provenance(result: object, context: str | None, version: str,
     """Write provenance onto a model that has ``meta.ref_file``; False if it has none.
 
     Sets ``meta.ref_file.crds.context_used`` and ``.sw_version``, and each reference through
-    ``meta.ref_file.set(reftype, name, source)`` when the model offers it (CSST models), else
+    ``meta.ref_file.set(reftype, name, source[, checksum])`` when the model offers it (CSST
+    models), else
     ``meta.ref_file.<reftype>.name`` (stpipe/JWST-style models).
     """
     ref_file = getattr(getattr(result, "meta", None), "ref_file", None)
@@ -74,7 +77,9 @@ def record_provenance(result: object, context: str | None, version: str,
         crds.sw_version = version
     setter = getattr(ref_file, "set", None)
     for use in uses:
-        if callable(setter):
+        if callable(setter) and use.checksum is not None:
+            setter(use.reftype, use.name, use.source, use.checksum)
+        elif callable(setter):
             setter(use.reftype, use.name, use.source)
         else:
             entry = getattr(ref_file, use.reftype, None)
