@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog
 from csst_crds_plugin.tools.affected.explain import explain_change
 from csst_crds_plugin.tools.affected.find import (
@@ -124,16 +125,21 @@ def run(args: argparse.Namespace) -> int:
     catalog_format(args.catalog, args.catalog_format)  # fail early on an unknown extension
     if args.explain is not None:
         return _explain(args)
+    display = Progress(enabled=args.progress)
     try:
         with terminate_as_interrupt():
             report = find_affected(
                 args.catalog, args.old, args.new, cache=args.cache,
                 ignore_checksum=args.ignore_checksum, jobs=args.jobs, dask=args.dask,
-                rows_per_part=args.part_rows, progress=args.progress, id_column=args.id_column,
+                rows_per_part=args.part_rows, progress=display, id_column=args.id_column,
                 catalog_format_name=args.catalog_format)
             if args.output:
-                write_report(report, args.output, args.format)
+                writing = display.phase(f"affected: write {args.output}", report.affected,
+                                        "datasets")
+                write_report(report, args.output, args.format, progress=writing)
+            display.close()
     except KeyboardInterrupt:
+        display.close()
         print(f"csst-crds {NAME}: interrupted; no report written", file=sys.stderr)
         return 130
     if args.output != "-":

@@ -58,8 +58,9 @@ def add_parser(subparsers: Any) -> None:
                         help="compare: the old context (with --new-context)")
     parser.add_argument("--new-context", metavar="B",
                         help="compare: the new context (with --old-context)")
-    parser.add_argument("--format", choices=("jsonl", "table"), default="jsonl",
-                        help="output format: JSON lines, or a table (id, reftype, value)")
+    parser.add_argument("--format", choices=("jsonl", "table"),
+                        help="output format: JSON lines, or a table (id, reftype, value); "
+                             "default: a table on a terminal, else JSON lines")
     parser.add_argument("--types", nargs="+", metavar="T",
                         help="reference types (default: every type of the instrument)")
     parser.add_argument("--ignore-checksum", action="store_true",
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         lines = run_cases(cases, cache=args.cache, context=args.context, reftypes=args.types,
                           ignore_checksum=args.ignore_checksum)
     stream = Path(args.output).open("w", encoding="utf-8") if args.output else sys.stdout
+    if args.format is None:
+        args.format = "table" if stream is sys.stdout and sys.stdout.isatty() else "jsonl"
     try:
         emit(args, lines, stream)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from csst_crds_plugin.tools.listing import (
@@ -54,6 +55,8 @@ def add_parser(subparsers: Any) -> None:
             continue
         which.add_argument(f"--{name}", dest="what", action="store_const", const=name,
                            help=(_WHAT[name].__doc__ or "").splitlines()[0])
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text lines, or a JSON list of them")
     crds = parser.add_argument_group("CRDS's options")
     crds.add_argument("--cat", nargs="+", metavar="FILE",
                       help="print mappings' text and references' headers")
@@ -96,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
     lines = _crds_listing(args, layout)
     if lines is None and args.contexts is not None:
         args.what = "contexts"
-    for line in _WHAT[args.what](layout) if lines is None else lines:
+    lines = _WHAT[args.what](layout) if lines is None else lines
+    if args.format == "json":
+        print(json.dumps(lines, indent=1))
+        return 0
+    for line in lines:
         print(line)
     return 0

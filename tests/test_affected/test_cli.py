@@ -172,7 +172,10 @@ def test_interrupted_run_leaves_no_report(contexts: Path, tmp_path: Path,
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     first = process.stderr.readline()
-    assert first.startswith("affected [")  # the analysis is under way
+    assert first.startswith("affected: load rules and catalogue")  # progress from the start
+    while not first.startswith("affected: select ["):  # the analysis is under way
+        first = process.stderr.readline()
+        assert first, "the analysis reported no progress"
     process.send_signal(signal.SIGTERM)
     rest = process.communicate(timeout=120)[1]
     assert process.returncode == 130, first + rest

@@ -71,3 +71,11 @@ def test_on_the_demo_cache(demo_run: Path, capsys: pytest.CaptureFixture[str]) -
         "'TIME-OBS']" in text
     assert main(["list", "--cache", str(cache), "--contexts"]) == 0
     assert capsys.readouterr().out.startswith("csst_0001.pmap")
+
+
+def test_json_on_request(demo_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = demo_run / "cache"
+    assert main(["list", "--cache", str(cache), "--contexts"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert main(["list", "--cache", str(cache), "--contexts", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == text

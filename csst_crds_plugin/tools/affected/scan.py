@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.progress import Phase, Progress
 from csst_crds_plugin.tools.affected.catalog import Catalog, CatalogError
-from csst_crds_plugin.tools.affected.progress import Progress
 
 __all__ = ["KEYWORDS", "SUFFIXES", "Keyword", "build_catalog", "load_reader", "scan_file"]
 
@@ -198,7 +198,8 @@ def build_catalog(folder: str | Path, *, extra: Sequence[str] = (), reader: str 
     """
     folder = Path(folder)
     paths = _files(folder)
-    bar = Progress(len(paths), "catalog", "files", enabled=progress)
+    display = Progress(enabled=progress)
+    bar = display.phase("catalog", len(paths), "files")
     rows: list[dict[str, object]] = []
     ids: list[str] = []
     batches = list(_batches(paths, 64))
@@ -209,7 +210,7 @@ def build_catalog(folder: str | Path, *, extra: Sequence[str] = (), reader: str 
             found = list(_gather(results, batches, bar))
     else:
         found = list(_gather((_scan_batch(b, *args) for b in batches), batches, bar))
-    bar.close()
+    display.close()
     for path, row in found:
         if isinstance(row, str):
             if problems is not None:
@@ -220,7 +221,7 @@ def build_catalog(folder: str | Path, *, extra: Sequence[str] = (), reader: str 
     return Catalog.from_rows(rows, ids, source=str(folder))
 
 
-def _gather(results: Any, batches: list[list[Path]], bar: Progress
+def _gather(results: Any, batches: list[list[Path]], bar: Phase
             ) -> Iterator[tuple[Path, dict[str, object] | str]]:
     for batch, found in zip(batches, results, strict=True):
         bar.advance(len(batch))
