@@ -11,6 +11,8 @@ The cache is the settings' root (``CSST_CRDS_PATH``, else ``CRDS_PATH``). Depart
 - ``observatory`` defaults to ``csst``, not ``jwst``;
 - ``ignore_cache`` and ``fast`` are accepted and change nothing: nothing is downloaded, and no
   verbose logging or server status is skipped or needed;
+- ``reftypes=None`` gives every type of the instrument's rules; CRDS with the ``jwst``
+  package installed narrows it to the types of the exposure's pipeline;
 - the ``build`` state or context (the context a JWST calibration release was built against) is
   the cache's operational context;
 - a reference named by the rules but missing from the cache is a ``FileNotCachedError`` whose

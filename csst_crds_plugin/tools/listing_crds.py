@@ -14,8 +14,8 @@ from pathlib import Path
 
 from csst_crds_plugin.cache import CacheLayout, load_config
 from csst_crds_plugin.cache.config import resolve_context
-from csst_crds_plugin.context import OBSERVATORY_EXTRA_KEYS
 from csst_crds_plugin.errors import CacheError
+from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.rules import parse_mapping
 from csst_crds_plugin.tools.certify.keyword_checks import crds_name_parts
 
@@ -99,7 +99,7 @@ def _rmap_parkeys(layout: CacheLayout, name: str) -> set[str]:
     if switch.upper() != "NONE":
         found.add(switch)
     found.update(_flat(header.get("extra_keys", ())))
-    found.update(OBSERVATORY_EXTRA_KEYS.get(layout.observatory, ()))
+    found.update(get_observatory(layout.observatory).extra_keys)
     return found
 
 

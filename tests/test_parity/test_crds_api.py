@@ -32,12 +32,19 @@ def _through_plugin(calls: list[list[Any]]) -> list[dict[str, Any]]:
     return answers
 
 
-def _same(theirs: dict[str, Any], mine: dict[str, Any]) -> bool:
+def _same(theirs: dict[str, Any], mine: dict[str, Any], every_type: bool = False) -> bool:
+    """The same answer; with `every_type` (reftypes=None) ours may hold more types.
+
+    CRDS with the jwst package installed narrows reftypes=None to the types of the exposure's
+    pipeline; the engine gives every type of the instrument (a documented departure).
+    """
     if "raises" in theirs or "raises" in mine:
         return "raises" in theirs and "raises" in mine
     a, b = theirs["value"], mine["value"]
     if not isinstance(a, dict) or not isinstance(b, dict):
         return a == b
+    if every_type and a.keys() <= b.keys():
+        b = {key: b[key] for key in a}
     if a.keys() != b.keys():
         return False
     for key, value in a.items():
@@ -72,7 +79,7 @@ def test_the_same_calls_give_the_same_answers(jwst_cache, crds, tmp_path: Path,
     mine = _through_plugin(calls)
     # paths differ only by the cache root, which is the same here
     differ = [(call, t, m) for call, t, m in zip(calls, theirs, mine, strict=True)
-              if not _same(t, m)]
+              if not _same(t, m, every_type=len(call[1]) == 1)]
     assert not differ, differ[:3]
     outcomes = [t for t in theirs if "value" in t and isinstance(t["value"], dict)]
     paths = [v for t in outcomes for v in t["value"].values()
