@@ -66,6 +66,7 @@ def test_python_examples_run(checkout: Path, tmp_path: Path) -> None:
         assert done.returncode == 0, f"{section}:\n{text}\n{done.stderr[-3000:]}"
 
 
+@pytest.mark.slow
 def test_shell_examples_run_in_order(checkout: Path, tmp_path: Path) -> None:
     script = "\n".join(text for _, language, text in _blocks() if language == "")
     assert "csst-crds" in script and "strun" in script
