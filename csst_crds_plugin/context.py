@@ -11,7 +11,7 @@ import logging
 import operator
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from csst_crds_plugin.errors import (
     CsstCrdsWarning,
@@ -19,13 +19,12 @@ from csst_crds_plugin.errors import (
     MissingInstrumentError,
     NoMatchError,
     ReferenceLookupError,
-    RuleSyntaxError,
     RuleValidationError,
     UnknownInstrumentError,
     UnknownReftypeError,
 )
 from csst_crds_plugin.observatories import get_observatory
-from csst_crds_plugin.results import NOT_APPLICABLE, MapResult, Terminal, terminal_files
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED, MapResult, Terminal, terminal_files
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -51,21 +50,32 @@ from csst_crds_plugin.selectors.values import (
     is_omit_value,
 )
 
-if TYPE_CHECKING:
-    from csst_crds_plugin.loader import MappingLoader
+
+class MappingLoader(Protocol):
+    """What a mapping needs from the loader that built it (`csst_crds_plugin.loader`)."""
+
+    def load(self, name: str) -> RuleMapping:
+        """The mapping `name`, loaded once per process."""
+
+    def exists(self, name: str) -> bool:
+        """True if mapping `name` is present."""
+
+    def describe(self) -> str:
+        """Where mappings come from, for messages."""
+
+    def name_of(self, path: str) -> str:
+        """The basename of a mapping path."""
 
 __all__ = [
-    "OMITTED",
+    "MAPPING_KINDS",
     "InstrumentMapping",
+    "MappingLoader",
     "PipelineMapping",
     "ReferenceMapping",
     "condition_parameters",
 ]
 
 log = logging.getLogger(__name__)
-
-OMITTED: Final = object()
-"""Marker for a reference type dropped from the results (OMIT)."""
 
 INSTRUMENT_KEYS: Final = (
     "INSTRUME", "META.INSTRUMENT.NAME", "META_INSTRUMENT_NAME", "INSTRUMENT",
@@ -79,7 +89,8 @@ _REQUIRED: Final = {
     "REFERENCE": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument",
                   "filekind"),
 }
-_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+MAPPING_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+"""The mapping kind each file extension must declare (``mapping`` header field)."""
 
 # (path, size, mtime_ns, ignore_checksum) -> mapping object
 
@@ -162,14 +173,19 @@ class ReferenceMapping(RuleMapping):
         self.relevance = self._expression("rmap_relevance")
         self.omit = self._expression("rmap_omit")
         self.parkey_relevance: dict[str, Expression] = {}
-        for key, text in dict(self.raw_header.get("parkey_relevance") or {}).items():
+        for key, text in ir.dict_field(self.raw_header, "parkey_relevance",
+                                       "{'PARKEY': '(expression)', ...}"):
             self.parkey_relevance[str(key).upper()] = self._compile(str(text), "parkey_relevance")
         for key in self.comment_parkeys:
             self.parkey_relevance.setdefault(key, Expression("keep_comments"))
         merge = self.raw_header.get("merge_overlaps")
         substitutions: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_SUBSTITUTIONS.items()}
-        for key, table in dict(self.raw_header.get("substitutions") or {}).items():
-            substitutions.setdefault(str(key), {}).update(dict(table))
+        shape = "{'PARKEY': {'VALUE': 'REPLACEMENT', ...}, ...}"
+        for key, table in ir.dict_field(self.raw_header, "substitutions", shape):
+            if not isinstance(table, dict):
+                raise ir.field_error("substitutions", f"the entry for {key!r} must be a dict, "
+                                     f"not {type(table).__name__}: {shape}")
+            substitutions.setdefault(str(key), {}).update(table)
         self.options = SelectorOptions(
             rmap=self.name,
             merge_overlaps=True if merge is None else str(merge).upper() in ("TRUE", "1"),
@@ -203,11 +219,7 @@ class ReferenceMapping(RuleMapping):
         try:
             return Expression(text)
         except ExpressionSyntaxError as exc:
-            node_offsets = dict(zip((k for k, _ in self.ir.header.entries),
-                                    self.ir.header.entry_offsets, strict=False))
-            line, column, source = self.ir.source.locate(node_offsets.get(field, 0))
-            raise RuleSyntaxError(f"header field {field!r}: {exc}", self.path, line, column,
-                                  source) from exc
+            raise self.ir.field_error(field, str(exc)) from exc
 
     def _build(self, node: Any, levels: list[tuple[Any, ...]]) -> Selector | Any:
         if isinstance(node, SelectorNode):
@@ -282,36 +294,9 @@ class ReferenceMapping(RuleMapping):
                 if choice in OMIT_VALUES:
                     return OMITTED
             return choice  # type: ignore[return-value]
-        space: dict[str, object] | None = None
-        if self.omit is not None or self.relevance is not None or self.parkey_relevance:
-            space = self.namespace(header)
-            space.setdefault("keep_comments", False)
-        if self.omit is not None:
-            try:
-                if self.omit.evaluate(space):  # type: ignore[arg-type]
-                    return OMITTED
-            except ExpressionError as exc:
-                log.warning("%s: rmap_omit %r failed to evaluate (%s); not omitting",
-                            self.name, self.omit.text, exc)
-        if self.relevance is not None:
-            try:
-                if not self.relevance.evaluate(space):  # type: ignore[arg-type]
-                    return NOT_APPLICABLE
-            except ExpressionError as exc:
-                log.warning("%s: rmap_relevance %r failed to evaluate (%s); treating as relevant",
-                            self.name, self.relevance.text, exc)
-        if self.parkey_relevance:
-            header = dict(header)
-            for key, expression in self.parkey_relevance.items():
-                try:
-                    relevant = expression.evaluate(space)  # type: ignore[arg-type]
-                except ExpressionError as exc:
-                    raise ReferenceLookupError(
-                        f"{self.name}: parkey_relevance for {key!r} ({expression.text!r}) failed "
-                        f"to evaluate: {exc}"
-                    ) from exc
-                if not relevant:
-                    header[key] = "N/A"
+        early, header, _ = self.relevant(header)
+        if early is not None:
+            return early
         try:
             choice = self.selector.choose(header) if isinstance(self.selector, Selector) \
                 else self.selector
@@ -324,6 +309,50 @@ class ReferenceMapping(RuleMapping):
         if is_omit_value(choice):
             return OMITTED
         return choice  # type: ignore[return-value]
+
+    def relevant(self, header: Mapping[str, str]
+                 ) -> tuple[object | None, Mapping[str, str], tuple[str, ...]]:
+        """Apply the header expressions: ``(early result, header for the selector, keys N/A)``.
+
+        ``rmap_omit`` true gives OMITTED, ``rmap_relevance`` false NOT_APPLICABLE (the early
+        result; None otherwise); ``parkey_relevance`` sets its irrelevant keys to ``N/A``.
+        `lookup` and `csst_crds_plugin.explain` both use this, so a trace shows exactly what
+        the lookup did.
+        """
+        if self.omit is None and self.relevance is None and not self.parkey_relevance:
+            return None, header, ()
+        space = self.namespace(header)
+        space.setdefault("keep_comments", False)
+        if self.omit is not None:
+            try:
+                if self.omit.evaluate(space):
+                    return OMITTED, header, ()
+            except ExpressionError as exc:
+                log.warning("%s: rmap_omit %r failed to evaluate (%s); not omitting",
+                            self.name, self.omit.text, exc)
+        if self.relevance is not None:
+            try:
+                if not self.relevance.evaluate(space):
+                    return NOT_APPLICABLE, header, ()
+            except ExpressionError as exc:
+                log.warning("%s: rmap_relevance %r failed to evaluate (%s); treating as relevant",
+                            self.name, self.relevance.text, exc)
+        if not self.parkey_relevance:
+            return None, header, ()
+        changed = dict(header)
+        irrelevant = []
+        for key, expression in self.parkey_relevance.items():
+            try:
+                relevant = expression.evaluate(space)
+            except ExpressionError as exc:
+                raise ReferenceLookupError(
+                    f"{self.name}: parkey_relevance for {key!r} ({expression.text!r}) failed "
+                    f"to evaluate: {exc}"
+                ) from exc
+            if not relevant:
+                changed[key] = "N/A"
+                irrelevant.append(key)
+        return None, changed, tuple(irrelevant)
 
     def reference_names(self) -> list[str]:
         """Every file name this rmap can select."""
@@ -353,15 +382,10 @@ def _nearest_rules(rmap: ReferenceMapping, header: Mapping[str, str], limit: int
     if not isinstance(selector, MatchSelector) or not selector.parameters:
         return ""
     values = [header.get(name, "UNDEFINED") for name in selector.parameters]
-    scored = []
-    for row, matchers in enumerate(selector.matchers):
-        statuses = [m.match(v) for m, v in zip(matchers, values, strict=True)]
-        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
-        scored.append((len(failed), -statuses.count(1), row, failed))
-    scored.sort(key=lambda item: item[:3])
     parts = []
-    for count, _specific, row, failed in scored[:limit]:
-        why = f"fails {', '.join(failed)}" if count else "matches, but no date/version fits"
+    for row, statuses in selector.nearest(values)[:limit]:
+        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
+        why = f"fails {', '.join(failed)}" if failed else "matches, but no date/version fits"
         parts.append(f"{selector.raw_keys[row]!r} ({why})")
     return "; ".join(parts)
 
