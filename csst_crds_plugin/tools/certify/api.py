@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def certify_files(paths: Iterable[str | Path], *, cache: str | Path | None = Non
     name) lets a reference be checked against the rmap that would receive it (in `cache`, by
     default the settings' cache root).
     """
-    if context is not None and cache is None:
+    if cache is None and (context is not None or _cache_named_by_environment()):
         cache = get_settings().cache_root
     index = CacheIndex(cache, observatory) if cache is not None else None
     rules = None
@@ -59,6 +60,12 @@ def certify_files(paths: Iterable[str | Path], *, cache: str | Path | None = Non
         keys = {i: check_against_rules(item, rules) for i, item in enumerate(submitted)}
     check_batch(submitted, keys, index if check_references_present else None)
     return report
+
+
+def _cache_named_by_environment() -> bool:
+    """True when ``CSST_CRDS_PATH`` (or ``CRDS_PATH``) names an existing cache."""
+    named = any(os.environ.get(name, "").strip() for name in ("CSST_CRDS_PATH", "CRDS_PATH"))
+    return named and get_settings().cache_root.is_dir()
 
 
 def certify_context(cache: str | Path, context: str, *,
