@@ -24,12 +24,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from csst_crds_plugin.context import condition_parameters
 from csst_crds_plugin.errors import ReferenceLookupError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NOT_APPLICABLE, MapResult
 
-__all__ = ["get_context_name", "get_default_context", "getrecommendations", "getreferences"]
+__all__ = [
+    "get_context_name",
+    "get_default_context",
+    "getrecommendations",
+    "getreferences",
+    "recommendations_from",
+    "references_from",
+]
 
 NOT_FOUND_NA = "NOT FOUND n/a"
 """CRDS's value for a type that does not apply."""
@@ -69,8 +75,9 @@ def _crds_value(value: object) -> Any:
     return value
 
 
-def _recommend(provider: ReferenceProvider, parameters: Mapping[str, object],
-               reftypes: Iterable[str] | None) -> dict[str, Any]:
+def recommendations_from(provider: ReferenceProvider, parameters: Mapping[str, object],
+                         reftypes: Iterable[str] | None) -> dict[str, Any]:
+    """`getrecommendations` with a given provider (its cache and context)."""
     wanted = None if reftypes is None else [str(t).lower() for t in reftypes]
     selections = provider.best_references(parameters, wanted, errors="collect")
     return {reftype: _not_found(s.error) if s.error is not None else _crds_value(s.value)
@@ -103,7 +110,7 @@ def getrecommendations(parameters: Mapping[str, object], reftypes: Iterable[str]
         for a type that does not apply, ``"NOT FOUND <why>"`` for a failed lookup. Omitted
         types are absent.
     """
-    return _recommend(_provider(context, observatory), parameters, reftypes)
+    return recommendations_from(_provider(context, observatory), parameters, reftypes)
 
 
 def getreferences(parameters: Mapping[str, object], reftypes: Iterable[str] | None = None,
@@ -115,17 +122,19 @@ def getreferences(parameters: Mapping[str, object], reftypes: Iterable[str] | No
     dicts of paths where the rules give them; ``"NOT FOUND n/a"`` kept). A failed lookup raises
     the last failure (a `ReferenceLookupError`), as CRDS raises ``CrdsLookupError``.
     """
-    provider = _provider(context, observatory)
-    recommended = _recommend(provider, parameters, reftypes)
+    return references_from(_provider(context, observatory), parameters, reftypes)
+
+
+def references_from(provider: ReferenceProvider, parameters: Mapping[str, object],
+                    reftypes: Iterable[str] | None) -> dict[str, Any]:
+    """`getreferences` with a given provider; each path is checked against the manifest."""
+    recommended = recommendations_from(provider, parameters, reftypes)
     failed = [(t, v) for t, v in recommended.items()
               if isinstance(v, str) and v.startswith("NOT FOUND") and v != NOT_FOUND_NA]
     if failed:
         reftype, value = failed[-1]
         raise ReferenceLookupError(f"Error determining best reference for {reftype!r} = "
                                    f"{value[len('NOT FOUND '):]}")
-    instrument = provider.pmap.find_instrument(
-        condition_parameters(parameters, provider.observatory))
-    mirror = provider.cache_config.mirror
 
     def path(value: Any) -> Any:
         if isinstance(value, tuple):
@@ -134,7 +143,7 @@ def getreferences(parameters: Mapping[str, object], reftypes: Iterable[str] | No
             return {key: path(item) for key, item in value.items()}
         if value == NOT_FOUND_NA:
             return value
-        return str(provider.layout.locate_reference(value, instrument, mirror))
+        return str(provider.locate(parameters, value))
 
     return {reftype: path(value) for reftype, value in recommended.items()}
 
