@@ -1,0 +1,66 @@
+"""Fixtures for the console tests: one demo cache per session, copied for tests that change it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from csst_crds_plugin.cli.main import main
+
+
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's cache (read only: copy it with `demo_copy` to change it)."""
+    folder = tmp_path_factory.mktemp("console-demo") / "run"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["demo", "--dir", str(folder)]) == 0
+    return folder / "cache"
+
+
+@pytest.fixture
+def demo_copy(demo_cache: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo cache."""
+    target = tmp_path / "cache"
+    shutil.copytree(demo_cache, target)
+    return target
+
+
+def write_reference(path: Path, reftype: str, detector: str, useafter: str, *,
+                    fill: float, **keywords: object) -> Path:
+    """An 8x8 MSC reference FITS file with the CSST reference keywords."""
+    import numpy as np
+    from astropy.io import fits
+
+    filters = {"02": "GV", "06": "y", "08": "g"}
+    header = fits.Header()
+    values: dict[str, object] = {
+        "TELESCOP": "CSST", "INSTRUME": "MSC", "REFTYPE": reftype.upper(),
+        "DETECTOR": detector, "FILTER": filters[detector] if reftype == "flat" else "N/A",
+        "READMODE": "N/A", "USEAFTER": useafter, "PEDIGREE": "SIMULATION",
+        "DESCRIP": f"console test {reftype}", "AUTHOR": "console tests", **keywords}
+    for key, value in values.items():
+        header[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.HDUList([fits.PrimaryHDU(header=header),
+                  fits.ImageHDU(np.full((8, 8), fill, np.float32), name="SCI")]).writeto(path)
+    return path
+
+
+@pytest.fixture
+def chain_files(tmp_path: Path):
+    """``chain_files(chip, day, tag)`` → a bias and the dark made from it, by file name."""
+    counter = iter(range(1, 10_000))
+
+    def make(chip: str = "02", day: str = "2027-01-04", tag: str = "") -> list[Path]:
+        folder = tmp_path / "submit"
+        bias = write_reference(folder / f"bias_{chip}{tag}.fits", "bias", chip,
+                               f"{day}T00:00:00", fill=float(next(counter)))
+        dark = write_reference(folder / f"dark_{chip}{tag}.fits", "dark", chip,
+                               f"{day}T00:00:00", fill=float(next(counter)), R_BIAS=bias.name)
+        return [bias, dark]
+
+    return make
