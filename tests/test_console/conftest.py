@@ -64,3 +64,64 @@ def chain_files(tmp_path: Path):
         return [bias, dark]
 
     return make
+
+
+class Console:
+    """A console server running in this process on a free 127.0.0.1 port."""
+
+    def __init__(self, cache: Path, **options: object) -> None:
+        import threading
+        import time
+
+        import uvicorn
+
+        from csst_crds_plugin.web.app import create_app
+
+        self.cache = cache
+        self.app = create_app(cache, **options)  # type: ignore[arg-type]
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def console_server():
+    """``console_server(cache, **options)`` → a running Console (stopped after the test)."""
+    running: list[Console] = []
+
+    def start(cache: Path, **options: object) -> Console:
+        running.append(Console(cache, **options))
+        return running[-1]
+
+    yield start
+    for console in running:
+        console.stop()
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file of a cache (relative path → bytes), lock files excluded."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.endswith(".lock")}
+
+
+@pytest.fixture
+def users(demo_copy: Path) -> dict[str, str]:
+    """Tokens of three users of the demo copy: all roles, submit only, browse only."""
+    from csst_crds_plugin.cache import CacheLayout
+    from csst_crds_plugin.tools.users import add_user
+
+    layout = CacheLayout(demo_copy, "csst")
+    return {"admin": add_user(layout, "admin", ["submit", "activate", "bad"]),
+            "pipeline": add_user(layout, "pipeline", ["submit"]),
+            "reader": add_user(layout, "reader", [])}
