@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     result = deliver(args.cache, args.files, description=args.description,
                      activate=args.activate, observatory=args.observatory,
                      allow_pickle=args.allow_pickle, lock_timeout=args.lock_timeout)
+    from csst_crds_plugin.tools.audit import audit_delivery
+
+    audit_delivery(args.cache, result, args.observatory, args.description or "")
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2))
         return 0

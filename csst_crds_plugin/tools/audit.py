@@ -13,11 +13,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.cache.layout import CacheLayout
 
-__all__ = ["AUDIT_NAME", "AuditEntry", "append_audit", "local_user", "read_audit"]
+__all__ = ["AUDIT_NAME", "AuditEntry", "append_audit", "audit_delivery", "local_user",
+           "read_audit"]
 
 AUDIT_NAME = "audit.jsonl"
 
@@ -82,3 +84,16 @@ def read_audit(layout: CacheLayout) -> list[AuditEntry]:
             entries.append(AuditEntry("?", "?", "unreadable",
                                       detail=f"{path}, line {number}: {exc}"))
     return entries
+
+
+def audit_delivery(cache: str | Path | None, result: Any, observatory: str = "csst",
+                   description: str = "", *, user: str | None = None,
+                   source: str = "cli") -> AuditEntry:
+    """Record a finished delivery (a ``DeliveryResult``): submitted -> cache names, context."""
+    from csst_crds_plugin.settings import get_settings
+
+    layout = CacheLayout(cache if cache is not None else get_settings().cache_root, observatory)
+    files = [f"{Path(path).name} -> {name}" for path, name in result.names.items()]
+    return append_audit(layout, user=user or local_user(), action="deliver", files=files,
+                        context=result.context, source=source,
+                        detail=description + (" (activated)" if result.activated else ""))

@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.tools.audit import append_audit
+from csst_crds_plugin.tools.audit import audit_delivery
 from csst_crds_plugin.tools.users import User, authenticate
 from csst_crds_plugin.web.render import Renderer
 from csst_crds_plugin.web.view import CacheView, NotFoundError
@@ -252,10 +252,9 @@ def create_app(cache: str | Path, *, observatory: str = "csst", max_upload_mb: f
         finally:
             shutil.rmtree(upload.folder, ignore_errors=True)
         names = [(Path(p).name, n) for p, n in result.names.items()]
-        await run_in_threadpool(
-            append_audit, console.layout, user=user.name, action="deliver",
-            files=[f"{o} -> {n}" for o, n in names], context=result.context, source="web",
-            detail=upload.description + (" (activated)" if result.activated else ""))
+        await run_in_threadpool(audit_delivery, console.view.layout.root, result,
+                                console.view.layout.observatory, upload.description,
+                                user=user.name, source="web")
         html = console.renderer().page(
             "result.html", "Delivered", 0, names=names, context=result.context,
             message=f"{len(names)} file(s) delivered as {result.context}, derived from "

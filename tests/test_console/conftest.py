@@ -109,10 +109,15 @@ def console_server():
         console.stop()
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file of a cache (relative path → bytes), lock files excluded."""
+def _snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file() and not p.name.endswith(".lock")}
+
+
+@pytest.fixture
+def snapshot():
+    """``snapshot(root)``: every file of a cache (relative path → bytes), locks excluded."""
+    return _snapshot
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.cache import CacheLayout, load_config
 from csst_crds_plugin.tools.audit import read_audit
 
-from .conftest import snapshot  # noqa: TID252 (the fixtures' module beside these tests)
-
 
 def _client(console) -> httpx.Client:
     return httpx.Client(base_url=console.url, timeout=120)
@@ -152,7 +150,7 @@ def test_activate_and_mark_bad(demo_copy: Path, console_server, users) -> None:
 
 
 def test_refused_requests_change_nothing(demo_copy: Path, console_server, users,
-                                         chain_files) -> None:
+                                         chain_files, snapshot) -> None:
     console = console_server(demo_copy, max_upload_mb=0.05)
     files = chain_files("02")
     before = snapshot(demo_copy)
@@ -186,7 +184,8 @@ def test_refused_requests_change_nothing(demo_copy: Path, console_server, users,
 
 
 def test_refused_delivery_shows_certify_and_lands_nothing(demo_copy: Path, console_server,
-                                                          users, chain_files) -> None:
+                                                          users, chain_files,
+                                                          snapshot) -> None:
     console = console_server(demo_copy)
     bias, dark = chain_files("02")
     before = snapshot(demo_copy)
