@@ -86,7 +86,7 @@ class Renderer:
         """Operational and latest context, history, every context."""
         view = self.view
         return self.page("home.html", "Contexts", 0, config=view.config,
-                         contexts=view.contexts(), root=str(view.layout.root),
+                         contexts=view.contexts(),
                          observatory=view.layout.observatory)
 
     def context(self, name: str) -> str:
