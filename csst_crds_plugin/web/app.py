@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,12 +104,17 @@ class Console:
             del self.uploads[key]
         return upload
 
-    def _expire(self) -> None:
+    def _expire(self, ttl: float = _UPLOAD_TTL) -> None:
         now = time.monotonic()
         for key, upload in list(self.uploads.items()):
-            if now - upload.created > _UPLOAD_TTL:
+            if now - upload.created >= ttl:
                 shutil.rmtree(upload.folder, ignore_errors=True)
                 del self.uploads[key]
+
+    def drop_uploads(self) -> None:
+        """Remove every upload still waiting for confirmation (when the server stops)."""
+        with self._lock:
+            self._expire(ttl=0.0)
 
 
 def _token(request: Request, form: Any) -> str:
@@ -314,10 +320,13 @@ def create_app(cache: str | Path, *, observatory: str = "csst", max_upload_mb: f
               Route("/confirm", confirm, methods=["POST"]),
               Route("/activate", activate, methods=["POST"]),
               Route("/bad", bad, methods=["POST"])]
-    app = Starlette(routes=routes, exception_handlers={
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        console.drop_uploads()
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         RequestRefused: refused, NotFoundError: not_found, CsstCrdsError: domain_error,
         ValueError: domain_error})
     app.state.console = console
-    with contextlib.suppress(AttributeError):
-        app.state.cache = str(console.view.layout.root)
     return app

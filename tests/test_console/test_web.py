@@ -215,3 +215,47 @@ def test_users_cli_keeps_only_hashes(demo_copy: Path, capsys) -> None:
     assert capsys.readouterr().out == "removed carol\n"
     assert main(["users", "list", "--cache", str(demo_copy)]) == 0
     assert "carol" not in capsys.readouterr().out
+
+
+def test_a_bearer_token_works_and_a_body_without_length_is_refused(
+        demo_copy: Path, console_server, users, chain_files, snapshot) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    console = console_server(demo_copy)
+    files = chain_files("02")
+    with _client(console) as client:
+        preview = client.post("/submit", headers={"Authorization": f"Bearer {users['pipeline']}"},
+                              files=[("files", (p.name, p.read_bytes())) for p in files])
+    assert preview.status_code == 200 and "Certify passes" in preview.text
+    (waiting,) = console.app.state.console.uploads.values()
+    assert sorted(p.name for p in waiting.folder.iterdir()) == ["bias_02.fits", "dark_02.fits"]
+    before = snapshot(demo_copy)
+    address = urlsplit(console.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    connection.putrequest("POST", "/submit")
+    connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.endheaders()
+    connection.send(b"5\r\n--x--\r\n0\r\n\r\n")
+    answer = connection.getresponse()
+    assert answer.status == 411 and b"Content-Length" in answer.read()
+    connection.close()
+    assert snapshot(demo_copy) == before
+    console.stop()  # an upload never confirmed is removed when the server stops
+    assert not waiting.folder.exists()
+
+
+def test_bad_file_operations_refuse_unknown_names(demo_copy: Path) -> None:
+    from csst_crds_plugin.tools.badfiles import BadFilesError, bad_files, mark_bad, unmark_bad
+
+    with pytest.raises(BadFilesError, match="nothing.fits: not a file of the cache"):
+        mark_bad(demo_copy, ["nothing.fits"], user="ops")
+    with pytest.raises(BadFilesError, match="not marked bad"):
+        unmark_bad(demo_copy, ["csst_msc_bias_0001.fits"], user="ops")
+    assert mark_bad(demo_copy, ["csst_msc_bias_0001.fits", "csst_msc_bias_0004.rmap"],
+                    user="ops", reason="test") == ["csst_msc_bias_0001.fits",
+                                                   "csst_msc_bias_0004.rmap"]
+    assert bad_files(demo_copy) == ["csst_msc_bias_0001.fits", "csst_msc_bias_0004.rmap"]
+    entries = read_audit(CacheLayout(demo_copy, "csst"))
+    assert [(e.user, e.action, e.detail) for e in entries] == [("ops", "mark bad", "test")]
