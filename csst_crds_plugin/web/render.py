@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
 from csst_crds_plugin.tools.diffing.report import diff_files
 from csst_crds_plugin.tools.diffing.rules import RuleChange
@@ -52,7 +52,7 @@ class Renderer:
         self.view, self.live = view, live
         self.env = Environment(loader=PackageLoader("csst_crds_plugin.web", "templates"),
                                autoescape=select_autoescape(default=True),
-                               undefined=StrictUndefined)
+                               undefined=ChainableUndefined)  # absent header keys: empty
 
     def url_builder(self, depth: int) -> Callable[..., str]:
         """``url(kind, *names)`` for a page `depth` folders below the root."""

@@ -83,6 +83,12 @@ def test_a_cycle_lands_nothing(rules_cache: Path, make_reference: Any, snapshot:
                                         r"flat\.fits -> dark\.fits -> flat\.fits)", snapshot)
 
 
+def test_a_file_naming_itself_is_a_cycle(rules_cache: Path, make_reference: Any,
+                                         snapshot: Any) -> None:
+    dark = make_reference("dark.fits", "dark", R_BIAS="dark.fits")
+    _refused(rules_cache, [dark], r"cycle: dark\.fits -> dark\.fits", snapshot)
+
+
 def test_a_missing_dependency_lands_nothing(rules_cache: Path, make_reference: Any,
                                             snapshot: Any) -> None:
     bias, dark, flat = _chain(make_reference)

@@ -92,7 +92,7 @@ def order_submissions(layout: CacheLayout,
                 continue
             if name.upper() == "N/A":
                 continue
-            if name in by_name and by_name[name] is not item:
+            if name in by_name:  # a file of this delivery (itself: a cycle of one)
                 edges[item.path.name].add(name)
                 other: Mapping[str, Any] | None = by_name[name].header
             else:
