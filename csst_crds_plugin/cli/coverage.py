@@ -1,6 +1,6 @@
 """``csst-crds coverage``: the reference every chip would get at a date, since when, how old.
 
-For every instrument of the context, every detector (the observatory's constraints list them,
+For every instrument of the context, every detector (the observatory's description lists them,
 e.g. the 30 MSC chips, plus any detector the rules name) and every reference type of the
 instrument: the file a science exposure at the date would get, the UseAfter date of the rule
 that chose it and its age. Exit status 0 when every lookup finds a file (or N/A) no older than

@@ -1,11 +1,12 @@
 """``csst-crds coverage``: which reference every chip would get at a date, and how old it is.
 
 For every instrument of a context, every detector of that instrument (the observatory's
-certify constraints list them, e.g. the 30 MSC chips, plus any detector the rules name) and
-every reference type of the instrument's imap, the lookup a science exposure at the date would
-make: the selected file, the UseAfter date of the rule that selected it, its age in days, and a
-status: ``ok``, ``n/a`` (the rules say the type does not apply), ``missing`` (no rule matches,
-or the file is marked bad) or ``stale`` (older than the allowed age for its type).
+description lists them, ``observatories/<obs>.toml``: e.g. the 30 MSC chips; plus any detector
+the rules name) and every reference type of the instrument's imap, the lookup a science
+exposure at the date would make: the selected file, the UseAfter date of the rule that
+selected it, its age in days, and a status: ``ok``, ``n/a`` (the rules say the type does not
+apply), ``missing`` (no rule matches, or the file is marked bad) or ``stale`` (older than the
+allowed age for its type).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NOT_APPLICABLE, terminal_files
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
-from csst_crds_plugin.tools.certify.constraints import load_observatory
 from csst_crds_plugin.tools.diffing.rules import walk_terminals
 
 __all__ = ["CoverageReport", "CoverageRow", "coverage", "parse_date", "rule_dates"]
@@ -121,23 +122,18 @@ def rule_dates(ir: Any, name: str) -> list[str]:
 
 
 def _detectors(observatory: str) -> dict[str, list[str]]:
-    _, files = load_observatory(observatory)
-    found = {}
-    for instrument, data in files.items():
-        rule = data.keywords.get("DETECTOR")
-        found[instrument] = list(rule.values) if rule is not None else []
-    return found
+    """Instrument (upper case) → its detectors, from the observatory's description."""
+    described = get_observatory(observatory).instruments
+    return {name.upper(): list(instrument.detector_names())
+            for name, instrument in described.items()}
 
 
 def _filters(observatory: str, instrument: str) -> dict[str, list[str]]:
-    _, files = load_observatory(observatory)
-    data = files.get(instrument.upper())
-    if data is None:
+    """Detector → the filters it carries, from the observatory's description."""
+    described = get_observatory(observatory).instruments.get(instrument.upper())
+    if described is None:
         return {}
-    for combination in data.combinations:
-        if combination.by == "DETECTOR" and combination.of == "FILTER":
-            return {str(k): list(v) for k, v in combination.table.items()}
-    return {}
+    return {str(k): list(v) for k, v in described.detector_filters.items()}
 
 
 def _rule_detectors(rmap: Any) -> set[str]:

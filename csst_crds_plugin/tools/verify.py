@@ -10,7 +10,7 @@ from csst_crds_plugin.cache import TEMP_PREFIX, CacheLayout, digest_file, read_m
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 
-__all__ = ["Problem", "iter_references", "verify_cache"]
+__all__ = ["Problem", "absent_mappings", "iter_references", "verify_cache"]
 
 _MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
@@ -61,6 +61,39 @@ def _check_mapping(path: Path, ignore_checksum: bool) -> str | None:
     return None
 
 
+def _named_mappings(path: Path) -> list[str]:
+    """The mapping names a pmap or imap selects (its selector's values), in order."""
+    try:
+        ir = parse_mapping(path.read_bytes().decode("utf-8"), str(path))
+        values = ir.selector.as_dict().values()  # type: ignore[union-attr]
+    except (UnicodeDecodeError, CsstCrdsError, AttributeError):
+        return []  # reported as unreadable by the mapping check
+    return [str(v) for v in values if str(v).endswith(_MAPPING_EXTENSIONS)]
+
+
+def absent_mappings(layout: CacheLayout) -> list[Problem]:
+    """Mappings that a cached pmap names (directly or through its imaps) but the cache lacks.
+
+    Lookups fail only for the instruments that need them; verification reports them all.
+    """
+    problems: list[Problem] = []
+    if not layout.mappings_dir.is_dir():
+        return problems
+    reported: set[str] = set()
+    for pmap in sorted(layout.mappings_dir.glob("*.pmap")):
+        for imap in _named_mappings(pmap):
+            names = [imap]
+            if layout.has_mapping(imap):
+                names = _named_mappings(layout.mappings_dir / imap)
+            for name in names:
+                if name not in reported and not layout.has_mapping(name):
+                    reported.add(name)
+                    problems.append(Problem(name, str(layout.mappings_dir),
+                                            f"named by {pmap.name} but missing from the cache; "
+                                            f"fetch it with `csst-crds sync --files {name}`"))
+    return problems
+
+
 def verify_cache(layout: CacheLayout, *, ignore_checksum: bool = False) -> list[Problem]:
     """Check every mapping and every reference; return the problems, in name order."""
     problems: list[Problem] = []
@@ -91,6 +124,7 @@ def verify_cache(layout: CacheLayout, *, ignore_checksum: bool = False) -> list[
             problems.append(Problem(path.name, str(path),
                                     f"sha256 mismatch: file {actual.sha256[:16]}..., manifest "
                                     f"{expected.sha256[:16]}... (corrupted or replaced)"))
+    problems.extend(absent_mappings(layout))
     for name in sorted(manifest):
         if name not in seen and not name.endswith(_MAPPING_EXTENSIONS):
             problems.append(Problem(name, str(layout.references_dir), "in the manifest but "
