@@ -11,7 +11,7 @@ import logging
 import operator
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from csst_crds_plugin.errors import (
     CsstCrdsWarning,
@@ -51,12 +51,27 @@ from csst_crds_plugin.selectors.values import (
     is_omit_value,
 )
 
-if TYPE_CHECKING:
-    from csst_crds_plugin.loader import MappingLoader
+
+class MappingLoader(Protocol):
+    """What a mapping needs from the loader that built it (`csst_crds_plugin.loader`)."""
+
+    def load(self, name: str) -> RuleMapping:
+        """The mapping `name`, loaded once per process."""
+
+    def exists(self, name: str) -> bool:
+        """True if mapping `name` is present."""
+
+    def describe(self) -> str:
+        """Where mappings come from, for messages."""
+
+    def name_of(self, path: str) -> str:
+        """The basename of a mapping path."""
 
 __all__ = [
+    "MAPPING_KINDS",
     "OMITTED",
     "InstrumentMapping",
+    "MappingLoader",
     "PipelineMapping",
     "ReferenceMapping",
     "condition_parameters",
@@ -79,7 +94,8 @@ _REQUIRED: Final = {
     "REFERENCE": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument",
                   "filekind"),
 }
-_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+MAPPING_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+"""The mapping kind each file extension must declare (``mapping`` header field)."""
 
 # (path, size, mtime_ns, ignore_checksum) -> mapping object
 
