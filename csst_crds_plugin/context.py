@@ -298,36 +298,9 @@ class ReferenceMapping(RuleMapping):
                 if choice in OMIT_VALUES:
                     return OMITTED
             return choice  # type: ignore[return-value]
-        space: dict[str, object] | None = None
-        if self.omit is not None or self.relevance is not None or self.parkey_relevance:
-            space = self.namespace(header)
-            space.setdefault("keep_comments", False)
-        if self.omit is not None:
-            try:
-                if self.omit.evaluate(space):  # type: ignore[arg-type]
-                    return OMITTED
-            except ExpressionError as exc:
-                log.warning("%s: rmap_omit %r failed to evaluate (%s); not omitting",
-                            self.name, self.omit.text, exc)
-        if self.relevance is not None:
-            try:
-                if not self.relevance.evaluate(space):  # type: ignore[arg-type]
-                    return NOT_APPLICABLE
-            except ExpressionError as exc:
-                log.warning("%s: rmap_relevance %r failed to evaluate (%s); treating as relevant",
-                            self.name, self.relevance.text, exc)
-        if self.parkey_relevance:
-            header = dict(header)
-            for key, expression in self.parkey_relevance.items():
-                try:
-                    relevant = expression.evaluate(space)  # type: ignore[arg-type]
-                except ExpressionError as exc:
-                    raise ReferenceLookupError(
-                        f"{self.name}: parkey_relevance for {key!r} ({expression.text!r}) failed "
-                        f"to evaluate: {exc}"
-                    ) from exc
-                if not relevant:
-                    header[key] = "N/A"
+        early, header, _ = self.relevant(header)
+        if early is not None:
+            return early
         try:
             choice = self.selector.choose(header) if isinstance(self.selector, Selector) \
                 else self.selector
@@ -340,6 +313,50 @@ class ReferenceMapping(RuleMapping):
         if is_omit_value(choice):
             return OMITTED
         return choice  # type: ignore[return-value]
+
+    def relevant(self, header: Mapping[str, str]
+                 ) -> tuple[object | None, Mapping[str, str], tuple[str, ...]]:
+        """Apply the header expressions: ``(early result, header for the selector, keys N/A)``.
+
+        ``rmap_omit`` true gives OMITTED, ``rmap_relevance`` false NOT_APPLICABLE (the early
+        result; None otherwise); ``parkey_relevance`` sets its irrelevant keys to ``N/A``.
+        `lookup` and `csst_crds_plugin.explain` both use this, so a trace shows exactly what
+        the lookup did.
+        """
+        if self.omit is None and self.relevance is None and not self.parkey_relevance:
+            return None, header, ()
+        space = self.namespace(header)
+        space.setdefault("keep_comments", False)
+        if self.omit is not None:
+            try:
+                if self.omit.evaluate(space):
+                    return OMITTED, header, ()
+            except ExpressionError as exc:
+                log.warning("%s: rmap_omit %r failed to evaluate (%s); not omitting",
+                            self.name, self.omit.text, exc)
+        if self.relevance is not None:
+            try:
+                if not self.relevance.evaluate(space):
+                    return NOT_APPLICABLE, header, ()
+            except ExpressionError as exc:
+                log.warning("%s: rmap_relevance %r failed to evaluate (%s); treating as relevant",
+                            self.name, self.relevance.text, exc)
+        if not self.parkey_relevance:
+            return None, header, ()
+        changed = dict(header)
+        irrelevant = []
+        for key, expression in self.parkey_relevance.items():
+            try:
+                relevant = expression.evaluate(space)
+            except ExpressionError as exc:
+                raise ReferenceLookupError(
+                    f"{self.name}: parkey_relevance for {key!r} ({expression.text!r}) failed "
+                    f"to evaluate: {exc}"
+                ) from exc
+            if not relevant:
+                changed[key] = "N/A"
+                irrelevant.append(key)
+        return None, changed, tuple(irrelevant)
 
     def reference_names(self) -> list[str]:
         """Every file name this rmap can select."""
@@ -369,15 +386,10 @@ def _nearest_rules(rmap: ReferenceMapping, header: Mapping[str, str], limit: int
     if not isinstance(selector, MatchSelector) or not selector.parameters:
         return ""
     values = [header.get(name, "UNDEFINED") for name in selector.parameters]
-    scored = []
-    for row, matchers in enumerate(selector.matchers):
-        statuses = [m.match(v) for m, v in zip(matchers, values, strict=True)]
-        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
-        scored.append((len(failed), -statuses.count(1), row, failed))
-    scored.sort(key=lambda item: item[:3])
     parts = []
-    for count, _specific, row, failed in scored[:limit]:
-        why = f"fails {', '.join(failed)}" if count else "matches, but no date/version fits"
+    for row, statuses in selector.nearest(values)[:limit]:
+        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
+        why = f"fails {', '.join(failed)}" if failed else "matches, but no date/version fits"
         parts.append(f"{selector.raw_keys[row]!r} ({why})")
     return "; ".join(parts)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from csst_crds_plugin.context import (
     OMITTED,
@@ -107,17 +107,16 @@ def _trace_rmap(out: Explanation, rmap: ReferenceMapping, header: Mapping[str, s
         out.lines.append(f"  rmap_omit {rmap.omit.text!r}")
     if rmap.relevance is not None:
         out.lines.append(f"  rmap_relevance {rmap.relevance.text!r}")
-    header = dict(header)
-    if rmap.parkey_relevance:
-        space = rmap.namespace(header)
-        space.setdefault("keep_comments", False)
-        for key, expression in rmap.parkey_relevance.items():
-            try:
-                if not expression.evaluate(space):
-                    header[key] = "N/A"
-                    out.lines.append(f"  {key} set to N/A by {expression.text!r}")
-            except Exception as exc:  # noqa: BLE001 (reported by the real lookup below)
-                out.lines.append(f"  parkey_relevance {key}: {exc}")
+    try:
+        early, header, irrelevant = rmap.relevant(header)
+    except ReferenceLookupError as exc:  # reported by the real lookup below
+        out.lines.append(f"  {exc}")
+        return
+    if early is not None:
+        out.lines.append(f"  header expressions give {_show(early)}")
+        return
+    for key in irrelevant:
+        out.lines.append(f"  {key} set to N/A by {rmap.parkey_relevance[key].text!r}")
     if isinstance(rmap.selector, Selector):
         _trace(out, rmap.selector, header, 1)
 
@@ -166,16 +165,10 @@ def _trace_match(out: Explanation, selector: MatchSelector, header: Mapping[str,
     except ReferenceLookupError as exc:
         out.lines.append(f"{pad}  pre-validation failed: {exc}")
         return
-    rows: list[tuple[int, int, Any]] = []
-    for row in range(len(selector.raw_keys)):
-        statuses = [m.match(v) for m, v in zip(selector.matchers[row], values, strict=True)]
-        failed = sum(1 for s in statuses if s == -1)
-        rows.append((failed, -sum(s for s in statuses if s > 0), row))
-    rows.sort()
-    for failed, _weight, row in rows[:_MAX_ROWS]:
-        statuses = [m.match(v) for m, v in zip(selector.matchers[row], values, strict=True)]
+    rows = selector.nearest(values)
+    for row, statuses in rows[:_MAX_ROWS]:
         verdicts = ", ".join(f"{n}:{_VERDICT[s]}" for n, s in zip(names, statuses, strict=True))
-        mark = "candidate" if failed == 0 else "eliminated"
+        mark = "candidate" if -1 not in statuses else "eliminated"
         out.lines.append(f"{pad}  {selector.raw_keys[row]!r}: {verdicts} [{mark}]")
     if len(rows) > _MAX_ROWS:
         out.lines.append(f"{pad}  ... and {len(rows) - _MAX_ROWS} more rules")
