@@ -25,7 +25,7 @@ from csst_crds_plugin.errors import (
     UnknownReftypeError,
 )
 from csst_crds_plugin.observatories import get_observatory
-from csst_crds_plugin.results import NOT_APPLICABLE, MapResult, Terminal, terminal_files
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED, MapResult, Terminal, terminal_files
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -69,7 +69,6 @@ class MappingLoader(Protocol):
 
 __all__ = [
     "MAPPING_KINDS",
-    "OMITTED",
     "InstrumentMapping",
     "MappingLoader",
     "PipelineMapping",
@@ -78,9 +77,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-OMITTED: Final = object()
-"""Marker for a reference type dropped from the results (OMIT)."""
 
 INSTRUMENT_KEYS: Final = (
     "INSTRUME", "META.INSTRUMENT.NAME", "META_INSTRUMENT_NAME", "INSTRUMENT",

@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from csst_crds_plugin.context import (
-    OMITTED,
     PipelineMapping,
     ReferenceMapping,
     condition_parameters,
 )
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
-from csst_crds_plugin.results import NOT_APPLICABLE
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED
 from csst_crds_plugin.selectors import FallbackNoMatchError, MatchSelector, Selector
 from csst_crds_plugin.selectors.useafter import UseAfterSelector, lookup_date
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
