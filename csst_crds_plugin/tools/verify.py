@@ -9,6 +9,7 @@ from pathlib import Path
 from csst_crds_plugin.cache import TEMP_PREFIX, CacheLayout, digest_file, read_manifest
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
+from csst_crds_plugin.tools.delivery.journal import JOURNAL_NAME
 
 __all__ = ["Problem", "absent_mappings", "iter_references", "verify_cache"]
 
@@ -132,4 +133,9 @@ def verify_cache(layout: CacheLayout, *, ignore_checksum: bool = False) -> list[
         elif name.endswith(_MAPPING_EXTENSIONS) and not layout.has_mapping(name):
             problems.append(Problem(name, str(layout.mappings_dir), "in the manifest but "
                                                                    "missing from the cache"))
+    journal = layout.config_dir / JOURNAL_NAME
+    if journal.is_file():
+        problems.append(Problem(JOURNAL_NAME, str(journal), (
+            "an interrupted delivery is pending; the next command that writes the cache (e.g. "
+            "`csst-crds sync --verify` on a writable cache) finishes or rolls it back")))
     return sorted(problems, key=lambda p: p.name)

@@ -18,7 +18,7 @@ import pytest
 
 from csst_crds_plugin.cache import CacheLayout, load_config
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 _BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 

@@ -6,21 +6,23 @@ by its file name, another file of the same submission. :func:`order_submissions`
 dependency (present, same instrument and chip, no cycle) and returns the submission in an order
 where each file comes after the files it depends on. Under the rules lock, once every file has
 its unique name, :func:`rewrite_dependencies` writes the assigned names into the dependants'
-headers (temporary file, fsync, rename) and hashes them again, so the manifest and the cache
-hold the rewritten files.
+headers (temporary file, fsync, rename; the new digest journalled first) and hashes them again,
+so the manifest and the cache hold the rewritten files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from csst_crds_plugin.cache.layout import CacheLayout, atomic_open
-from csst_crds_plugin.cache.manifest import Digest, digest_file
+from csst_crds_plugin.cache.manifest import Digest
 from csst_crds_plugin.tools.certify.constraints import constraints_for
 from csst_crds_plugin.tools.delivery.errors import DependencyError
+from csst_crds_plugin.tools.delivery.journal import note_created
 from csst_crds_plugin.tools.delivery.submission import DEPENDENCIES, Submission, read_header
 
 __all__ = ["dependency_keywords", "order_submissions", "rewrite_dependencies"]
@@ -161,14 +163,18 @@ def rewrite_dependencies(layout: CacheLayout, staged: Iterable[_Staged]) -> dict
                 f"{sub.path}: {', '.join(changes)} name(s) a file of this delivery, but only a "
                 "FITS header can be rewritten with the assigned name; deliver the dependency "
                 "first and put its cache name in the header")
-        _rewrite_fits(path, changes)
-        item.digest = digest_file(path)
+        item.digest = _rewrite_fits(path, changes)
         done[item.name] = ", ".join(f"{k}={v}" for k, v in changes.items())
     return done
 
 
-def _rewrite_fits(path: Path, changes: Mapping[str, str]) -> None:
-    """Set header keywords of a FITS file (every HDU that has them, else the primary)."""
+def _rewrite_fits(path: Path, changes: Mapping[str, str]) -> Digest:
+    """Set header keywords of a FITS file (every HDU that has them, else the primary).
+
+    The new content's digest is recorded in the delivery's journal before the file is
+    replaced, so a rollback (or the recovery after a kill) removes the file whichever content
+    it has.
+    """
     from astropy.io import fits
 
     with fits.open(path, memmap=False, lazy_load_hdus=False) as hdus:
@@ -180,5 +186,9 @@ def _rewrite_fits(path: Path, changes: Mapping[str, str]) -> None:
         checksum = any("CHECKSUM" in hdu.header for hdu in hdus)
         buffer = io.BytesIO()
         hdus.writeto(buffer, output_verify="exception", checksum=checksum)
+    data = buffer.getvalue()
+    digest = Digest(hashlib.sha256(data).hexdigest(), len(data))
+    note_created(path, digest)
     with atomic_open(path) as stream:
-        stream.write(buffer.getbuffer())
+        stream.write(data)
+    return digest
