@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.cli._bestrefs_options import add_options, emit
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.tools.bestrefs import compare_cases, iter_cases, iter_files, run_cases
 
@@ -23,6 +23,10 @@ examples:
   csst-crds bestrefs --files raw/*.fits --context csst_0042.pmap
   csst-crds bestrefs --old-context csst_0041.pmap --new-context csst_0042.pmap \
       --files exposure_06.fits exposure_08.asdf
+  csst-crds bestrefs --files raw/*.fits --update-bestrefs      # R_<TYPE> into the headers
+  csst-crds bestrefs --headers cases.jsonl --format table
+  csst-crds bestrefs --old-context csst_0041.pmap --new-context csst_0042.pmap \
+      --headers night.jsonl --print-affected                    # the ids that change
 
 Each input line is a flat parameter object {"INSTRUME": "MSC", "DETECTOR": "06", ...} or a case
 {"id": ..., "parameters": {...}, "reftypes": [...], "context": ...}; per-line fields win over
@@ -54,12 +58,15 @@ def add_parser(subparsers: Any) -> None:
                         help="compare: the old context (with --new-context)")
     parser.add_argument("--new-context", metavar="B",
                         help="compare: the new context (with --old-context)")
-    parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="output format")
+    parser.add_argument("--format", choices=("jsonl", "table"),
+                        help="output format: JSON lines, or a table (id, reftype, value); "
+                             "default: a table on a terminal, else JSON lines")
     parser.add_argument("--types", nargs="+", metavar="T",
                         help="reference types (default: every type of the instrument)")
     parser.add_argument("--ignore-checksum", action="store_true",
                         help="do not verify mapping sha1sums")
     parser.add_argument("-o", "--output", help="write here instead of standard output")
+    add_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -81,9 +88,10 @@ def run(args: argparse.Namespace) -> int:
         lines = run_cases(cases, cache=args.cache, context=args.context, reftypes=args.types,
                           ignore_checksum=args.ignore_checksum)
     stream = Path(args.output).open("w", encoding="utf-8") if args.output else sys.stdout
+    if args.format is None:
+        args.format = "table" if stream is sys.stdout and sys.stdout.isatty() else "jsonl"
     try:
-        for line in lines:
-            stream.write(json.dumps(line) + "\n")
+        emit(args, lines, stream)
     finally:
         if stream is not sys.stdout:
             stream.close()

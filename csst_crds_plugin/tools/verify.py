@@ -11,7 +11,7 @@ from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.tools.delivery.journal import JOURNAL_NAME
 
-__all__ = ["Problem", "absent_mappings", "iter_references", "verify_cache"]
+__all__ = ["Problem", "absent_mappings", "count_verifiable", "iter_references", "verify_cache"]
 
 _MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
@@ -60,6 +60,14 @@ def _check_mapping(path: Path, ignore_checksum: bool) -> str | None:
     if str(recorded).lower() != actual:
         return f"sha1sum mismatch: header {recorded}, text {actual} (edited or corrupted)"
     return None
+
+
+def count_verifiable(layout: CacheLayout) -> int:
+    """How many files `verify_cache` checks: every mapping and every reference."""
+    mappings = sum(1 for path in layout.mappings_dir.iterdir()
+                   if not path.name.startswith(".") and path.name.endswith(_MAPPING_EXTENSIONS)) \
+        if layout.mappings_dir.is_dir() else 0
+    return mappings + len(iter_references(layout))
 
 
 def _named_mappings(path: Path) -> list[str]:

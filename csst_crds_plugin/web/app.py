@@ -287,7 +287,7 @@ def create_app(cache: str | Path, *, observatory: str = "csst", max_upload_mb: f
         return HTMLResponse(html)
 
     async def bad(request: Request) -> Response:
-        from csst_crds_plugin.tools.badfiles import mark_bad, unmark_bad
+        from csst_crds_plugin.tools.badfiles import mark_bad
 
         async with request.form(max_files=0, max_fields=10) as form:
             user = _require(console, request, form, "bad")
@@ -296,11 +296,12 @@ def create_app(cache: str | Path, *, observatory: str = "csst", max_upload_mb: f
             reason = str(form.get("reason") or "")
         if action not in ("mark", "unmark"):
             raise RequestRefused(400, "action must be 'mark' or 'unmark'")
-        change = mark_bad if action == "mark" else unmark_bad
-        await run_in_threadpool(change, console.layout, [name], user=user.name, source="web",
-                                reason=reason)
+        changed = await run_in_threadpool(mark_bad, console.layout, [name], action == "mark",
+                                          user=user.name, source="web", reason=reason)
+        state = "marked bad" if action == "mark" else "no longer bad"
         html = console.renderer().page("result.html", f"{action.title()}ed bad", 0, names=[],
-                                       context=None, message=f"{name}: {action}ed bad.")
+                                       context=None, message=f"{name}: {state}" +
+                                       ("" if changed else " (unchanged)") + ".")
         return HTMLResponse(html)
 
     async def refused(request: Request, exc: Exception) -> Response:

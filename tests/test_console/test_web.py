@@ -247,15 +247,17 @@ def test_a_bearer_token_works_and_a_body_without_length_is_refused(
 
 
 def test_bad_file_operations_refuse_unknown_names(demo_copy: Path) -> None:
-    from csst_crds_plugin.tools.badfiles import BadFilesError, bad_files, mark_bad, unmark_bad
+    from csst_crds_plugin.errors import CacheError
+    from csst_crds_plugin.tools.badfiles import bad_files, mark_bad
 
-    with pytest.raises(BadFilesError, match="nothing.fits: not a file of the cache"):
-        mark_bad(demo_copy, ["nothing.fits"], user="ops")
-    with pytest.raises(BadFilesError, match="not marked bad"):
-        unmark_bad(demo_copy, ["csst_msc_bias_0001.fits"], user="ops")
-    assert mark_bad(demo_copy, ["csst_msc_bias_0001.fits", "csst_msc_bias_0004.rmap"],
+    layout = CacheLayout(demo_copy, "csst")
+    with pytest.raises(CacheError, match="not in the cache .*: nothing.fits"):
+        mark_bad(layout, ["nothing.fits"], user="ops")
+    assert mark_bad(layout, ["csst_msc_bias_0001.fits"], bad=False, user="ops") == []
+    assert mark_bad(layout, ["csst_msc_bias_0001.fits", "csst_msc_bias_0004.rmap"],
                     user="ops", reason="test") == ["csst_msc_bias_0001.fits",
                                                    "csst_msc_bias_0004.rmap"]
-    assert bad_files(demo_copy) == ["csst_msc_bias_0001.fits", "csst_msc_bias_0004.rmap"]
-    entries = read_audit(CacheLayout(demo_copy, "csst"))
-    assert [(e.user, e.action, e.detail) for e in entries] == [("ops", "mark bad", "test")]
+    assert bad_files(layout) == ["csst_msc_bias_0001.fits", "csst_msc_bias_0004.rmap"]
+    entries = read_audit(layout)  # only the change is audited
+    assert [(e.user, e.action, e.files, e.detail) for e in entries] == [
+        ("ops", "mark bad", ["csst_msc_bias_0001.fits", "csst_msc_bias_0004.rmap"], "test")]
