@@ -20,6 +20,7 @@ import errno
 import os
 import secrets
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,8 @@ SUBDIR_MODES = ("instrument", "flat", "legacy")
 
 _FLAT_THRESHOLD = 20  # CRDS: more than 20 entries in references/<obs> means "flat"
 _STALE_SECONDS = 24 * 3600
+_THREAD_LOCKS: dict[str, threading.RLock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
 
 
 def observatory_of(name: str) -> str:
@@ -296,18 +299,23 @@ class CacheLayout:
 
     @contextlib.contextmanager
     def config_lock(self) -> Iterator[None]:
-        """Exclusive lock for read-modify-write of this observatory's config files."""
+        """Exclusive lock for read-modify-write of this observatory's config files.
+
+        A POSIX lock does not exclude threads of one process, so a process-wide thread lock
+        per config folder is taken first (a server writes from several threads).
+        """
         self.require_writable(str(self.config_dir / ".lock"))
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.config_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o664)
-        try:
-            if fcntl is not None:
-                fcntl.lockf(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.lockf(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        with _thread_lock(str(self.config_dir.resolve())):
+            fd = os.open(self.config_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o664)
+            try:
+                if fcntl is not None:
+                    fcntl.lockf(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.lockf(fd, fcntl.LOCK_UN)
+                os.close(fd)
 
     def clean_stale_temps(self) -> list[Path]:
         """Remove temporary files left by dead writers (this host) or older than a day."""
@@ -330,6 +338,12 @@ class CacheLayout:
                         path.unlink()
                         removed.append(path)
         return removed
+
+
+def _thread_lock(key: str) -> threading.RLock:
+    """The process-wide (re-entrant) thread lock for `key`."""
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(key, threading.RLock())
 
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}

@@ -15,12 +15,16 @@ examples:
   csst-crds deliver bias_06_20270101.fits --description "daily superbias, chip 06"
   csst-crds deliver dark_06.fits dark_08.fits --activate      # and make the context operational
   csst-crds deliver --cache /data/crds_cache flat_*.fits --format json
+  csst-crds deliver bias.fits dark.fits flat.fits   # dark: R_BIAS='bias.fits'; flat: both
 
 A delivery is one transaction: certify, unique names (csst_<instr>_<type>_NNNN.<ext>), copy
 into references/, insert into the rmaps of the latest context, new imaps and pmap, certify of
 the new context, manifest, then `latest` (and with --activate `operational` and the history).
 Deliveries may run in parallel; each lands whole or not at all. A dark must name its bias in
-R_BIAS, a flat its bias and dark in R_BIAS and R_DARK, by their names in the cache.
+R_BIAS, a flat its bias and dark in R_BIAS and R_DARK: by their names in the cache, or by the
+file name of another file of the same delivery. The delivery then orders the files by their
+dependencies and writes the assigned cache names into those keywords. A cycle, a name neither
+cached nor delivered, or a dependency of another chip (DETECTOR) refuses the whole delivery.
 Exit status 1 if the delivery was refused (nothing is published then).
 """
 
@@ -54,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     result = deliver(args.cache, args.files, description=args.description,
                      activate=args.activate, observatory=args.observatory,
                      allow_pickle=args.allow_pickle, lock_timeout=args.lock_timeout)
+    from csst_crds_plugin.tools.audit import audit_delivery
+
+    audit_delivery(args.cache, result, args.observatory, args.description or "")
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2))
         return 0

@@ -58,13 +58,17 @@ def _reader(root: Path, stop: threading.Event, seen: dict[str, str]) -> None:
 @pytest.mark.parametrize("round_", range(1, 6))
 def test_sixteen_parallel_deliveries(round_: int, rules_cache: Path, make_reference: Any,
                                      leftover_temps: Callable[[Path], list[Path]]) -> None:
-    seeds = deliver(rules_cache, [make_reference(f"seed_bias_{round_}.fits", "bias",
-                                                 useafter="2026-01-01T00:00:00")])
-    seed_bias = next(iter(seeds.names.values()))
-    seeds = deliver(rules_cache, [make_reference(f"seed_dark_{round_}.fits", "dark",
-                                                 useafter="2026-01-01T00:00:00",
-                                                 R_BIAS=seed_bias)])
-    seed_dark = next(iter(seeds.names.values()))
+    # one seed bias and dark per chip, in one delivery (a dependency is of the same chip)
+    seed_files = {}
+    for chip in CHIPS:
+        bias = make_reference(f"seed_bias_{round_}_{chip}.fits", "bias", chip,
+                              "2026-01-01T00:00:00")
+        dark = make_reference(f"seed_dark_{round_}_{chip}.fits", "dark", chip,
+                              "2026-01-01T00:00:00", R_BIAS=bias.name)
+        seed_files[chip] = (bias, dark)
+    seeds = deliver(rules_cache, [path for pair in seed_files.values() for path in pair])
+    seed_bias = {chip: seeds.names[str(bias)] for chip, (bias, _) in seed_files.items()}
+    seed_dark = {chip: seeds.names[str(dark)] for chip, (_, dark) in seed_files.items()}
     base = seeds.context
     batches: list[list[Path]] = []
     expected: dict[Path, tuple[str, str, datetime]] = {}
@@ -73,8 +77,9 @@ def test_sixteen_parallel_deliveries(round_: int, rules_cache: Path, make_refere
         for index in range(FILES_EACH):
             n = process * FILES_EACH + index
             reftype, chip, when = TYPES[n % 3], CHIPS[n % 6], START + timedelta(hours=n)
-            dependencies = {"dark": {"R_BIAS": seed_bias},
-                            "flat": {"R_BIAS": seed_bias, "R_DARK": seed_dark}}.get(reftype, {})
+            dependencies = {"dark": {"R_BIAS": seed_bias[chip]},
+                            "flat": {"R_BIAS": seed_bias[chip], "R_DARK": seed_dark[chip]}
+                            }.get(reftype, {})
             path = make_reference(f"p{process:02d}_{index}.fits", reftype, chip,
                                   when.strftime("%Y-%m-%dT%H:%M:%S"), **dependencies)
             batch.append(path)
@@ -107,7 +112,7 @@ def test_sixteen_parallel_deliveries(round_: int, rules_cache: Path, make_refere
         chain.append(_parent(rules_cache, chain[-1]))
     assert len(chain) == PROCESSES + 1
     pmaps = sorted(p.name for p in (rules_cache / "mappings" / "csst").glob("*.pmap"))
-    assert len(pmaps) == PROCESSES + 3  # the first context, two seeds, sixteen deliveries
+    assert len(pmaps) == PROCESSES + 2  # the first context, the seeds, sixteen deliveries
     for context in pmaps:  # every intermediate context loads and selects
         provider = ReferenceProvider(cache=rules_cache, context=context)
         provider.best_references(_exposure("06", START), TYPES, errors="collect")

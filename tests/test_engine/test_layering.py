@@ -14,7 +14,7 @@ LEVEL = {
     "rules": 2, "selectors": 2,
     "context": 3, "cache": 3, "loader": 3,
     "provider": 4, "explain": 4, "select_many": 4,
-    "tools": 5, "cli": 5, "stpipe_integration": 5, "__main__": 5, "crds_api": 5,
+    "tools": 5, "cli": 5, "web": 5, "stpipe_integration": 5, "__main__": 5, "crds_api": 5,
 }
 
 

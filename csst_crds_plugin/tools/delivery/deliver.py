@@ -26,6 +26,7 @@ from csst_crds_plugin.errors import CacheError
 from csst_crds_plugin.rules import DictNode
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify import certify_files
+from csst_crds_plugin.tools.delivery.chains import order_submissions, rewrite_dependencies
 from csst_crds_plugin.tools.delivery.errors import DeliveryError
 from csst_crds_plugin.tools.delivery.insert import RmapInserter
 from csst_crds_plugin.tools.delivery.journal import transaction
@@ -33,11 +34,7 @@ from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.delivery.mappings import read_cached, write_mapping
 from csst_crds_plugin.tools.delivery.newcontext import NewContext, RmapUpdate, derive_context
 from csst_crds_plugin.tools.delivery.publish import commit_context, latest_context, refuse_report
-from csst_crds_plugin.tools.delivery.submission import (
-    Submission,
-    check_dependencies,
-    read_submission,
-)
+from csst_crds_plugin.tools.delivery.submission import Submission, read_submission
 from csst_crds_plugin.tools.delivery.uniqname import (
     claim_file,
     next_serial,
@@ -102,8 +99,8 @@ def deliver(cache: str | Path | None, files: Iterable[str | Path], *,
         raise DeliveryError("a file is named twice in the delivery; give each file once")
     with contextlib.suppress(CacheError):
         layout.clean_stale_temps()
-    submissions = [read_submission(p) for p in paths]
-    check_dependencies(layout, submissions)
+    # each file after the files it depends on (cached, or siblings named by file name)
+    submissions = order_submissions(layout, [read_submission(p) for p in paths])
     hint = latest_context(layout)
     if hint is None:
         raise DeliveryError(f"the cache {layout.root} has no context to deliver into; create "
@@ -223,6 +220,7 @@ def _steps(layout: CacheLayout, staged: Sequence[_Staged], targets: dict[tuple[s
         stem = reference_stem(layout.observatory, sub.instrument, sub.reftype, str(sub.path))
         start = next_serial(reference_names_in_use(layout, sub.instrument), stem)
         item.name = claim_file(item.temp, stem, sub.extension, start, item.digest)
+    rewrite_dependencies(layout, staged)  # siblings' file names -> their cache names
     inserters: dict[str, RmapInserter] = {}
     for item in staged:
         sub = item.submission
