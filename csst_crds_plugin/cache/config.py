@@ -29,7 +29,13 @@ from datetime import datetime
 from pathlib import Path
 
 from csst_crds_plugin.cache.layout import CacheLayout, observatory_of
-from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsError
+from csst_crds_plugin.cache.safe_read import loads_json
+from csst_crds_plugin.errors import (
+    CacheError,
+    ConfigurationError,
+    CsstCrdsError,
+    InputLimitError,
+)
 from csst_crds_plugin.rules import parse_value_text
 from csst_crds_plugin.settings import Settings
 
@@ -112,7 +118,9 @@ def _pmap_name(value: object, origin: str) -> str:
 def parse_contexts_json(data: bytes, origin: str, observatory: str) -> dict[str, object]:
     """Parse ``contexts.json`` into CacheConfig fields; errors name the file and field."""
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = loads_json(data, origin)
+    except InputLimitError as exc:
+        raise CacheError(str(exc)) from exc
     except ValueError as exc:
         raise CacheError(f"{origin}: not valid JSON ({exc})") from exc
     if not isinstance(raw, dict):
@@ -319,5 +327,6 @@ def resolve_default_context(explicit: str | None, settings: Settings,
     operational = cached_config().operational
     if operational:
         return operational, "the cache's operational context"
+    layout.require_root()
     raise ConfigurationError(f"No context for observatory {layout.observatory!r}: "
                              + _how_to_get_one(layout))

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from csst_crds_plugin.cache.layout import CacheLayout
-from csst_crds_plugin.errors import CacheError, IntegrityError
+from csst_crds_plugin.cache.safe_read import loads_json
+from csst_crds_plugin.errors import CacheError, InputLimitError, IntegrityError
 
 __all__ = [
     "MANIFEST_NAME",
@@ -66,13 +67,15 @@ def digest_file(path: Path) -> Digest:
 def parse_manifest(data: bytes, origin: str) -> dict[str, Digest]:
     """Parse manifest JSON; a malformed manifest is a CacheError naming `origin`."""
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = loads_json(data, origin)
         if not isinstance(raw, dict):
             raise TypeError("the top level must be an object {name: {sha256, size}}")
         return {
             str(name): Digest(str(entry["sha256"]).lower(), int(entry["size"]))
             for name, entry in raw.items()
         }
+    except InputLimitError as exc:
+        raise CacheError(f"{exc}; regenerate it with `csst-crds checksum`") from exc
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise CacheError(
             f"{origin}: not a valid manifest ({exc}); regenerate it with `csst-crds checksum`"

@@ -47,6 +47,8 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the requested listing."""
-    for line in _WHAT[args.what](layout_for(args.cache, args.observatory)):
+    layout = layout_for(args.cache, args.observatory)
+    layout.require_root()  # a missing cache is not an empty one
+    for line in _WHAT[args.what](layout):
         print(line)
     return 0

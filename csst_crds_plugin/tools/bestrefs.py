@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.cache.safe_read import loads_json
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, MapResult
@@ -51,7 +52,7 @@ def iter_cases(path: str | Path) -> Iterator[tuple[object, dict[str, Any]]]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads_json(line, f"{path}:{number}")
             except json.JSONDecodeError as exc:
                 raise CsstCrdsError(f"{path}:{number}: not a JSON object: {exc.msg}") from exc
             if not isinstance(obj, dict):

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from csst_crds_plugin.cache.layout import atomic_open
+from csst_crds_plugin.cache.safe_read import loads_json
 from csst_crds_plugin.tools.affected.catalog import (
     MISSING,
     Catalog,
@@ -108,7 +109,7 @@ def _jsonl_blocks(path: Path, id_column: str
                 continue
             where = f"{path}:{number}"
             try:
-                obj = json.loads(line)
+                obj = loads_json(line, where)
             except json.JSONDecodeError as exc:
                 raise CatalogError(f"{where}: not a JSON object: {exc.msg}") from exc
             if not isinstance(obj, dict):

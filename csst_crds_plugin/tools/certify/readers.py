@@ -8,7 +8,6 @@ unpickled: only their size and first bytes are looked at.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from csst_crds_plugin.cache.safe_read import loads_json
 
 __all__ = [
     "FORMATS",
@@ -221,7 +222,7 @@ def _scalars(table: dict[Any, Any]) -> dict[str, Any]:
 def _read_document(path: Path, fmt: str) -> ReferenceContent:
     raw = path.read_bytes()
     if fmt == "json":
-        tree = json.loads(raw)
+        tree = loads_json(raw, str(path))
     elif fmt == "toml":
         tree = tomllib.loads(raw.decode("utf-8"))
     else:
