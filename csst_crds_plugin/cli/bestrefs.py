@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.cache.layout import atomic_open
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.tools.bestrefs import compare_cases, iter_cases, iter_files, run_cases
+from csst_crds_plugin.tools.bestrefs import (
+    compare_cases,
+    failed,
+    iter_cases,
+    iter_files,
+    run_cases,
+)
 
 __all__ = ["NAME", "add_parser", "run"]
 
@@ -80,11 +89,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         lines = run_cases(cases, cache=args.cache, context=args.context, reftypes=args.types,
                           ignore_checksum=args.ignore_checksum)
-    stream = Path(args.output).open("w", encoding="utf-8") if args.output else sys.stdout
-    try:
+    compare = args.old_context is not None
+    unreadable = lookups = 0
+    with contextlib.ExitStack() as stack:
+        stream: Any = sys.stdout
+        if args.output:  # written whole or not at all
+            stream = io.TextIOWrapper(stack.enter_context(atomic_open(Path(args.output))),
+                                      encoding="utf-8")
         for line in lines:
             stream.write(json.dumps(line) + "\n")
-    finally:
-        if stream is not sys.stdout:
-            stream.close()
-    return 0
+            if "error" in line:  # an unreadable input: also said on standard error
+                unreadable += 1
+                print(f"csst-crds {NAME}: {line['error']['message']}", file=sys.stderr)
+            elif not compare and failed(line):
+                lookups += 1
+        stream.flush()
+        if args.output:
+            stream.detach()
+    if lookups:
+        print(f"csst-crds {NAME}: {lookups} case(s) with a failed lookup (their \"error\" "
+              "entries say why)", file=sys.stderr)
+    return 1 if unreadable or lookups else 0

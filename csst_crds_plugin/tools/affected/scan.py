@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.errors import InputLimitError
 from csst_crds_plugin.tools.affected.catalog import Catalog, CatalogError
 from csst_crds_plugin.tools.affected.progress import Progress
+from csst_crds_plugin.tools.inputs import check_asdf, read_fits_headers
 
 __all__ = ["KEYWORDS", "SUFFIXES", "Keyword", "build_catalog", "load_reader", "scan_file"]
 
@@ -59,21 +61,14 @@ Reader = Callable[[Path], Mapping[str, object]]
 
 
 def _fits_headers(path: Path) -> list[Any]:
-    from astropy.io import fits
+    """The primary header and the SCI one (else the first image extension with data).
 
-    with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
-        primary = hdul[0].header.copy()
-        sci = None
-        first = None
-        for index, hdu in enumerate(hdul):
-            if index == 0:
-                continue
-            if hdu.name == "SCI":
-                sci = hdu.header.copy()
-                break
-            if first is None and hdu.is_image and hdu.header.get("NAXIS"):
-                first = hdu.header.copy()
-        return [primary, sci if sci is not None else first]
+    Headers only, read with limits (tools/inputs.py): data sections are skipped, never read.
+    """
+    hdus = read_fits_headers(path, stop=lambda hdu: hdu.index > 0 and hdu.name == "SCI")
+    sci = next((h.header for h in hdus[1:] if h.name == "SCI"), None)
+    first = next((h.header for h in hdus[1:] if h.is_image and h.header.get("NAXIS")), None)
+    return [hdus[0].header, sci if sci is not None else first]
 
 
 def _scalar(value: object) -> object:
@@ -99,6 +94,7 @@ def _read_fits(path: Path, extra: Sequence[str]) -> dict[str, object]:
 def _read_asdf(path: Path, extra: Sequence[str]) -> dict[str, object]:
     import asdf
 
+    check_asdf(path)
     with asdf.open(path, lazy_load=True, memmap=False) as af:
         meta = af.tree.get("meta") or {}
         found: dict[str, object] = {}
@@ -124,6 +120,8 @@ def scan_file(path: str | Path, extra: Sequence[str] = ()) -> dict[str, object]:
     try:
         found = _read_asdf(path, extra) if path.suffix.lower() == ".asdf" \
             else _read_fits(path, extra)
+    except InputLimitError as exc:
+        raise CatalogError(str(exc)) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CatalogError(f"{path}: cannot read its header: {exc}") from exc
     date = found.get("DATE-OBS")

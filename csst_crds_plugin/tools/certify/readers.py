@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from csst_crds_plugin.cache.safe_read import loads_json
+from csst_crds_plugin.tools.inputs import check_asdf, check_fits
 
 __all__ = [
     "FORMATS",
@@ -121,6 +122,7 @@ def _read_fits(path: Path) -> ReferenceContent:
 
     header: dict[str, Any] = {}
     arrays: dict[str, ArrayInfo] = {}
+    check_fits(path)  # truncated, oversized or corrupt headers fail here, naming the file
     with fits.open(path, memmap=False, lazy_load_hdus=True) as hdus:
         for key, value in hdus[0].header.items():
             if key not in ("COMMENT", "HISTORY", ""):
@@ -178,6 +180,7 @@ def _read_asdf(path: Path) -> ReferenceContent:
 
     header: dict[str, Any] = {}
     arrays: dict[str, ArrayInfo] = {}
+    check_asdf(path)
     with asdf.open(path, lazy_load=True, memmap=False) as af:
         meta = af.tree.get("meta", {})
         if isinstance(meta, dict):
