@@ -163,11 +163,11 @@ def _scan_batch(paths: Sequence[Path], extra: Sequence[str], reader: str | None,
         try:
             row = dict(read(path)) if read else scan_file(path, extra)
         except Exception as exc:  # a plug-in reader may raise anything
+            problem = exc if isinstance(exc, CatalogError) else \
+                CatalogError(f"{path}: the reader failed: {type(exc).__name__}: {exc}")
             if not skip:
-                if isinstance(exc, CatalogError):
-                    raise
-                raise CatalogError(f"{path}: the reader failed: {exc}") from exc
-            found.append(f"{path}: {exc}")
+                raise problem from exc
+            found.append(str(problem))
             continue
         found.append(row)
     return found
