@@ -20,6 +20,7 @@ from csst_crds_plugin.stpipe_integration._lookup import (
     reference_uri_to_cache_path,
 )
 from csst_crds_plugin.stpipe_integration._parameters import (
+    check_override_paths,
     parameters_config,
     resolve_override_paths,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "ProviderStep",
     "ReferenceUse",
     "StepReferenceError",
+    "check_override_paths",
     "clear_providers",
     "explain_command",
     "get_provider",

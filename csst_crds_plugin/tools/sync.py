@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from csst_crds_plugin.cache import CacheLayout, check_name, instrument_of_name
 from csst_crds_plugin.cache.config import (
@@ -155,8 +156,7 @@ class _Syncer:
     def _map(self, function: Callable[[str], None], names: Iterable[str]) -> None:
         names = list(names)
         self.progress.add(len(names))
-        with ThreadPoolExecutor(self.jobs) as pool:
-            list(pool.map(function, names))
+        _run_all(self.jobs, function, names)
 
     # -- contexts ------------------------------------------------------------------------------
     def contexts(self, specs: Sequence[str], all_contexts: bool) -> list[str]:
@@ -295,8 +295,7 @@ class _Syncer:
 
     def references(self, wanted: dict[str, str | None]) -> None:
         self.progress.add(len(wanted))
-        with ThreadPoolExecutor(self.jobs) as pool:
-            list(pool.map(lambda item: self._get_reference(*item), sorted(wanted.items())))
+        _run_all(self.jobs, lambda item: self._get_reference(*item), sorted(wanted.items()))
 
     # -- finish --------------------------------------------------------------------------------
     @property
@@ -399,3 +398,15 @@ def _repair(syncer: _Syncer, report: SyncReport, known: dict[str, str | None]) -
     update_manifest(syncer.layout, {k: v for k, v in syncer.digests.items()
                                     if k in report.repaired})
     report.problems = verify_cache(syncer.layout, ignore_checksum=not syncer.check_sha1)
+
+
+def _run_all(jobs: int, function: Callable[[Any], None], items: Iterable[Any]) -> None:
+    """Run `function` on every item with `jobs` threads; on Ctrl-C, start no new item and
+    let the running ones finish (each writes its file whole or not at all)."""
+    pool = ThreadPoolExecutor(jobs)
+    try:
+        list(pool.map(function, items))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
