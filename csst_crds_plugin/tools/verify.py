@@ -16,7 +16,7 @@ from csst_crds_plugin.cache.config import (
     SERVER_CONFIG_NAME,
     config_from_files,
 )
-from csst_crds_plugin.errors import CacheError, CsstCrdsError
+from csst_crds_plugin.errors import CacheError, CsstCrdsError, FileNotCachedError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
@@ -92,7 +92,10 @@ def _load_closure(layout: CacheLayout, name: str, ignore_checksum: bool) -> None
     """Load context `name` and every imap and rmap of its closure (CsstCrdsError if one fails)."""
     pmap = ReferenceProvider(cache=layout.root, context=name, observatory=layout.observatory,
                              ignore_checksum=ignore_checksum).pmap
-    pmap.check_closure()  # loads every imap
+    missing = [n for n in pmap.mapping_names() if not layout.has_mapping(n)]  # loads the imaps
+    if missing:  # checked here: loaded mappings are shared, a deleted file may still be in memory
+        raise FileNotCachedError(f"names mapping files absent from the cache: "
+                                 f"{', '.join(missing)}")
     for instrument, imap_name in sorted(pmap.entries.items()):
         if not (is_na_value(imap_name) or is_omit_value(imap_name)):
             pmap.imap(instrument).required_keys  # noqa: B018 (loads and builds every rmap)
