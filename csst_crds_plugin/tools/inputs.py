@@ -209,16 +209,49 @@ def check_fits(path: str | Path) -> None:
     read_fits_headers(path)
 
 
-def _yaml_text(path: Path) -> bytes:
-    """The YAML tree of an ASDF file: up to the document end marker or the first block."""
+_BLOCK_MAGIC = b"\xd3BLK"
+_BLOCK_HEADER = 48  # flags, compression, allocated, used and data sizes, checksum
+
+
+def _yaml_text(path: Path) -> tuple[bytes, int]:
+    """The YAML tree of an ASDF file (up to its end marker) and where its blocks start."""
     with path.open("rb") as stream:
         data = stream.read(MAX_YAML_BYTES + 1)
-    ends = [i for i in (data.find(b"\n...\n"), data.find(b"\xd3BLK")) if i >= 0]
-    if ends:
-        return data[:min(ends) + 1]
+    end = data.find(b"\n...\n")
+    first = data.find(_BLOCK_MAGIC, end if end >= 0 else 0)
+    if end >= 0:
+        return data[:end + 1], (first if first >= 0 else -1)
+    if first >= 0:
+        return data[:first], first
     if len(data) > MAX_YAML_BYTES:
         raise InputLimitError(f"{path}: the ASDF tree is larger than {MAX_YAML_BYTES >> 20} MB")
-    return data
+    return data, -1
+
+
+def _check_blocks(path: Path, start: int) -> None:
+    """Walk the binary block headers; a block the file does not hold means it is truncated."""
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        position = start
+        while position < size:
+            stream.seek(position)
+            head = stream.read(6)
+            if head[:4] != _BLOCK_MAGIC:
+                return  # the optional block index (or other trailing text) follows the blocks
+            if len(head) < 6:
+                break
+            header_size = int.from_bytes(head[4:6], "big")
+            fields = stream.read(header_size)
+            if header_size < _BLOCK_HEADER or len(fields) < _BLOCK_HEADER:
+                break
+            allocated = int.from_bytes(fields[8:16], "big")
+            position += 6 + header_size + allocated
+            if position > size:
+                break
+        else:
+            return
+    raise InputLimitError(f"{path}: truncated: a binary block at byte {start} or later ends "
+                          f"past the end of the file ({size} bytes)")
 
 
 def _expanded(root: Any, path: Path) -> tuple[int, int, int]:
@@ -260,7 +293,9 @@ def check_asdf(path: str | Path) -> None:
     import yaml
 
     path = Path(path)
-    text = _yaml_text(path)
+    text, blocks = _yaml_text(path)
+    if blocks >= 0:
+        _check_blocks(path, blocks)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:

@@ -102,6 +102,14 @@ def test_data_larger_than_the_file_is_refused_and_a_sparse_file_is_not_read(
         stream.truncate(len(raw) + 2_000_000_000)
     assert scan_file(sparse) == CARDS
     assert read_fits_headers(sparse)[0].data_end == len(raw) + 2_000_000_000
+    # A header followed by 2 GB of holes: the zeros are no extension header, so the walk stops
+    # at once (astropy's own walk searched them for a header for minutes).
+    holes = tmp_path / "holes.fits"
+    with holes.open("wb") as stream:
+        stream.write(_primary(**CARDS).tostring().encode())
+        stream.truncate(stream.tell() + 2_000_000_000)
+    assert scan_file(holes) == CARDS
+    assert [h.index for h in read_fits_headers(holes)] == [0]
 
 
 @pytest.mark.parametrize("byte", [0x00, 0x07, 0x1B, 0x7F, 0xE9])
@@ -298,3 +306,20 @@ def test_duplicate_or_empty_ids_in_csv_and_parquet(tmp_path: Path) -> None:
     pq.write_table(pa.table({"id": [1, 2, 1], "A": ["a", "b", "c"]}), parquet)
     with pytest.raises(CatalogError, match="the id 1 is given to rows 1 and 3"):
         read_catalog(parquet)
+
+
+def test_a_truncated_asdf_file_is_reported_as_truncated(tmp_path: Path) -> None:
+    import numpy as np
+
+    path = tmp_path / "whole.asdf"
+    asdf.AsdfFile({"meta": {"instrument": {"name": "MSC"}},
+                   "data": np.zeros((64, 64))}).write_to(path)
+    data = path.read_bytes()
+    blocks = data.index(b"\xd3BLK")
+    for cut in (blocks + 4, blocks + 10, len(data) - 100):  # in a block header; in the data
+        path.write_bytes(data[:cut])
+        with pytest.raises(CatalogError, match=rf"^{path}: truncated: a binary block"):
+            scan_file(path)
+    path.write_bytes(data[:200])  # inside the YAML tree
+    with pytest.raises(CatalogError, match=rf"^{path}: "):
+        scan_file(path)

@@ -124,6 +124,9 @@ def scan_file(path: str | Path, extra: Sequence[str] = ()) -> dict[str, object]:
         raise CatalogError(str(exc)) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CatalogError(f"{path}: cannot read its header: {exc}") from exc
+    except Exception as exc:  # asdf and astropy raise more kinds on a corrupt file
+        raise CatalogError(f"{path}: cannot read its header ({type(exc).__name__}: {exc}); "
+                           "is it a complete FITS or ASDF file?") from exc
     date = found.get("DATE-OBS")
     if isinstance(date, str):
         day, sep, time = date.strip().replace(" ", "T", 1).partition("T")
