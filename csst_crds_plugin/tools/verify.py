@@ -88,10 +88,10 @@ class Verification:
         return self.mappings + self.references + self.config_files
 
 
-def _load_closure(layout: CacheLayout, name: str, ignore_checksum: bool) -> None:
+def _load_closure(layout: CacheLayout, name: str) -> None:
     """Load context `name` and every imap and rmap of its closure (CsstCrdsError if one fails)."""
     pmap = ReferenceProvider(cache=layout.root, context=name, observatory=layout.observatory,
-                             ignore_checksum=ignore_checksum).pmap
+                             ignore_checksum=True).pmap
     missing = [n for n in pmap.mapping_names() if not layout.has_mapping(n)]  # loads the imaps
     if missing:  # checked here: loaded mappings are shared, a deleted file may still be in memory
         raise FileNotCachedError(f"names mapping files absent from the cache: "
@@ -101,8 +101,7 @@ def _load_closure(layout: CacheLayout, name: str, ignore_checksum: bool) -> None
             pmap.imap(instrument).required_keys  # noqa: B018 (loads and builds every rmap)
 
 
-def verify_config(layout: CacheLayout, *, ignore_checksum: bool = False
-                  ) -> tuple[list[Problem], int]:
+def verify_config(layout: CacheLayout) -> tuple[list[Problem], int]:
     """Check ``config/<obs>/``: return (problems, number of configuration files read)."""
     files: dict[str, bytes] = {}
     problems: list[Problem] = []
@@ -146,7 +145,9 @@ def verify_config(layout: CacheLayout, *, ignore_checksum: bool = False
                                     f"{origin}, but not in the cache"))
             continue
         try:
-            _load_closure(layout, context, ignore_checksum)
+            # Each mapping's sha1sum is checked below, once; a context is "loadable" when its
+            # closure is present and parses.
+            _load_closure(layout, context)
         except CsstCrdsError as exc:
             problems.append(Problem(context, str(layout.mapping_path(context)),
                                     f"{origin}, but does not load: "
@@ -164,7 +165,7 @@ def verify_everything(layout: CacheLayout, *, ignore_checksum: bool = False) -> 
     problem = layout.root_problem()
     if problem is not None:
         return Verification([Problem("cache", str(layout.root), problem)], 0, 0, 0)
-    problems, config_files = verify_config(layout, ignore_checksum=ignore_checksum)
+    problems, config_files = verify_config(layout)
     mappings = references = 0
     config_files += (layout.config_dir / "manifest.json").is_file()
     try:
