@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from csst_crds_plugin.errors import (
     CsstCrdsWarning,
+    FileNotCachedError,
     MissingInstrumentError,
     NoMatchError,
     ReferenceLookupError,
@@ -23,6 +24,7 @@ from csst_crds_plugin.errors import (
     UnknownInstrumentError,
     UnknownReftypeError,
 )
+from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.results import NOT_APPLICABLE, MapResult, Terminal, terminal_files
 from csst_crds_plugin.rules import (
     DictNode,
@@ -65,16 +67,10 @@ log = logging.getLogger(__name__)
 OMITTED: Final = object()
 """Marker for a reference type dropped from the results (OMIT)."""
 
-OBSERVATORY_EXTRA_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "jwst": ("META.VISIT.TSOVISIT", "META.INSTRUMENT.LAMP_STATE"),
-}
-"""Lookup keys an observatory adds to every rmap (RULES.md §1.3)."""
-
 INSTRUMENT_KEYS: Final = (
     "INSTRUME", "META.INSTRUMENT.NAME", "META_INSTRUMENT_NAME", "INSTRUMENT",
     "ROMAN.META.INSTRUMENT.NAME", "META.INSTRUMENT.TYPE", "META_INSTRUMENT_TYPE",
 )
-_INSTRUMENT_ALIASES: Final = {"wfii": "wfpc2"}
 _PLAN_LIMIT: Final = 1024  # distinct parameter key sets remembered per context
 _UNKNOWN: Final = object()
 _REQUIRED: Final = {
@@ -155,7 +151,7 @@ class ReferenceMapping(RuleMapping):
         if self.reffile_switch:
             keys.append(self.reffile_switch)
         keys.extend(extra)
-        keys.extend(OBSERVATORY_EXTRA_KEYS.get(self.observatory, ()))
+        keys.extend(get_observatory(self.observatory).extra_keys)
         self.required_keys = tuple(dict.fromkeys(keys))
         self.comment_parkeys = tuple(
             str(k).upper() for k in _tupled(header.get("comment_parkeys", ()))
@@ -441,6 +437,9 @@ class PipelineMapping(RuleMapping):
         self._plans: dict[tuple[object, ...], KeyPlan] = {}
         self._instrument_keys = (self.instrument_key, self.instrument_key.lower(),
                                  *INSTRUMENT_KEYS)
+        described = get_observatory(self.observatory)
+        self._aliases = described.instrument_aliases
+        self._meta_prefix = described.meta_prefix
 
     def imap(self, instrument: str) -> InstrumentMapping:
         """The imap of an instrument (lower-case name), loaded on first use."""
@@ -457,11 +456,29 @@ class PipelineMapping(RuleMapping):
                     f"{self.name}: instrument {instrument.upper()!r} maps to {name!r}, which has "
                     "no defined result in a pipeline context"
                 )
+            self._require([name], instrument)
             loaded = self.loader.load(name)
             if not isinstance(loaded, InstrumentMapping):
                 raise RuleValidationError(f"{self.name}: {name} is not an imap")
+            self._require(loaded.rmap_names(), instrument)
             found = self._imaps[instrument] = loaded
         return found
+
+    def _require(self, names: list[str], instrument: str) -> None:
+        """Fail (category other) when mappings an instrument's lookups need are absent.
+
+        As CRDS, the unit is the instrument: a lookup reads the imap and every rmap it names
+        (to reduce the parameters), so one absent rmap fails every type of that instrument,
+        while the other instruments are served.
+        """
+        missing = [name for name in names if not self.loader.exists(name)]
+        if missing:
+            raise FileNotCachedError(
+                f"Context {self.name} names mapping files absent from the cache "
+                f"{self.loader.describe()}, needed by every {instrument.upper()} lookup: "
+                f"{', '.join(missing)}; fetch them with `csst-crds sync --files "
+                f"{' '.join(missing)}`"
+            )
 
     def mapping_names(self) -> list[str]:
         """Every mapping of the closure: this pmap, its imaps and their rmaps."""
@@ -474,16 +491,28 @@ class PipelineMapping(RuleMapping):
         return names
 
     def check_closure(self) -> None:
-        """Fail (category other) when any mapping of the closure is absent, as CRDS does."""
+        """Fail (category other) when any mapping of the whole closure is absent.
+
+        Lookups check only their instrument's part (see `imap`); this is for tools that
+        need everything (affected datasets, verification).
+        """
         if self._closure_checked:
             return
-        missing = [name for name in self.mapping_names() if not self.loader.exists(name)]
+        names = [self.name]
+        for imap_name in self.entries.values():
+            if is_na_value(imap_name) or is_omit_value(imap_name):
+                continue
+            names.append(imap_name)
+            if self.loader.exists(imap_name):
+                loaded = self.loader.load(imap_name)
+                if isinstance(loaded, InstrumentMapping):
+                    names.extend(loaded.rmap_names())
+        missing = [name for name in names if not self.loader.exists(name)]
         if missing:
-            from csst_crds_plugin.errors import FileNotCachedError
-
             raise FileNotCachedError(
                 f"Context {self.name} names mapping files absent from the cache "
-                f"{self.loader.describe()}: {', '.join(missing)}"
+                f"{self.loader.describe()}: {', '.join(missing)}; fetch them with "
+                f"`csst-crds sync --files {' '.join(missing)}`"
             )
         self._closure_checked = True
 
@@ -502,7 +531,7 @@ class PipelineMapping(RuleMapping):
                 f"Missing {self.instrument_key!r} keyword in header for determining instrument."
             )
         name = value.lower()
-        return _INSTRUMENT_ALIASES.get(name, name)
+        return self._aliases.get(name, name)
 
     def _keys_read(self, imap: InstrumentMapping) -> tuple[str, ...]:
         """The keys a lookup in `imap` reads: its rmaps' keys and the instrument key."""
@@ -531,7 +560,7 @@ class PipelineMapping(RuleMapping):
         if plan is None:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
-            plan = self._plans[keys] = KeyPlan(keys, self.observatory == "roman")
+            plan = self._plans[keys] = KeyPlan(keys, self._meta_prefix)
         instrument = self._instrument_name(plan.first(parameters, self._instrument_keys))
         imap = self._imaps.get(instrument) or self.imap(instrument)
         return imap, plan.minimal(parameters, self._keys_read(imap))
@@ -547,8 +576,6 @@ class PipelineMapping(RuleMapping):
 
         Failures of the whole call (no or unknown instrument, a broken context) are raised.
         """
-        if not self._closure_checked:
-            self.check_closure()
         if conditioned:
             instrument = self.find_instrument(parameters)  # type: ignore[arg-type]
             imap = self._imaps.get(instrument) or self.imap(instrument)
@@ -572,4 +599,4 @@ class PipelineMapping(RuleMapping):
 
 def condition_parameters(parameters: Mapping[str, object], observatory: str = "") -> dict[str, str]:
     """Condition a flat parameter mapping (RULES.md §3.1 steps 1 and 3)."""
-    return condition_mapping(parameters, observatory == "roman")
+    return condition_mapping(parameters, get_observatory(observatory).meta_prefix)

@@ -14,6 +14,7 @@ import numpy as np
 from csst_crds_plugin.cache import (
     CacheConfig,
     CacheLayout,
+    instrument_of_name,
     load_config,
     observatory_of,
     resolve_context,
@@ -36,6 +37,7 @@ from csst_crds_plugin.errors import (
     ReferenceLookupError,
 )
 from csst_crds_plugin.loader import MappingLoader
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY, get_observatory
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal, terminal_files
 from csst_crds_plugin.selectors.bulk import BulkSelections, Column, choose_many, factorize
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
@@ -75,7 +77,7 @@ class ReferenceProvider:
         self.cache_root = Path(cache) if cache is not None else settings.cache_root
         if observatory is None:
             observatory = observatory_of(context) if context and context.endswith(".pmap") \
-                else "csst"
+                else DEFAULT_OBSERVATORY
         self.observatory = observatory.lower()
         self.layout = CacheLayout(self.cache_root, self.observatory, readonly=settings.readonly)
         self._cache_config: CacheConfig | None = None
@@ -204,10 +206,42 @@ class ReferenceProvider:
                 f"{self.context} selects {value!r} for {reftype!r}: not a single file; "
                 "use best_references() for tuple or mapping results"
             )
+        return str(self.locate(parameters, value))
+
+    def reference_paths(self, parameters: Mapping[str, object],
+                        reftypes: Iterable[str] | None = None) -> dict[str, str]:
+        """``{reftype: absolute cache path or "N/A"}``; omitted types are absent.
+
+        What stpipe's ``get_multiple_reference_paths`` returns: the first failing type
+        raises (CRDS's rule), and a tuple or mapping result is an error.
+        """
+        paths: dict[str, str] = {}
+        for reftype, selection in self.best_references(parameters, reftypes).items():
+            value = selection.value
+            if value is NOT_APPLICABLE:
+                paths[reftype] = NA
+            elif isinstance(value, str):
+                paths[reftype] = str(self.locate(parameters, value))
+            else:
+                raise CsstCrdsError(
+                    f"{self.context} selects {value!r} for {reftype!r}: not a single file; "
+                    "use best_references() for tuple or mapping results"
+                )
+        return paths
+
+    def locate(self, parameters: Mapping[str, object], name: str) -> Path:
+        """The cache path of reference `name` selected for `parameters` (size checked)."""
         instrument = self.pmap.find_instrument(condition_parameters(parameters, self.observatory))
-        path = self.layout.locate_reference(value, instrument, self.cache_config.mirror)
-        check_recorded_size(self.layout, value, path)
-        return str(path)
+        path = self.layout.locate_reference(name, instrument, self.cache_config.mirror)
+        check_recorded_size(self.layout, name, path)
+        return path
+
+    def locate_name(self, name: str) -> Path:
+        """The cache path of reference `name` alone (``crds://name``); never outside the root."""
+        path = self.layout.locate_reference(name, instrument_of_name(name),
+                                            self.cache_config.mirror)
+        check_recorded_size(self.layout, name, path)
+        return path
 
     def _check_bad_rules(self, imap: InstrumentMapping) -> None:
         """Fail (or warn) when the instrument's imap or one of its rmaps is marked bad."""
@@ -264,8 +298,7 @@ def select_many(
 
 
 def _header_name(name: str, observatory: str) -> str:
-    upper = name.upper()
-    return "ROMAN." + upper if observatory == "roman" and upper.startswith("META.") else upper
+    return get_observatory(observatory).rule_key(name)
 
 
 def _select(pmap: PipelineMapping, columns: dict[str, Column], count: int,
@@ -274,7 +307,6 @@ def _select(pmap: PipelineMapping, columns: dict[str, Column], count: int,
     result = BulkSelections(count)
     if not count:
         return result
-    pmap.check_closure()
     wanted = None if reftypes is None else list(dict.fromkeys(t.lower() for t in reftypes))
     instrument_keys = [k for k in dict.fromkeys((pmap.instrument_key,
                                                  pmap.instrument_key.lower(), *INSTRUMENT_KEYS))

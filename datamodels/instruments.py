@@ -1,6 +1,8 @@
-"""CSST instrument tables (data, not code) and the keyword normalisers built on them.
+"""CSST instrument tables and the keyword normalisers built on them.
 
-The tables follow ``CSST.md``: the MSC chip → filter mapping of §1.1 (confirmed for the
+The tables are data kept once, in the engine's description of the CSST observatory
+(``csst_crds_plugin/observatories/csst.toml``), which certify and the catalogue scanner read
+too. They follow ``CSST.md``: the MSC chip → filter mapping of §1.1 (confirmed for the
 simulation cycles C3–C5), the MCI channels ``C1..C3`` with the *invented* demo filters of
 §5.1, the OBSID module digits of §1.2 and the filter spellings of §5.3.  Tables marked
 *confirmed* make a mismatch an error; tables marked *unconfirmed* only warn.
@@ -17,6 +19,8 @@ import re
 import warnings
 from typing import NamedTuple
 
+from csst_crds_plugin.observatories import get_observatory
+from csst_crds_plugin.observatories import keywords as _keywords
 from datamodels.errors import MetadataWarning
 
 __all__ = [
@@ -25,11 +29,13 @@ __all__ = [
     "MSC_CHIP_FILTERS",
     "MSC_FILTERS",
     "NOT_APPLICABLE",
+    "OBSERVATORY",
     "OBSID_MODULES",
     "PEDIGREES",
     "READMODES",
     "ObsId",
     "allowed_detectors",
+    "keyword_aliases",
     "normalise_date",
     "normalise_detector",
     "normalise_filter",
@@ -41,77 +47,60 @@ __all__ = [
     "parse_obsid",
 ]
 
+OBSERVATORY = get_observatory("csst")
+"""The CSST description the tables below are read from."""
+
 #: The value written for a selection keyword that does not apply (CRDS and CSST L1 convention).
-NOT_APPLICABLE = "N/A"
+NOT_APPLICABLE = _keywords.NOT_APPLICABLE
 
 #: The five first-generation CSST modules (CSST.md §1).
-INSTRUMENTS: tuple[str, ...] = ("MSC", "MCI", "IFS", "CPIC", "HSTDM")
+INSTRUMENTS: tuple[str, ...] = tuple(OBSERVATORY.instruments)
 
 #: MSC chip → filter or grating (CSST.md §1.1, confirmed for cycles C3–C5).
 MSC_CHIP_FILTERS: dict[str, str] = {
-    "01": "GI", "02": "GV", "03": "GU", "04": "GU", "05": "GV",
-    "06": "y", "07": "i", "08": "g", "09": "r", "10": "GI",
-    "11": "z", "12": "NUV", "13": "NUV", "14": "u", "15": "y",
-    "16": "y", "17": "u", "18": "NUV", "19": "NUV", "20": "z",
-    "21": "GI", "22": "r", "23": "g", "24": "i", "25": "y",
-    "26": "GV", "27": "GU", "28": "GU", "29": "GV", "30": "GI",
-}  # fmt: skip
+    chip: bands[0] for chip, bands in OBSERVATORY.instruments["MSC"].detector_filters.items()}
 
 #: Normalised MSC band spellings (CSST.md §5.3).
-MSC_FILTERS: tuple[str, ...] = ("NUV", "u", "g", "r", "i", "z", "y", "GU", "GV", "GI")
+MSC_FILTERS: tuple[str, ...] = OBSERVATORY.instruments["MSC"].filters
 
 #: MCI channel → filters.  The filter names are INVENTED for the demo (CSST.md §5.1), so a
 #: filter outside this table only warns.
-MCI_CHANNEL_FILTERS: dict[str, tuple[str, ...]] = {
-    "C1": ("F275W", "F336W"),
-    "C2": ("F475W", "F555W"),
-    "C3": ("F814W", "F850LP"),
-}
-
-#: Detectors per instrument and whether the list is confirmed (a stranger is an error) or not
-#: (a stranger warns).  HSTDM has no detector table: any non-empty name is accepted.
-_DETECTORS: dict[str, tuple[tuple[str, ...], bool]] = {
-    "MSC": (tuple(MSC_CHIP_FILTERS), True),
-    "MCI": (tuple(MCI_CHANNEL_FILTERS), True),
-    "IFS": (("IFS", "B", "R"), False),
-    "CPIC": (("EMCCD", "NIR"), True),
-}
+MCI_CHANNEL_FILTERS: dict[str, tuple[str, ...]] = dict(
+    OBSERVATORY.instruments["MCI"].detector_filters)
 
 #: OBSID module digit → instrument (CSST.md §1.2; only MSC and MCI are known).
-OBSID_MODULES: dict[str, str] = {"1": "MSC", "2": "MCI"}
+OBSID_MODULES: dict[str, str] = dict(OBSERVATORY.tables.obsid_modules)
 
 #: READMODE values (an INVENTED placeholder, CSST.md §5.3): others warn.
-READMODES: tuple[str, ...] = ("NORMAL", "FAST")
+READMODES: tuple[str, ...] = OBSERVATORY.tables.readmodes
 
 #: PEDIGREE values; ``INFLIGHT`` takes two dates (CSST.md §5.3).
-PEDIGREES: tuple[str, ...] = ("SIMULATION", "GROUND", "DUMMY", "MODEL", "INFLIGHT")
+PEDIGREES: tuple[str, ...] = OBSERVATORY.tables.pedigrees
 
-_FILTER_SPELLINGS: dict[str, str] = {"N": "NUV", "NUV": "NUV"}
-_GRISMS = ("GU", "GV", "GI")
 _OBSID_RE = re.compile(r"^[1-9][0-9]{10}$")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TIME_RE = re.compile(r"^[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$")
-_MSC_DET_RE = re.compile(r"^(?:CCD)?0*([0-9]{1,2})$", re.IGNORECASE)
 
 
-def _warn(message: str) -> None:
-    warnings.warn(message, MetadataWarning, stacklevel=4)
+def _warn(message: str | None) -> None:
+    if message:
+        warnings.warn(message, MetadataWarning, stacklevel=4)
+
+
+def keyword_aliases(name: str) -> tuple[str, ...]:
+    """The other header keywords a raw file may use for selection keyword `name`."""
+    found = OBSERVATORY.keyword(name)
+    return found.aliases if found is not None else ()
 
 
 def normalise_instrument(value: object) -> str:
     """Return the upper-case instrument name; raise `ValueError` if it is not a CSST module."""
-    name = str(value).strip().upper()
-    if name not in INSTRUMENTS:
-        raise ValueError(f"is not a CSST instrument; allowed: {', '.join(INSTRUMENTS)}")
-    return name
+    return _keywords.normalise_instrument(OBSERVATORY, value)
 
 
 def allowed_detectors(instrument: str) -> str:
     """Describe the detectors of ``instrument`` for error messages."""
-    if instrument == "MSC":
-        return "01..30 (also written CCD06 or 6)"
-    names, _confirmed = _DETECTORS.get(instrument, ((), False))
-    return ", ".join(names) if names else "any non-empty name"
+    return _keywords.allowed_detectors(OBSERVATORY, instrument)
 
 
 def normalise_detector(instrument: str, value: object) -> str:
@@ -121,22 +110,8 @@ def normalise_detector(instrument: str, value: object) -> str:
     detector of an instrument with a confirmed list raises `ValueError`; of one with an
     unconfirmed list, it warns.
     """
-    text = str(value).strip()
-    if not text:
-        raise ValueError(f"is empty; allowed: {allowed_detectors(instrument)}")
-    if instrument == "MSC":
-        match = _MSC_DET_RE.match(text)
-        chip = f"{int(match.group(1)):02d}" if match else text
-        if chip not in MSC_CHIP_FILTERS:
-            raise ValueError(f"is not a CSST MSC detector; allowed: {allowed_detectors('MSC')}")
-        return chip
-    name = text.upper()
-    names, confirmed = _DETECTORS.get(instrument, ((), False))
-    if names and name not in names:
-        message = f"is not a CSST {instrument} detector; allowed: {allowed_detectors(instrument)}"
-        if confirmed:
-            raise ValueError(message)
-        _warn(f"DETECTOR={value!r} {message} (the {instrument} list is unconfirmed)")
+    name, warning = _keywords.normalise_detector(OBSERVATORY, instrument, value)
+    _warn(warning)
     return name
 
 
@@ -147,32 +122,8 @@ def normalise_filter(instrument: str, detector: str | None, value: object | None
     is derived from the chip; a filter not on the chip raises `ValueError`.  MCI: upper
     case; a filter not in the (invented) channel table warns.  ``'N/A'`` passes unchanged.
     """
-    if value is None or str(value).strip() == "":
-        if instrument == "MSC" and detector in MSC_CHIP_FILTERS:
-            return MSC_CHIP_FILTERS[detector]
-        return None
-    text = str(value).strip()
-    if text.upper() == NOT_APPLICABLE:
-        return NOT_APPLICABLE
-    if instrument == "MSC":
-        upper = text.upper()
-        band = _FILTER_SPELLINGS.get(upper) or (upper if upper in _GRISMS else text.lower())
-        if band not in MSC_FILTERS:
-            raise ValueError(f"is not a CSST MSC filter; allowed: {', '.join(MSC_FILTERS)}")
-        if detector in MSC_CHIP_FILTERS and MSC_CHIP_FILTERS[detector] != band:
-            raise ValueError(
-                f"is not the filter of MSC chip {detector}; allowed: "
-                f"{MSC_CHIP_FILTERS[detector]!r} (CSST.md §1.1)"
-            )
-        return band
-    name = text.upper()
-    if instrument == "MCI" and detector in MCI_CHANNEL_FILTERS:
-        if name not in MCI_CHANNEL_FILTERS[detector]:
-            allowed = ", ".join(MCI_CHANNEL_FILTERS[detector])
-            _warn(
-                f"FILTER={value!r} is not an MCI {detector} filter; known: {allowed} "
-                "(the MCI filter table is invented)"
-            )
+    name, warning = _keywords.normalise_filter(OBSERVATORY, instrument, detector, value)
+    _warn(warning)
     return name
 
 

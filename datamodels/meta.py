@@ -17,6 +17,7 @@ from datamodels.errors import MetadataWarning
 from datamodels.instruments import (
     NOT_APPLICABLE,
     ObsId,
+    keyword_aliases,
     normalise_date,
     normalise_detector,
     normalise_filter,
@@ -92,7 +93,8 @@ class InstrumentMeta(_InstrumentBase):
 
     name: Annotated[str, FitsKeyword("INSTRUME", SCI, "CSST instrument (module)")]
     detector: Annotated[
-        str, FitsKeyword("DETECTOR", SCI, "detector (chip) name", aliases=("DETNAM", "CHIPLAB"))
+        str, FitsKeyword("DETECTOR", SCI, "detector (chip) name",
+                         aliases=keyword_aliases("DETECTOR"))
     ]
     filter: Annotated[str | None, FitsKeyword("FILTER", SCI, "filter or grating")] = None
     readmode: Annotated[str | None, FitsKeyword("READMODE", SCI, "readout mode")] = None
@@ -159,7 +161,8 @@ class ExposureInfo(MetaBase):
     """Observation type and exposure time."""
 
     type: Annotated[
-        str | None, FitsKeyword("OBSTYPE", comment="observation type", aliases=("FILETYPE",))
+        str | None, FitsKeyword("OBSTYPE", comment="observation type",
+                                aliases=keyword_aliases("OBSTYPE"))
     ] = None
     exptime: Annotated[float | None, FitsKeyword("EXPTIME", comment="exposure time (s)")] = Field(
         default=None, ge=0

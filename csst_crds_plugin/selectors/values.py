@@ -89,11 +89,13 @@ def is_omit_value(value: object) -> bool:
     return isinstance(value, str) and value in OMIT_VALUES
 
 
-def condition_mapping(parameters: Mapping[object, object], roman: bool = False) -> dict[str, str]:
+def condition_mapping(parameters: Mapping[object, object],
+                      meta_prefix: str = "") -> dict[str, str]:
     """Condition a flat parameter mapping: upper-case str keys, condition simple values.
 
     Keys that are not ``str`` and values that are not ``str``, ``int``, ``float`` or ``bool``
-    are dropped; with `roman`, ``META.`` keys become ``ROMAN.META.`` (RULES.md §3.1).
+    are dropped; with a `meta_prefix` (the observatory's: Roman's ``ROMAN.``), ``META.`` keys
+    become ``<prefix>META.`` (RULES.md §3.1).
     """
     header: dict[str, str] = {}
     cache = _CACHE
@@ -109,8 +111,8 @@ def condition_mapping(parameters: Mapping[object, object], roman: bool = False) 
         if not isinstance(key, str):
             continue
         name = key.upper()
-        if roman and name.startswith("META."):
-            name = "ROMAN." + name
+        if meta_prefix and name.startswith("META."):
+            name = meta_prefix + name
         header[name] = found
     return header
 
@@ -125,14 +127,14 @@ class KeyPlan:
 
     __slots__ = ("_raws", "_reads")
 
-    def __init__(self, keys: tuple[object, ...], roman: bool = False) -> None:
+    def __init__(self, keys: tuple[object, ...], meta_prefix: str = "") -> None:
         raws: dict[str, list[str]] = {}
         for key in keys:
             if not isinstance(key, str):
                 continue
             name = key.upper()
-            if roman and name.startswith("META."):
-                name = "ROMAN." + name
+            if meta_prefix and name.startswith("META."):
+                name = meta_prefix + name
             raws.setdefault(name, []).append(key)
         self._raws = {name: tuple(reversed(found)) for name, found in raws.items()}  # last first
         # per tuple of names: (name, its only raw key or None, all its raw keys or None)

@@ -1,13 +1,23 @@
 """stpipe integration: Step and Pipeline bases that take references from the provider.
 
-The only engine package that imports stpipe. `ProviderStep` and `ProviderPipeline` route every
-path by which stpipe would reach the CRDS library (``get_reference_file``, pipeline prefetch,
-``pars-<step>`` parameters, provenance in ``finalize_result``) to
-`csst_crds_plugin.ReferenceProvider`; nothing in a run calls the CRDS library.
+The only engine package that imports stpipe. `activate` registers the provider with stpipe
+for the whole process, so every Step and Pipeline (CSST's, jwst's, romancal's) resolves its
+references through `csst_crds_plugin.ReferenceProvider`; `ProviderStep` and
+`ProviderPipeline` are the bases of steps written for the plugin, and keep it registered
+while they run. Nothing in a run calls the CRDS library.
 """
 
-from csst_crds_plugin.stpipe_integration._bases import (
+from csst_crds_plugin.stpipe_integration._activation import (
     SOFTWARE_VERSION,
+    STPIPE_VERSIONS,
+    Activation,
+    activate,
+    active,
+    crds_compatible,
+    deactivate,
+    provider_scope,
+)
+from csst_crds_plugin.stpipe_integration._bases import (
     ProviderPipeline,
     ProviderStep,
     step_label,
@@ -38,15 +48,22 @@ __all__ = [
     "OVERRIDE",
     "RULE",
     "SOFTWARE_VERSION",
+    "STPIPE_VERSIONS",
+    "Activation",
     "ProviderPipeline",
     "ProviderStep",
     "ReferenceUse",
     "StepReferenceError",
+    "activate",
+    "active",
     "check_override_paths",
     "clear_providers",
+    "crds_compatible",
+    "deactivate",
     "explain_command",
     "get_provider",
     "parameters_config",
+    "provider_scope",
     "record_provenance",
     "reference_uri_to_cache_path",
     "reference_uses",

@@ -17,9 +17,9 @@ from stpipe.datamodel import AbstractDataModel
 from stpipe.pipeline import Pipeline
 from stpipe.step import Step
 
-from csst_crds_plugin import __version__
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.results import NA
+from csst_crds_plugin.stpipe_integration._activation import SOFTWARE_VERSION, provider_scope
 from csst_crds_plugin.stpipe_integration._lookup import (
     get_provider,
     locate,
@@ -33,16 +33,13 @@ from csst_crds_plugin.stpipe_integration._parameters import (
 from csst_crds_plugin.stpipe_integration._provenance import (
     RULE,
     record_provenance,
+    records_csst_provenance,
     reference_uses,
 )
 
 __all__ = ["SOFTWARE_VERSION", "ProviderPipeline", "ProviderStep"]
 
 log = logging.getLogger(__name__)
-
-SOFTWARE_VERSION = f"csst-crds-plugin {__version__}"
-"""What outputs record as the reference selection software (``CRDS_VER``)."""
-
 
 def step_label(step: Step) -> str:
     """``csst_dark``, or ``csst_dark (step 'dark' of Level1Pipeline)`` inside a pipeline."""
@@ -57,8 +54,17 @@ class ProviderStep(Step):
 
     Overrides (``override_<reftype>``) go through stpipe's own branch; a relative override
     path in a parameter file is taken from that file's folder. ``finalize_result`` writes the
-    context, this software's version and each reference with its source onto the result.
+    context, this software's version and each reference with its source onto a CSST result.
+
+    ``run`` keeps the plugin registered with stpipe (`activate`) while the step runs, so a
+    mission base mixed in (``class S(ProviderStep, DQInitStep)`` in either order) records the
+    provider's context and version in its own ``finalize_result``, never CRDS's.
     """
+
+    def run(self, *args: Any) -> Any:
+        """As stpipe's ``run``, with the plugin registered for the run."""
+        with provider_scope():
+            return super().run(*args)
 
     def get_reference_file(self, input_file: Any, reference_file_type: str) -> Any:
         """The override if one is set (stpipe's branch), else the provider's path or N/A."""
@@ -86,9 +92,15 @@ class ProviderStep(Step):
                                            config_file=config_file)
 
     def finalize_result(self, result: Any, reference_files_used: list[tuple[str, Any]]) -> None:
-        """Record the context, software version and references used on `result`."""
-        super().finalize_result(result, reference_files_used)
-        if not isinstance(result, AbstractDataModel):
+        """Record the context, software version and references used on `result`.
+
+        A mission's own ``finalize_result`` (jwst, romancal) runs first, with the plugin
+        registered, and records in the mission's schema; the CSST record is written only on
+        models that offer it (``meta.ref_file.set``).
+        """
+        with provider_scope():
+            super().finalize_result(result, reference_files_used)
+        if not isinstance(result, AbstractDataModel) or not records_csst_provenance(result):
             return
         uses = reference_uses(reference_files_used,
                               lambda reftype: self.get_ref_override(reftype) is not None)
@@ -110,6 +122,31 @@ class ProviderPipeline(Pipeline, ProviderStep):
     ``_precache_references`` and ``_get_config_from_parameters`` live here because
     `Pipeline` precedes `ProviderStep` in the method resolution order.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give the pipeline its first step's default ``output_ext`` when it has none.
+
+        stpipe's ``output_ext`` has no default; mission step bases give one (``.asdf``,
+        ``.fits``), and a pipeline around their steps takes the same.
+        """
+        super().__init_subclass__(**kwargs)
+        if "default=" in str(config_parser.get_merged_spec_file(cls).get("output_ext", "")):
+            return
+        for step_class in getattr(cls, "step_defs", {}).values():
+            found = str(config_parser.get_merged_spec_file(step_class).get("output_ext", ""))
+            if "default=" in found:
+                cls.spec = f"{cls.__dict__.get('spec', '')}\noutput_ext = {found}\n"
+                return
+
+    @classmethod
+    def _datamodels_open(cls, init: Any, **kwargs: Any) -> Any:
+        """Open as the first of its steps that can (a mission's steps open mission models)."""
+        base = Step._datamodels_open.__func__  # type: ignore[attr-defined]
+        for step_class in cls.step_defs.values():
+            opener = step_class._datamodels_open
+            if getattr(opener, "__func__", None) is not base:
+                return opener(init, **kwargs)
+        return super()._datamodels_open(init, **kwargs)
 
     @classmethod
     def _get_config_from_parameters(cls, crds_parameters: dict[str, Any],

@@ -7,16 +7,15 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
-from csst_crds_plugin.cache import instrument_of_name
-from csst_crds_plugin.cache.manifest import check_recorded_size
 from csst_crds_plugin.context import condition_parameters
-from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
+from csst_crds_plugin.errors import CacheError, CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA
 from csst_crds_plugin.settings import Settings, get_settings
 
 __all__ = [
     "StepReferenceError",
+    "check_observatory_held",
     "clear_providers",
     "explain_command",
     "get_provider",
@@ -24,7 +23,9 @@ __all__ = [
     "reference_uri_to_cache_path",
     "select_reference",
     "selection_parameters",
+    "shared_provider",
     "step_lookup_error",
+    "uri_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -34,16 +35,43 @@ _URI = "crds://"
 
 
 def get_provider(observatory: str) -> ReferenceProvider:
+    """The provider for `observatory`: the active registration's, else the shared one."""
+    from csst_crds_plugin.stpipe_integration._activation import active
+
+    handle = active()
+    if handle is not None:
+        return handle.provider(observatory)
+    return shared_provider(observatory)
+
+
+def shared_provider(observatory: str) -> ReferenceProvider:
     """The provider for `observatory` under the settings in force, built once and reused.
 
     Like the CRDS client, a process keeps the context it resolved first, so one pipeline run
     never mixes contexts; `clear_providers` forgets them (a changed setting makes a new one).
+    An observatory whose rules the cache does not hold is a `CacheError`, never a fall back
+    to the CRDS library.
     """
     key = (get_settings(), observatory.lower())
     provider = _PROVIDERS.get(key)
     if provider is None:
+        check_observatory_held(key[0].cache_root, key[1])
         provider = _PROVIDERS[key] = ReferenceProvider(observatory=key[1])
     return provider
+
+
+def check_observatory_held(cache_root: Path, observatory: str) -> None:
+    """Fail, naming the folder, when the cache has no rules for `observatory`."""
+    folder = Path(cache_root) / "mappings" / observatory
+    if Path(cache_root).is_dir() and not folder.is_dir():
+        held = sorted(p.name for p in (Path(cache_root) / "mappings").glob("*") if p.is_dir())
+        raise CacheError(
+            f"the cache {cache_root} holds no {observatory} rules ({folder} is missing; it "
+            f"holds: {', '.join(held) or 'none'}). The CRDS library is not consulted while "
+            f"csst-crds-plugin serves stpipe: fill the cache with `csst-crds sync "
+            f"--observatory {observatory} --source DIR|URL`, or point CSST_CRDS_PATH at a "
+            f"cache that has them"
+        )
 
 
 def clear_providers() -> None:
@@ -137,11 +165,17 @@ def select_reference(step: str, parameters: Mapping[str, object], observatory: s
 
 def locate(provider: ReferenceProvider, parameters: Mapping[str, object], name: str) -> Path:
     """The cache path of a selected reference name; FileNotCachedError if absent."""
-    instrument = provider.pmap.find_instrument(condition_parameters(parameters,
-                                                                    provider.observatory))
-    path = provider.layout.locate_reference(name, instrument, provider.cache_config.mirror)
-    check_recorded_size(provider.layout, name, path)
-    return path
+    return provider.locate(parameters, name)
+
+
+def uri_path(provider: ReferenceProvider, reference_uri: str) -> str:
+    """The cache path of ``crds://<name>`` in `provider`'s cache; never outside its root."""
+    if not reference_uri.startswith(_URI):
+        raise ReferenceLookupError(
+            f"reference URI {reference_uri!r} should start with {_URI!r}, e.g. "
+            f"{_URI}csst_msc_dark_0001.fits"
+        )
+    return str(provider.locate_name(reference_uri.removeprefix(_URI)))
 
 
 def reference_uri_to_cache_path(reference_uri: str, observatory: str = "csst") -> str:
@@ -149,14 +183,4 @@ def reference_uri_to_cache_path(reference_uri: str, observatory: str = "csst") -
 
     The name must be a plain file name; it can never lead outside the cache root.
     """
-    if not reference_uri.startswith(_URI):
-        raise ReferenceLookupError(
-            f"reference URI {reference_uri!r} should start with {_URI!r}, e.g. "
-            f"{_URI}csst_msc_dark_0001.fits"
-        )
-    name = reference_uri.removeprefix(_URI)
-    provider = get_provider(observatory)
-    path = provider.layout.locate_reference(name, instrument_of_name(name),
-                                            provider.cache_config.mirror)
-    check_recorded_size(provider.layout, name, path)
-    return str(path)
+    return uri_path(get_provider(observatory), reference_uri)

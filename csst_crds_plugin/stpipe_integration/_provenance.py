@@ -14,6 +14,7 @@ __all__ = [
     "RULE",
     "ReferenceUse",
     "record_provenance",
+    "records_csst_provenance",
     "reference_uses",
 ]
 
@@ -56,28 +57,31 @@ def reference_uses(used: Iterable[tuple[str, Any]],
     return uses
 
 
-def record_provenance(result: object, context: str | None, version: str,
-                      uses: Iterable[ReferenceUse]) -> bool:
-    """Write provenance onto a model that has ``meta.ref_file``; False if it has none.
+def records_csst_provenance(result: object) -> bool:
+    """True for a model that takes the CSST record (``meta.ref_file.set(reftype, name, source)``).
 
-    Sets ``meta.ref_file.crds.context_used`` and ``.sw_version``, and each reference through
-    ``meta.ref_file.set(reftype, name, source)`` when the model offers it (CSST models), else
-    ``meta.ref_file.<reftype>.name`` (stpipe/JWST-style models).
+    Mission models (jwst, romancal) record provenance in their own schema, through their own
+    ``finalize_result``; the plugin never writes into them.
     """
     ref_file = getattr(getattr(result, "meta", None), "ref_file", None)
-    if ref_file is None:
+    return callable(getattr(ref_file, "set", None))
+
+
+def record_provenance(result: object, context: str | None, version: str,
+                      uses: Iterable[ReferenceUse]) -> bool:
+    """Write provenance onto a CSST model; False (nothing written) for any other object.
+
+    Sets ``meta.ref_file.crds.context_used`` and ``.sw_version`` and each reference through
+    ``meta.ref_file.set(reftype, name, source)``.
+    """
+    if not records_csst_provenance(result):
         return False
+    ref_file = result.meta.ref_file  # type: ignore[attr-defined]
     crds = getattr(ref_file, "crds", None)
     if crds is not None:
         if context is not None:
             crds.context_used = context
         crds.sw_version = version
-    setter = getattr(ref_file, "set", None)
     for use in uses:
-        if callable(setter):
-            setter(use.reftype, use.name, use.source)
-        else:
-            entry = getattr(ref_file, use.reftype, None)
-            if entry is not None:
-                entry.name = use.name
+        ref_file.set(use.reftype, use.name, use.source)
     return True

@@ -21,8 +21,8 @@ from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 
-__all__ = ["Problem", "Verification", "iter_references", "verify_cache", "verify_config",
-           "verify_everything"]
+__all__ = ["Problem", "Verification", "absent_mappings", "iter_references", "verify_cache",
+           "verify_config", "verify_everything"]
 
 _MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
@@ -71,6 +71,39 @@ def _check_mapping(path: Path, ignore_checksum: bool) -> str | None:
     if str(recorded).lower() != actual:
         return f"sha1sum mismatch: header {recorded}, text {actual} (edited or corrupted)"
     return None
+
+
+def _named_mappings(path: Path) -> list[str]:
+    """The mapping names a pmap or imap selects (its selector's values), in order."""
+    try:
+        ir = parse_mapping(path.read_bytes().decode("utf-8"), str(path))
+        values = ir.selector.as_dict().values()  # type: ignore[union-attr]
+    except (UnicodeDecodeError, CsstCrdsError, AttributeError):
+        return []  # reported as unreadable by the mapping check
+    return [str(v) for v in values if str(v).endswith(_MAPPING_EXTENSIONS)]
+
+
+def absent_mappings(layout: CacheLayout) -> list[Problem]:
+    """Mappings that a cached pmap names (directly or through its imaps) but the cache lacks.
+
+    Lookups fail only for the instruments that need them; verification reports them all.
+    """
+    problems: list[Problem] = []
+    if not layout.mappings_dir.is_dir():
+        return problems
+    reported: set[str] = set()
+    for pmap in sorted(layout.mappings_dir.glob("*.pmap")):
+        for imap in _named_mappings(pmap):
+            names = [imap]
+            if layout.has_mapping(imap):
+                names = _named_mappings(layout.mappings_dir / imap)
+            for name in names:
+                if name not in reported and not layout.has_mapping(name):
+                    reported.add(name)
+                    problems.append(Problem(name, str(layout.mappings_dir),
+                                            f"named by {pmap.name} but missing from the cache; "
+                                            f"fetch it with `csst-crds sync --files {name}`"))
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +235,7 @@ def verify_everything(layout: CacheLayout, *, ignore_checksum: bool = False) -> 
             problems.append(Problem(path.name, str(path),
                                     f"sha256 mismatch: file {actual.sha256[:16]}..., manifest "
                                     f"{expected.sha256[:16]}... (corrupted or replaced)"))
+    problems.extend(absent_mappings(layout))
     for name in sorted(manifest):
         if name not in seen and not name.endswith(_MAPPING_EXTENSIONS):
             problems.append(Problem(name, str(layout.references_dir), "in the manifest but "

@@ -10,7 +10,7 @@ import csst_crds_plugin
 
 ENGINE = Path(csst_crds_plugin.__file__).parent
 LEVEL = {
-    "errors": 0, "settings": 1, "results": 1,
+    "errors": 0, "settings": 1, "results": 1, "observatories": 1,
     "rules": 2, "selectors": 2,
     "context": 3, "cache": 3, "loader": 3,
     "provider": 4, "explain": 4,

@@ -1,9 +1,10 @@
 """Build a catalogue by scanning FITS and ASDF files: one row per file (one detector-exposure).
 
 The engine does not import the data models, so headers are read here with astropy and asdf
-directly and mapped to selection parameters by the table :data:`KEYWORDS`, which follows the
-data models' declarations (``datamodels.meta``): for a file the data models wrote, the row
-equals the matching entries of ``get_crds_parameters()``. Each keyword is looked for in the
+directly and mapped to selection parameters by :data:`KEYWORDS`, and INSTRUME, DETECTOR and
+FILTER are normalised (:func:`normalise_row`), both from the observatory description the data
+models read too: for any file, the row equals the matching entries of
+``get_crds_parameters()`` of the data models. Each keyword is looked for in the
 header the data models write it to, then in the other one (primary or the ``SCI`` extension,
 else the first image extension), then under its aliases; an ASDF file is read from its
 ``meta`` tree. An ISO ``DATE-OBS`` holding a time is split into ``DATE-OBS`` and ``TIME-OBS``
@@ -24,11 +25,25 @@ from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.errors import InputLimitError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY, get_observatory
+from csst_crds_plugin.observatories.keywords import (
+    normalise_detector,
+    normalise_filter,
+    normalise_instrument,
+)
 from csst_crds_plugin.tools.affected.catalog import Catalog, CatalogError
 from csst_crds_plugin.tools.affected.progress import Progress
 from csst_crds_plugin.tools.inputs import check_asdf, read_fits_headers
 
-__all__ = ["KEYWORDS", "SUFFIXES", "Keyword", "build_catalog", "load_reader", "scan_file"]
+__all__ = [
+    "KEYWORDS",
+    "SUFFIXES",
+    "Keyword",
+    "build_catalog",
+    "load_reader",
+    "normalise_row",
+    "scan_file",
+]
 
 SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".asdf")
 """Files the scan reads."""
@@ -44,18 +59,15 @@ class Keyword:
     aliases: tuple[str, ...] = ()
 
 
-KEYWORDS: tuple[Keyword, ...] = (
-    Keyword("INSTRUME", ("instrument", "name"), in_sci=True),
-    Keyword("DETECTOR", ("instrument", "detector"), in_sci=True, aliases=("DETNAM", "CHIPLAB")),
-    Keyword("FILTER", ("instrument", "filter"), in_sci=True),
-    Keyword("READMODE", ("instrument", "readmode"), in_sci=True),
-    Keyword("OBSTYPE", ("exposure", "type"), aliases=("FILETYPE",)),
-    Keyword("EXPTIME", ("exposure", "exptime")),
-    Keyword("DATE-OBS", ("observation", "date")),
-    Keyword("TIME-OBS", ("observation", "time")),
-    Keyword("OBSID", ("observation", "obsid")),
-)
-"""The selection keywords a scan reads (CSST.md §5.3, ``datamodels.meta``)."""
+def _described_keywords() -> tuple[Keyword, ...]:
+    described = get_observatory(DEFAULT_OBSERVATORY)
+    return tuple(Keyword(k.name, tuple(k.path.split(".")), in_sci=k.header == "SCI",
+                         aliases=k.aliases) for k in described.keywords)
+
+
+KEYWORDS: tuple[Keyword, ...] = _described_keywords()
+"""The selection keywords a scan reads: the observatory description's (``csst.toml``), the
+same declaration the data models write them by."""
 
 Reader = Callable[[Path], Mapping[str, object]]
 
@@ -127,12 +139,44 @@ def scan_file(path: str | Path, extra: Sequence[str] = ()) -> dict[str, object]:
     except Exception as exc:  # asdf and astropy raise more kinds on a corrupt file
         raise CatalogError(f"{path}: cannot read its header ({type(exc).__name__}: {exc}); "
                            "is it a complete FITS or ASDF file?") from exc
+    normalise_row(found)
     date = found.get("DATE-OBS")
     if isinstance(date, str):
         day, sep, time = date.strip().replace(" ", "T", 1).partition("T")
         if sep and time:
             found["DATE-OBS"] = day
             found.setdefault("TIME-OBS", time)
+    return found
+
+
+def normalise_row(found: dict[str, object]) -> dict[str, object]:
+    """INSTRUME, DETECTOR and FILTER as the data models normalise them (``CCD06`` → ``06``).
+
+    The rules are the observatory description's, the same the data models apply; a value the
+    tables do not accept is kept as written (selection then reports it).
+    """
+    described = get_observatory(DEFAULT_OBSERVATORY)
+    raw = found.get("INSTRUME")
+    if not isinstance(raw, str):
+        return found
+    try:
+        instrument = found["INSTRUME"] = normalise_instrument(described, raw)
+    except ValueError:
+        return found
+    detector = found.get("DETECTOR")
+    if isinstance(detector, (str, int)) and not isinstance(detector, bool):
+        try:
+            detector = found["DETECTOR"] = normalise_detector(described, instrument, detector)[0]
+        except ValueError:
+            detector = None
+    try:
+        band = normalise_filter(described, instrument,
+                                detector if isinstance(detector, str) else None,
+                                found.get("FILTER"))[0]
+    except ValueError:
+        return found
+    if band is not None:
+        found["FILTER"] = band
     return found
 
 

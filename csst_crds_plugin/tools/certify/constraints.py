@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from csst_crds_plugin.errors import ConfigurationError
+from csst_crds_plugin.observatories import Instrument, Observatory, get_observatory
 
 __all__ = [
     "ArrayRule",
@@ -137,6 +138,46 @@ def _read(package: str, name: str) -> InstrumentFile:
         raise ConfigurationError(f"constraints file {package}/{name} is invalid: {exc}") from exc
 
 
+def _keyword(rules: dict[str, KeywordRule], name: str, **fields: object) -> KeywordRule:
+    """The rule `name` of `rules` with `fields` set (a new rule if there is none)."""
+    found = rules.get(name, KeywordRule())
+    return found.merged(KeywordRule.model_validate(fields))
+
+
+def _with_instruments(common: InstrumentFile, described: Observatory) -> InstrumentFile:
+    """all.toml with the observatory's instruments (the list and the INSTRUME values)."""
+    if not described.instruments:
+        return common
+    names = tuple(described.instruments)
+    keywords = dict(common.keywords)
+    keywords["INSTRUME"] = _keyword(keywords, "INSTRUME", values=names, na=False)
+    return common.model_copy(update={"instruments": names, "keywords": keywords})
+
+
+def _with_tables(found: InstrumentFile, instrument: Instrument | None) -> InstrumentFile:
+    """An instrument file with the observatory's detector and filter tables.
+
+    The tables (detectors, filters, the detector → filter table) are kept once, in the
+    observatory description; an unconfirmed list or table gives warnings, not errors.
+    """
+    if instrument is None:
+        return found
+    keywords = dict(found.keywords)
+    combinations = found.combinations
+    if instrument.detector_names():
+        keywords["DETECTOR"] = _keyword(
+            keywords, "DETECTOR", values=instrument.detector_names(),
+            values_severity="error" if instrument.detectors_confirmed else "warning")
+    if instrument.filters:
+        keywords["FILTER"] = _keyword(keywords, "FILTER", values=instrument.filters)
+    if instrument.detector_filters:
+        combinations = (*combinations, Combination(
+            by="DETECTOR", of="FILTER", table=dict(instrument.detector_filters),
+            severity="error" if instrument.filters_confirmed else "warning",
+            source=instrument.filter_source))
+    return found.model_copy(update={"keywords": keywords, "combinations": combinations})
+
+
 @functools.cache
 def load_observatory(observatory: str) -> tuple[InstrumentFile, dict[str, InstrumentFile]]:
     """The observatory's common file and its instrument files (by upper-case name).
@@ -150,10 +191,13 @@ def load_observatory(observatory: str) -> tuple[InstrumentFile, dict[str, Instru
         common = _read(package, "all.toml")
     except (ModuleNotFoundError, FileNotFoundError):
         return InstrumentFile(), {}
+    described = get_observatory(observatory)
+    common = _with_instruments(common, described)
     files = {}
     for instrument in common.instruments:
         name = f"{instrument.lower()}.toml"
-        files[instrument.upper()] = found = _read(package, name)
+        files[instrument.upper()] = found = _with_tables(
+            _read(package, name), described.instruments.get(instrument.upper()))
         for reftype, rule in found.reftypes.items():
             if rule.template and rule.template not in found.templates:
                 raise ConfigurationError(

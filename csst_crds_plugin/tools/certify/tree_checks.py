@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.rules import DictNode, MappingIR, SelectorNode
 from csst_crds_plugin.selectors import MatchSelector
 from csst_crds_plugin.selectors.dates import DateFormatError, parse_date
@@ -226,5 +227,5 @@ def check_tree(report: FileReport, ir: MappingIR, header: dict[Any, Any]) -> Non
     observatory = str(header.get("observatory", "")).lower()
     merge = header.get("merge_overlaps")
     merging = merge is None or str(merge).upper() in ("TRUE", "1")
-    ambiguity = "warning" if observatory == "hst" and merging else "error"
+    ambiguity = get_observatory(observatory).merge_ambiguity if merging else "error"
     _Walker(report, ir, rmap_levels(header), ambiguity).walk(selector, 0)

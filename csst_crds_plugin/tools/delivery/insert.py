@@ -27,6 +27,7 @@ from typing import Any
 
 from csst_crds_plugin.cache.layout import check_name
 from csst_crds_plugin.errors import CsstCrdsError, RuleValidationError
+from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -289,7 +290,8 @@ class RmapInserter:
                             f"the existing case {old!r} in {self.name}: for some exposures "
                             "both match equally well. Give the reference parameter values "
                             "that coincide with an existing case, or change the rules")
-                    if self.observatory == "hst" and self.merge:
+                    if self.merge and \
+                            get_observatory(self.observatory).merge_ambiguity == "warning":
                         log.warning("%s", text)
                         return
                     raise InsertionError(text)

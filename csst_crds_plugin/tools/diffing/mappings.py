@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.cache import CacheLayout, load_config, observatory_of, resolve_context
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.rules import DictNode, MappingIR, compute_sha1sum
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.settings import get_settings
@@ -261,7 +262,7 @@ def changed_mappings(cache: str | Path | None, old_context: str, new_context: st
     obs = (observatory or observatory_of(old_context if old_context.endswith(".pmap")
                                          else new_context)).lower()
     if not obs or obs.endswith(".pmap"):
-        obs = "csst"
+        obs = DEFAULT_OBSERVATORY
     layout = _layout(cache, obs)
     finder = MappingFinder(layout=layout)
     old_imaps = mapping_entries(_context_ir(layout, old_context, finder))

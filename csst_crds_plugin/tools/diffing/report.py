@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.cache import CacheLayout, observatory_of
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.diffing.mappings import (
     EntryChange,
@@ -62,13 +63,14 @@ def _layout(cache: str | Path | None, observatory: str) -> CacheLayout:
 
 
 def observatory_for(name: str, cache: str | Path | None) -> str:
-    """The observatory a CRDS-style name carries if the cache has mappings for it, else csst."""
+    """The observatory a CRDS-style name carries if the cache has mappings for it, else the
+    default observatory."""
     guess = observatory_of(name) if "_" in name else ""
-    if guess.isalnum() and guess != "csst":
+    if guess.isalnum() and guess != DEFAULT_OBSERVATORY:
         root = Path(cache) if cache is not None else get_settings().cache_root
         if (root / "mappings" / guess).is_dir():
             return guess
-    return "csst"
+    return DEFAULT_OBSERVATORY
 
 
 def locate_file(arg: str | Path, layout: CacheLayout) -> Path:
