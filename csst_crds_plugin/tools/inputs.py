@@ -34,6 +34,7 @@ __all__ = [
     "FitsHdu",
     "check_asdf",
     "check_fits",
+    "check_yaml",
     "read_fits_headers",
 ]
 
@@ -254,7 +255,7 @@ def _check_blocks(path: Path, start: int) -> None:
                           f"past the end of the file ({size} bytes)")
 
 
-def _expanded(root: Any, path: Path) -> tuple[int, int, int]:
+def _expanded(root: Any, path: Path, what: str) -> tuple[int, int, int]:
     """(distinct nodes, nodes with every alias expanded, depth), without recursion."""
     import yaml
 
@@ -275,40 +276,50 @@ def _expanded(root: Any, path: Path) -> tuple[int, int, int]:
             sizes[key] = 1 + sum(sizes[id(c)] for c in children)
             depths[key] = 1 + max((depths[id(c)] for c in children), default=0)
             if depths[key] > MAX_YAML_DEPTH:
-                raise InputLimitError(f"{path}: the ASDF tree is nested deeper than "
+                raise InputLimitError(f"{path}: the {what} is nested deeper than "
                                       f"{MAX_YAML_DEPTH} levels (a corrupt or hostile file)")
             continue
         if key in sizes:
             continue
         if key in active:
-            raise InputLimitError(f"{path}: the ASDF tree contains itself (a recursive alias)")
+            raise InputLimitError(f"{path}: the {what} contains itself (a recursive alias)")
         active.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
     return len(sizes), sizes[id(root)], depths[id(root)]
 
 
-def check_asdf(path: str | Path) -> None:
-    """Refuse an ASDF file whose YAML tree is too deep or whose aliases expand too far."""
+def check_yaml(text: bytes | str, path: str | Path, what: str = "YAML document") -> None:
+    """Refuse YAML nested deeper than :data:`MAX_YAML_DEPTH` or whose aliases expand too far.
+
+    The text is composed (aliases stay shared nodes) and measured before anything walks it.
+    """
     import yaml
 
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise InputLimitError(f"{path}: the {what} is nested deeper than {MAX_YAML_DEPTH} "
+                              "levels (a corrupt or hostile file)") from None
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputLimitError(f"{path}: not readable YAML ({what}: {first})") from exc
+    if root is None:
+        return
+    distinct, expanded, _ = _expanded(root, Path(path), what)
+    if expanded - distinct > MAX_ALIAS_NODES:
+        raise InputLimitError(
+            f"{path}: the {what}'s aliases expand it from {distinct} to {expanded} nodes "
+            f"(over {MAX_ALIAS_NODES} more; a YAML alias bomb, or a corrupt file)")
+
+
+def check_asdf(path: str | Path) -> None:
+    """Refuse an ASDF file whose blocks do not fit the file, or whose YAML tree is too deep or
+    whose aliases expand too far (:func:`check_yaml`)."""
     path = Path(path)
     text, blocks = _yaml_text(path)
     if blocks >= 0:
         _check_blocks(path, blocks)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except RecursionError:
-        raise InputLimitError(f"{path}: the ASDF tree is nested deeper than {MAX_YAML_DEPTH} "
-                              "levels (a corrupt or hostile file)") from None
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputLimitError(f"{path}: not a readable ASDF file (its YAML tree: {first})"
-                              ) from exc
-    if root is None:
+    if not text.strip():
         raise InputLimitError(f"{path}: not a readable ASDF file (no YAML tree)")
-    distinct, expanded, _ = _expanded(root, path)
-    if expanded - distinct > MAX_ALIAS_NODES:
-        raise InputLimitError(
-            f"{path}: the ASDF tree's aliases expand it from {distinct} to {expanded} nodes "
-            f"(over {MAX_ALIAS_NODES} more; a YAML alias bomb, or a corrupt file)")
+    check_yaml(text, path, "ASDF tree")

@@ -100,7 +100,8 @@ def test_data_larger_than_the_file_is_refused_and_a_sparse_file_is_not_read(
     with sparse.open("wb") as stream:
         stream.write(raw)
         stream.truncate(len(raw) + 2_000_000_000)
-    assert scan_file(sparse) == CARDS
+    found = scan_file(sparse)
+    assert {key: found.get(key) for key in CARDS} == CARDS
     assert read_fits_headers(sparse)[0].data_end == len(raw) + 2_000_000_000
     # A header followed by 2 GB of holes: the zeros are no extension header, so the walk stops
     # at once (astropy's own walk searched them for a header for minutes).
@@ -108,7 +109,8 @@ def test_data_larger_than_the_file_is_refused_and_a_sparse_file_is_not_read(
     with holes.open("wb") as stream:
         stream.write(_primary(**CARDS).tostring().encode())
         stream.truncate(stream.tell() + 2_000_000_000)
-    assert scan_file(holes) == CARDS
+    found = scan_file(holes)
+    assert {key: found.get(key) for key in CARDS} == CARDS
     assert [h.index for h in read_fits_headers(holes)] == [0]
 
 
@@ -183,8 +185,8 @@ def test_small_aliases_pass_and_the_limit_is_on_expansion(tmp_path: Path) -> Non
                                     b"deep: " + b"- " * 3000 + b"x\n"])
 def test_an_over_deep_asdf_tree_is_refused(tmp_path: Path, nested: bytes) -> None:
     path = asdf_file(tmp_path / "deep.asdf", nested)
-    with pytest.raises(CatalogError, match=r"deep.asdf: (the ASDF tree is nested deeper|not a "
-                                           r"readable ASDF file)"):
+    with pytest.raises(CatalogError, match=r"deep.asdf: (the ASDF tree is nested deeper|not "
+                                           r"readable YAML \(ASDF tree)"):
         scan_file(path)
 
 
@@ -323,3 +325,22 @@ def test_a_truncated_asdf_file_is_reported_as_truncated(tmp_path: Path) -> None:
     path.write_bytes(data[:200])  # inside the YAML tree
     with pytest.raises(CatalogError, match=rf"^{path}: "):
         scan_file(path)
+
+
+def test_certify_refuses_a_yaml_reference_with_an_alias_bomb_or_deep_json(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from csst_crds_plugin.tools.certify.readers import read_reference
+
+    bomb = tmp_path / "csst_ifs_arc_0001.yaml"
+    bomb.write_bytes(b"meta:\n  INSTRUME: IFS\n" + alias_bomb())
+    with pytest.raises(InputLimitError, match="YAML document's aliases expand it"):
+        read_reference(bomb)
+    deep = tmp_path / "csst_ifs_arc_0002.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InputLimitError, match="JSON nested deeper than 100 levels"):
+        read_reference(deep)
+    assert main(["certify", str(bomb), str(deep)]) == 1
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "Traceback" not in text and "RecursionError" not in text
+    assert "YAML document's aliases expand it" in text and "JSON nested deeper" in text

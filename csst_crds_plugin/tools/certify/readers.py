@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from csst_crds_plugin.cache.safe_read import loads_json
-from csst_crds_plugin.tools.inputs import check_asdf, check_fits
+from csst_crds_plugin.tools.inputs import check_asdf, check_fits, check_yaml
 
 __all__ = [
     "FORMATS",
@@ -231,6 +231,7 @@ def _read_document(path: Path, fmt: str) -> ReferenceContent:
     else:
         import yaml
 
+        check_yaml(raw, path)
         tree = yaml.safe_load(raw)
     if not isinstance(tree, dict):
         raise ValueError("the top level is not a table of keywords")
