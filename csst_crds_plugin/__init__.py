@@ -3,6 +3,8 @@
 The public API is :class:`ReferenceProvider`; errors derive from :class:`CsstCrdsError`.
 """
 
+import logging
+
 from csst_crds_plugin.errors import (
     AmbiguousMatchError,
     CacheError,
@@ -55,3 +57,6 @@ __all__ = [
     "UnknownReftypeError",
     "__version__",
 ]
+
+# A library adds only a NullHandler: applications (and strun) configure the output.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

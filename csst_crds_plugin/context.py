@@ -11,7 +11,7 @@ import logging
 import operator
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from csst_crds_plugin.errors import (
     CsstCrdsWarning,
@@ -51,12 +51,27 @@ from csst_crds_plugin.selectors.values import (
     is_omit_value,
 )
 
-if TYPE_CHECKING:
-    from csst_crds_plugin.loader import MappingLoader
+
+class MappingLoader(Protocol):
+    """What a mapping needs from the loader that built it (`csst_crds_plugin.loader`)."""
+
+    def load(self, name: str) -> RuleMapping:
+        """The mapping `name`, loaded once per process."""
+
+    def exists(self, name: str) -> bool:
+        """True if mapping `name` is present."""
+
+    def describe(self) -> str:
+        """Where mappings come from, for messages."""
+
+    def name_of(self, path: str) -> str:
+        """The basename of a mapping path."""
 
 __all__ = [
+    "MAPPING_KINDS",
     "OMITTED",
     "InstrumentMapping",
+    "MappingLoader",
     "PipelineMapping",
     "ReferenceMapping",
     "condition_parameters",
@@ -79,7 +94,8 @@ _REQUIRED: Final = {
     "REFERENCE": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument",
                   "filekind"),
 }
-_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+MAPPING_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+"""The mapping kind each file extension must declare (``mapping`` header field)."""
 
 # (path, size, mtime_ns, ignore_checksum) -> mapping object
 
@@ -282,36 +298,9 @@ class ReferenceMapping(RuleMapping):
                 if choice in OMIT_VALUES:
                     return OMITTED
             return choice  # type: ignore[return-value]
-        space: dict[str, object] | None = None
-        if self.omit is not None or self.relevance is not None or self.parkey_relevance:
-            space = self.namespace(header)
-            space.setdefault("keep_comments", False)
-        if self.omit is not None:
-            try:
-                if self.omit.evaluate(space):  # type: ignore[arg-type]
-                    return OMITTED
-            except ExpressionError as exc:
-                log.warning("%s: rmap_omit %r failed to evaluate (%s); not omitting",
-                            self.name, self.omit.text, exc)
-        if self.relevance is not None:
-            try:
-                if not self.relevance.evaluate(space):  # type: ignore[arg-type]
-                    return NOT_APPLICABLE
-            except ExpressionError as exc:
-                log.warning("%s: rmap_relevance %r failed to evaluate (%s); treating as relevant",
-                            self.name, self.relevance.text, exc)
-        if self.parkey_relevance:
-            header = dict(header)
-            for key, expression in self.parkey_relevance.items():
-                try:
-                    relevant = expression.evaluate(space)  # type: ignore[arg-type]
-                except ExpressionError as exc:
-                    raise ReferenceLookupError(
-                        f"{self.name}: parkey_relevance for {key!r} ({expression.text!r}) failed "
-                        f"to evaluate: {exc}"
-                    ) from exc
-                if not relevant:
-                    header[key] = "N/A"
+        early, header, _ = self.relevant(header)
+        if early is not None:
+            return early
         try:
             choice = self.selector.choose(header) if isinstance(self.selector, Selector) \
                 else self.selector
@@ -324,6 +313,50 @@ class ReferenceMapping(RuleMapping):
         if is_omit_value(choice):
             return OMITTED
         return choice  # type: ignore[return-value]
+
+    def relevant(self, header: Mapping[str, str]
+                 ) -> tuple[object | None, Mapping[str, str], tuple[str, ...]]:
+        """Apply the header expressions: ``(early result, header for the selector, keys N/A)``.
+
+        ``rmap_omit`` true gives OMITTED, ``rmap_relevance`` false NOT_APPLICABLE (the early
+        result; None otherwise); ``parkey_relevance`` sets its irrelevant keys to ``N/A``.
+        `lookup` and `csst_crds_plugin.explain` both use this, so a trace shows exactly what
+        the lookup did.
+        """
+        if self.omit is None and self.relevance is None and not self.parkey_relevance:
+            return None, header, ()
+        space = self.namespace(header)
+        space.setdefault("keep_comments", False)
+        if self.omit is not None:
+            try:
+                if self.omit.evaluate(space):
+                    return OMITTED, header, ()
+            except ExpressionError as exc:
+                log.warning("%s: rmap_omit %r failed to evaluate (%s); not omitting",
+                            self.name, self.omit.text, exc)
+        if self.relevance is not None:
+            try:
+                if not self.relevance.evaluate(space):
+                    return NOT_APPLICABLE, header, ()
+            except ExpressionError as exc:
+                log.warning("%s: rmap_relevance %r failed to evaluate (%s); treating as relevant",
+                            self.name, self.relevance.text, exc)
+        if not self.parkey_relevance:
+            return None, header, ()
+        changed = dict(header)
+        irrelevant = []
+        for key, expression in self.parkey_relevance.items():
+            try:
+                relevant = expression.evaluate(space)
+            except ExpressionError as exc:
+                raise ReferenceLookupError(
+                    f"{self.name}: parkey_relevance for {key!r} ({expression.text!r}) failed "
+                    f"to evaluate: {exc}"
+                ) from exc
+            if not relevant:
+                changed[key] = "N/A"
+                irrelevant.append(key)
+        return None, changed, tuple(irrelevant)
 
     def reference_names(self) -> list[str]:
         """Every file name this rmap can select."""

@@ -5,19 +5,37 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from csst_crds_plugin.context import OMITTED, ReferenceMapping, condition_parameters
+from csst_crds_plugin.context import (
+    OMITTED,
+    PipelineMapping,
+    ReferenceMapping,
+    condition_parameters,
+)
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.results import NOT_APPLICABLE
 from csst_crds_plugin.selectors import FallbackNoMatchError, MatchSelector, Selector
 from csst_crds_plugin.selectors.useafter import UseAfterSelector, lookup_date
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 
-if TYPE_CHECKING:
-    from csst_crds_plugin.provider import ReferenceProvider
 
-__all__ = ["Explanation", "explain"]
+class Selecting(Protocol):
+    """What a trace needs of a `ReferenceProvider`: its context, loaded and by name."""
+
+    @property
+    def context(self) -> str:
+        """The pipeline context name."""
+
+    @property
+    def pmap(self) -> PipelineMapping:
+        """The loaded pipeline context."""
+
+    @property
+    def observatory(self) -> str:
+        """The observatory (for conditioning the parameters)."""
+
+__all__ = ["Explanation", "Selecting", "explain"]
 
 _VERDICT = {1: "match", 0: "don't care", -1: "NO MATCH"}
 _MAX_ROWS = 12
@@ -53,7 +71,7 @@ def _show(value: object) -> str:
     return repr(value)
 
 
-def explain(provider: ReferenceProvider, parameters: Mapping[str, object],
+def explain(provider: Selecting, parameters: Mapping[str, object],
             reftype: str) -> Explanation:
     """Trace the lookup of `reftype` for `parameters` in the provider's context."""
     reftype = reftype.lower()
@@ -89,17 +107,16 @@ def _trace_rmap(out: Explanation, rmap: ReferenceMapping, header: Mapping[str, s
         out.lines.append(f"  rmap_omit {rmap.omit.text!r}")
     if rmap.relevance is not None:
         out.lines.append(f"  rmap_relevance {rmap.relevance.text!r}")
-    header = dict(header)
-    if rmap.parkey_relevance:
-        space = rmap.namespace(header)
-        space.setdefault("keep_comments", False)
-        for key, expression in rmap.parkey_relevance.items():
-            try:
-                if not expression.evaluate(space):
-                    header[key] = "N/A"
-                    out.lines.append(f"  {key} set to N/A by {expression.text!r}")
-            except Exception as exc:  # noqa: BLE001 (reported by the real lookup below)
-                out.lines.append(f"  parkey_relevance {key}: {exc}")
+    try:
+        early, header, irrelevant = rmap.relevant(header)
+    except ReferenceLookupError as exc:  # reported by the real lookup below
+        out.lines.append(f"  {exc}")
+        return
+    if early is not None:
+        out.lines.append(f"  header expressions give {_show(early)}")
+        return
+    for key in irrelevant:
+        out.lines.append(f"  {key} set to N/A by {rmap.parkey_relevance[key].text!r}")
     if isinstance(rmap.selector, Selector):
         _trace(out, rmap.selector, header, 1)
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from csst_crds_plugin.context import (
-    _KINDS,
+    MAPPING_KINDS,
     InstrumentMapping,
     PipelineMapping,
     ReferenceMapping,
@@ -86,7 +86,7 @@ def load_mapping(text: str, path: str, loader: MappingLoader, *,
         _verify_checksum(actual, path, header)
     mapping_kind = str(header.get("mapping", "")).upper()
     extension = path[path.rfind("."):] if "." in path else ""
-    kind = _KINDS.get(extension.lower(), mapping_kind)
+    kind = MAPPING_KINDS.get(extension.lower(), mapping_kind)
     classes: dict[str, type[RuleMapping]] = {
         "PIPELINE": PipelineMapping, "INSTRUMENT": InstrumentMapping, "REFERENCE": ReferenceMapping,
     }

@@ -9,21 +9,16 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
 from csst_crds_plugin.cache import (
     CacheConfig,
     CacheLayout,
     instrument_of_name,
     load_config,
     observatory_of,
-    resolve_context,
     resolve_default_context,
 )
 from csst_crds_plugin.cache.manifest import check_recorded_size
 from csst_crds_plugin.context import (
-    INSTRUMENT_KEYS,
-    OMITTED,
     InstrumentMapping,
     PipelineMapping,
     condition_parameters,
@@ -37,10 +32,10 @@ from csst_crds_plugin.errors import (
     ReferenceLookupError,
 )
 from csst_crds_plugin.loader import MappingLoader
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY, get_observatory
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal, terminal_files
-from csst_crds_plugin.selectors.bulk import BulkSelections, Column, choose_many, factorize
-from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
+from csst_crds_plugin.select_many import select_many
+from csst_crds_plugin.selectors.bulk import BulkSelections
 from csst_crds_plugin.settings import get_settings
 
 __all__ = ["ReferenceProvider"]
@@ -97,12 +92,6 @@ class ReferenceProvider:
         log.info("context %s (from %s)", name, origin)
         return name
 
-    def _check_context_name(self, name: str, origin: str) -> str:
-        return resolve_context(name, self.cache_config, origin)
-
-    def _operational_context(self) -> str | None:
-        return self.cache_config.operational
-
     @property
     def cache_config(self) -> CacheConfig:
         """The cache's ``config/<obs>/``: operational context, history, bad files."""
@@ -138,6 +127,12 @@ class ReferenceProvider:
         With ``errors="raise"`` the last failing type's exception is raised (CRDS's rule);
         with ``errors="collect"`` failures are kept in each Selection's ``error``.
         """
+        return self._select(parameters, reftypes, errors)[1]
+
+    def _select(self, parameters: Mapping[str, object], reftypes: Iterable[str] | None,
+                errors: Literal["raise", "collect"]
+                ) -> tuple[InstrumentMapping, dict[str, Selection]]:
+        """`best_references` and the instrument's imap (parameters conditioned once)."""
         pmap = self._pmap if self._pmap is not None else self.pmap
         imap, results = pmap.best_references(parameters, reftypes)
         bad = self.cache_config.bad_files
@@ -163,7 +158,7 @@ class ReferenceProvider:
             if len(failed) > 1:
                 last_error.add_note(f"lookups also failed for: {', '.join(failed[:-1])}")
             raise last_error
-        return selections
+        return imap, selections
 
     def best_references_many(
         self,
@@ -192,7 +187,7 @@ class ReferenceProvider:
     def get_reference_file(self, parameters: Mapping[str, object], reftype: str) -> str:
         """The absolute cache path of the best reference, or ``"N/A"``."""
         reftype = reftype.lower()
-        selection = self.best_references(parameters, [reftype])
+        imap, selection = self._select(parameters, [reftype], "raise")
         if reftype not in selection:
             raise ReferenceLookupError(
                 f"reference type {reftype!r} is omitted (OMIT) by {self.context} for these "
@@ -206,7 +201,7 @@ class ReferenceProvider:
                 f"{self.context} selects {value!r} for {reftype!r}: not a single file; "
                 "use best_references() for tuple or mapping results"
             )
-        return str(self.locate(parameters, value))
+        return str(self._locate(imap.instrument, value))
 
     def reference_paths(self, parameters: Mapping[str, object],
                         reftypes: Iterable[str] | None = None) -> dict[str, str]:
@@ -216,12 +211,13 @@ class ReferenceProvider:
         raises (CRDS's rule), and a tuple or mapping result is an error.
         """
         paths: dict[str, str] = {}
-        for reftype, selection in self.best_references(parameters, reftypes).items():
+        imap, found = self._select(parameters, reftypes, "raise")
+        for reftype, selection in found.items():
             value = selection.value
             if value is NOT_APPLICABLE:
                 paths[reftype] = NA
             elif isinstance(value, str):
-                paths[reftype] = str(self.locate(parameters, value))
+                paths[reftype] = str(self._locate(imap.instrument, value))
             else:
                 raise CsstCrdsError(
                     f"{self.context} selects {value!r} for {reftype!r}: not a single file; "
@@ -229,17 +225,30 @@ class ReferenceProvider:
                 )
         return paths
 
+    def keys_read(self, parameters: Mapping[str, object], reftype: str) -> tuple[str, ...]:
+        """The parameter names a lookup of `reftype` reads: the instrument key, then its rmap's.
+
+        As the rules spell them (upper case, the observatory's prefix). Raises what the
+        lookup would for a missing or unknown instrument.
+        """
+        pmap = self.pmap
+        imap = pmap.imap(pmap.find_instrument(condition_parameters(parameters, self.observatory)))
+        keys = [pmap.instrument_key]
+        if imap.entries.get(reftype.lower()) in imap.rmap_names():
+            keys.extend(imap.rmap(reftype.lower()).required_keys)
+        return tuple(dict.fromkeys(keys))
+
     def locate(self, parameters: Mapping[str, object], name: str) -> Path:
         """The cache path of reference `name` selected for `parameters` (size checked)."""
         instrument = self.pmap.find_instrument(condition_parameters(parameters, self.observatory))
-        path = self.layout.locate_reference(name, instrument, self.cache_config.mirror)
-        check_recorded_size(self.layout, name, path)
-        return path
+        return self._locate(instrument, name)
 
     def locate_name(self, name: str) -> Path:
         """The cache path of reference `name` alone (``crds://name``); never outside the root."""
-        path = self.layout.locate_reference(name, instrument_of_name(name),
-                                            self.cache_config.mirror)
+        return self._locate(instrument_of_name(name), name)
+
+    def _locate(self, instrument: str | None, name: str) -> Path:
+        path = self.layout.locate_reference(name, instrument, self.cache_config.mirror)
         check_recorded_size(self.layout, name, path)
         return path
 
@@ -251,7 +260,7 @@ class ReferenceProvider:
                        f"based on: {rules}")
             if not get_settings().allow_bad_rules:
                 raise BadRulesError(f"{message}; set CSST_CRDS_ALLOW_BAD_RULES=1 to use it anyway")
-            warnings.warn(message, CsstCrdsWarning, stacklevel=4)
+            warnings.warn(message, CsstCrdsWarning, stacklevel=5)
 
     def _check_bad_reference(self, reftype: str, name: str) -> None:
         """Fail (or warn) when a selected reference is marked bad."""
@@ -261,119 +270,10 @@ class ReferenceProvider:
             if not get_settings().allow_bad_references:
                 raise BadReferenceError(
                     f"{message} Set CSST_CRDS_ALLOW_BAD_REFERENCES=1 to use it anyway.")
-            warnings.warn(message, CsstCrdsWarning, stacklevel=4)
+            warnings.warn(message, CsstCrdsWarning, stacklevel=5)
 
     def explain(self, parameters: Mapping[str, object], reftype: str) -> object:
         """Why a file is chosen: the rule path, per-key verdicts, the winner."""
         from csst_crds_plugin.explain import explain
 
         return explain(self, parameters, reftype)
-
-
-def select_many(
-    pmap: PipelineMapping,
-    parameters: Mapping[str, Sequence[object]] | Sequence[Mapping[str, object]],
-    reftypes: Iterable[str] | None,
-    observatory: str,
-) -> BulkSelections:
-    """The bulk lookup behind :meth:`ReferenceProvider.best_references_many`."""
-    if isinstance(parameters, Mapping):
-        given = {name: Column(values) for name, values in parameters.items()}
-        lengths = {len(column) for column in given.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"parameter columns differ in length: {sorted(lengths)}")
-        count = lengths.pop() if lengths else 0
-        names = {name: _header_name(name, observatory) for name in given if isinstance(name, str)}
-        if len(set(names.values())) == len(names):
-            columns = {names[name]: column for name, column in given.items() if name in names}
-            return _select(pmap, columns, count, reftypes,
-                           lambda i: {n: c.value(i) for n, c in given.items()})
-        parameters = [{n: c.value(i) for n, c in given.items()} for i in range(count)]
-    rows = list(parameters)
-    headers = [condition_parameters(row, observatory) for row in rows]
-    keys = dict.fromkeys(key for header in headers for key in header)
-    columns = {key: Column([h.get(key, "UNDEFINED") for h in headers], conditioned=True)
-               for key in keys}
-    return _select(pmap, columns, len(rows), reftypes, rows.__getitem__)
-
-
-def _header_name(name: str, observatory: str) -> str:
-    return get_observatory(observatory).rule_key(name)
-
-
-def _select(pmap: PipelineMapping, columns: dict[str, Column], count: int,
-            reftypes: Iterable[str] | None,
-            row_of: Callable[[int], Mapping[str, object]]) -> BulkSelections:
-    result = BulkSelections(count)
-    if not count:
-        return result
-    wanted = None if reftypes is None else list(dict.fromkeys(t.lower() for t in reftypes))
-    instrument_keys = [k for k in dict.fromkeys((pmap.instrument_key,
-                                                 pmap.instrument_key.lower(), *INSTRUMENT_KEYS))
-                       if k in columns]
-    parts = [columns[key].conditioned() for key in instrument_keys]
-    first, combo = factorize([codes for codes, _ in parts], [len(v) for _, v in parts], count)
-    groups: dict[int, list[int]] = {}
-    imaps: dict[int, InstrumentMapping] = {}
-    for position, row in enumerate(first.tolist()):
-        header = {key: values[codes[row]]
-                  for key, (codes, values) in zip(instrument_keys, parts, strict=True)}
-        try:
-            imap = pmap.imap(pmap.find_instrument(header))
-            imap.required_keys  # noqa: B018 (loads every rmap, as minimising does)
-        except CsstCrdsError as exc:
-            for index in np.flatnonzero(combo == position).tolist():
-                result.row_errors[index] = exc
-            continue
-        imaps[id(imap)] = imap
-        groups.setdefault(id(imap), []).append(position)
-    for key, positions in groups.items():
-        imap = imaps[key]
-        rows = np.flatnonzero(np.isin(combo, positions))
-        types = list(imap.entries) if wanted is None else wanted
-        result.group_of_row[rows] = len(result.groups)
-        result.groups.append((tuple(types), imap.entries))
-        memo: dict[object, object] = {}
-        for reftype in types:
-            _select_type(pmap, imap, reftype, columns, rows, result, row_of, memo)
-    return result
-
-
-def _select_type(pmap: PipelineMapping, imap: InstrumentMapping, reftype: str,
-                 columns: dict[str, Column], rows: np.ndarray, result: BulkSelections,
-                 row_of: Callable[[int], Mapping[str, object]], memo: dict[object, object]
-                 ) -> None:
-    entry = imap.entries.get(reftype)
-    fallback = rows
-    if entry is None or is_na_value(entry) or is_omit_value(entry):
-        try:
-            value = imap.lookup(reftype, {})
-        except ReferenceLookupError as exc:
-            for row in rows.tolist():
-                result.fail(reftype, row, exc)
-            return
-        if value is not OMITTED:
-            result.put(reftype, rows, value)
-        return
-    rmap = imap.rmap(reftype)
-    if rmap.plain:
-        choice, table, failed, specials = choose_many(rmap.selector, columns, rows, memo)
-        done = ~failed
-        codes = choice[done]
-        omitted = []
-        for position in specials:
-            if is_na_value(table[position]):
-                table[position] = NOT_APPLICABLE
-            elif is_omit_value(table[position]):
-                omitted.append(position)
-        if omitted:
-            codes = np.where(np.isin(codes, omitted), -1, codes)
-        result.put(reftype, rows[done], codes, table)
-        fallback = rows[failed]
-    for row in fallback.tolist():
-        _, found = pmap.best_references(row_of(row), [reftype])
-        value = found.get(reftype)
-        if isinstance(value, Exception):
-            result.fail(reftype, row, value)
-        elif value is not None:
-            result.put(reftype, np.array([row]), value)

@@ -54,6 +54,8 @@ Provenance encoding: see `datamodels.provenance` (``R_<TYPE>``, ``S_<TYPE>``, ``
 
 from __future__ import annotations
 
+import logging
+
 from datamodels._base import ArraySpec, DataModel, model_classes
 from datamodels._io import open
 from datamodels.errors import (
@@ -113,3 +115,6 @@ __all__ = [
     "open",
     "parse_obsid",
 ]
+
+# A library adds only a NullHandler: applications (and strun) configure the output.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -5,6 +5,8 @@ Run them with ``strun csst_level1 exposure.fits`` (aliases ``csst_dq_init``, ``c
 ``stpipe.Step.from_cmdline([...])`` exactly as strun does, or ``DarkStep.call(model)``.
 """
 
+import logging
+
 from steps._base import CalibrationError, CsstPipeline, CsstStep
 from steps.bias import BiasStep
 from steps.dark import DarkStep
@@ -24,3 +26,6 @@ __all__ = [
     "GainStep",
     "Level1Pipeline",
 ]
+
+# A library adds only a NullHandler: applications (and strun) configure the output.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -81,8 +81,11 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else levels[min(verbose, 2)]
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    handler.set_name("csst-crds")
     root = logging.getLogger("csst_crds_plugin")
-    root.handlers[:] = [handler]
+    # replace an earlier call's handler (main() may run many times in one process); the
+    # package's NullHandler stays
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != "csst-crds"] + [handler]
     root.setLevel(level)
 
 

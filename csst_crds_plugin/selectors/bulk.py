@@ -18,6 +18,7 @@ import numpy as np
 from csst_crds_plugin.errors import ReferenceLookupError
 from csst_crds_plugin.results import Selection
 from csst_crds_plugin.selectors.base import Selector
+from csst_crds_plugin.selectors.dates import encode_instant
 from csst_crds_plugin.selectors.match import MatchSelector
 from csst_crds_plugin.selectors.useafter import UseAfterSelector
 from csst_crds_plugin.selectors.values import condition_value
@@ -152,7 +153,7 @@ def _encode(date: np.ndarray, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     days = days + (leap & (month == 2))
     ok &= (year > 0) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
     ok &= (hms // 10000 < 24) & (hms // 100 % 100 < 60) & (seconds < 60)
-    encoded = 2 * (ymd * 1000000 + hms) + (micro > 0)
+    encoded = encode_instant(ymd * 1000000 + hms, micro > 0)
     return ok, encoded
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Final
+from typing import Any, Final
 
 __all__ = [
     "DateFormatError",
     "UndefinedDateError",
+    "encode_instant",
     "format_date",
     "is_plain_clock",
     "is_plain_day",
@@ -41,6 +42,17 @@ class DateFormatError(ValueError):
 
 class UndefinedDateError(DateFormatError):
     """A date/time string that contains ``UNDEFINED``."""
+
+
+def encode_instant(seconds: Any, fraction: Any = 0) -> Any:
+    """The sortable integer of a date: ``2 * YYYYMMDDhhmmss + (microseconds > 0)``.
+
+    `seconds` is the ``YYYYMMDDhhmmss`` number (an int or a numpy integer array), `fraction`
+    whether the time has microseconds. Integer order is then the order of the reformatted
+    date strings (RULES.md §2.3), which is what UseAfter compares; the bulk path and the
+    UseAfter keys both use this one encoding.
+    """
+    return 2 * seconds + fraction
 
 
 def parse_date(text: str) -> _dt.datetime:

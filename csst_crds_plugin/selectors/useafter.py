@@ -18,6 +18,7 @@ from csst_crds_plugin.selectors.base import Choice, FallbackNoMatchError, Header
 from csst_crds_plugin.selectors.dates import (
     DateFormatError,
     UndefinedDateError,
+    encode_instant,
     is_plain_clock,
     is_plain_day,
     reformat_date,
@@ -115,7 +116,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         return super().condition_keys(keys, parameters)
 
     def encoded(self) -> np.ndarray | None:
-        """The keys as ``2 * YYYYMMDDhhmmss`` integers, for vectorised lookups (cached).
+        """The keys as `encode_instant` integers, for vectorised lookups (cached).
 
         None unless every key is canonical (``YYYY-MM-DD HH:MM:SS``, so integer order is string
         order) and every choice is a terminal.
@@ -133,7 +134,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
                     number = np.zeros(len(keys), dtype=np.int64)
                     for column in range(digits.shape[1]):
                         number = number * 10 + digits[:, column]
-                    found = 2 * number
+                    found = encode_instant(number)
             self._encoded = found
         return found
 

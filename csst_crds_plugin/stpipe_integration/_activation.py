@@ -26,6 +26,11 @@ from csst_crds_plugin.errors import ConfigurationError, CsstCrdsError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA
 from csst_crds_plugin.settings import get_settings
+from csst_crds_plugin.stpipe_integration._providers import (
+    check_observatory_held,
+    shared_provider,
+    uri_path,
+)
 
 __all__ = [
     "SOFTWARE_VERSION",
@@ -35,6 +40,7 @@ __all__ = [
     "active",
     "crds_compatible",
     "deactivate",
+    "get_provider",
     "provider_scope",
 ]
 
@@ -157,11 +163,6 @@ class Activation:
 
     def provider(self, observatory: str) -> ReferenceProvider:
         """The provider for `observatory`, built once; a clear error if the cache lacks it."""
-        from csst_crds_plugin.stpipe_integration._lookup import (
-            check_observatory_held,
-            shared_provider,
-        )
-
         observatory = str(observatory).lower()
         if self.cache is None and self.context is None:
             return shared_provider(observatory)
@@ -189,6 +190,14 @@ class Activation:
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
         return f"Activation(cache={self.cache!r}, context={self.context!r}, {state})"
+
+
+def get_provider(observatory: str) -> ReferenceProvider:
+    """The provider for `observatory`: the active registration's, else the shared one."""
+    handle = active()
+    if handle is not None:
+        return handle.provider(observatory)
+    return shared_provider(observatory)
 
 
 def active() -> Activation | None:
@@ -327,8 +336,6 @@ def get_svn_version() -> str:
 
 def reference_uri_to_cache_path(reference_uri: str, observatory: str) -> str:
     """The cache path of ``crds://<name>``; the name never leads outside the cache root."""
-    from csst_crds_plugin.stpipe_integration._lookup import uri_path
-
     return uri_path(_provider(observatory), reference_uri)
 
 

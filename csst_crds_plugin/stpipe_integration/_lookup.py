@@ -7,11 +7,16 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
-from csst_crds_plugin.context import condition_parameters
-from csst_crds_plugin.errors import CacheError, CsstCrdsError, ReferenceLookupError
+from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA
-from csst_crds_plugin.settings import Settings, get_settings
+from csst_crds_plugin.stpipe_integration._activation import get_provider
+from csst_crds_plugin.stpipe_integration._providers import (
+    check_observatory_held,
+    clear_providers,
+    shared_provider,
+    uri_path,
+)
 
 __all__ = [
     "StepReferenceError",
@@ -30,53 +35,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_PROVIDERS: dict[tuple[Settings, str], ReferenceProvider] = {}
-_URI = "crds://"
-
-
-def get_provider(observatory: str) -> ReferenceProvider:
-    """The provider for `observatory`: the active registration's, else the shared one."""
-    from csst_crds_plugin.stpipe_integration._activation import active
-
-    handle = active()
-    if handle is not None:
-        return handle.provider(observatory)
-    return shared_provider(observatory)
-
-
-def shared_provider(observatory: str) -> ReferenceProvider:
-    """The provider for `observatory` under the settings in force, built once and reused.
-
-    Like the CRDS client, a process keeps the context it resolved first, so one pipeline run
-    never mixes contexts; `clear_providers` forgets them (a changed setting makes a new one).
-    An observatory whose rules the cache does not hold is a `CacheError`, never a fall back
-    to the CRDS library.
-    """
-    key = (get_settings(), observatory.lower())
-    provider = _PROVIDERS.get(key)
-    if provider is None:
-        check_observatory_held(key[0].cache_root, key[1])
-        provider = _PROVIDERS[key] = ReferenceProvider(observatory=key[1])
-    return provider
-
-
-def check_observatory_held(cache_root: Path, observatory: str) -> None:
-    """Fail, naming the folder, when the cache has no rules for `observatory`."""
-    folder = Path(cache_root) / "mappings" / observatory
-    if Path(cache_root).is_dir() and not folder.is_dir():
-        held = sorted(p.name for p in (Path(cache_root) / "mappings").glob("*") if p.is_dir())
-        raise CacheError(
-            f"the cache {cache_root} holds no {observatory} rules ({folder} is missing; it "
-            f"holds: {', '.join(held) or 'none'}). The CRDS library is not consulted while "
-            f"csst-crds-plugin serves stpipe: fill the cache with `csst-crds sync "
-            f"--observatory {observatory} --source DIR|URL`, or point CSST_CRDS_PATH at a "
-            f"cache that has them"
-        )
-
-
-def clear_providers() -> None:
-    """Forget every provider (the next lookup resolves the context again)."""
-    _PROVIDERS.clear()
 
 
 class StepReferenceError(ReferenceLookupError):
@@ -102,12 +60,7 @@ def selection_parameters(provider: ReferenceProvider, parameters: Mapping[str, o
     """
     given = {str(key).upper(): key for key in parameters}
     try:
-        pmap = provider.pmap
-        imap = pmap.imap(pmap.find_instrument(condition_parameters(parameters,
-                                                                   provider.observatory)))
-        keys = [pmap.instrument_key]
-        if imap.entries.get(reftype) in imap.rmap_names():
-            keys.extend(imap.rmap(reftype).required_keys)
+        keys = list(provider.keys_read(parameters, reftype))
     except CsstCrdsError:
         keys = [key for key in given if "." not in key]
     return {key: parameters[given[key]] if key in given else None
@@ -166,16 +119,6 @@ def select_reference(step: str, parameters: Mapping[str, object], observatory: s
 def locate(provider: ReferenceProvider, parameters: Mapping[str, object], name: str) -> Path:
     """The cache path of a selected reference name; FileNotCachedError if absent."""
     return provider.locate(parameters, name)
-
-
-def uri_path(provider: ReferenceProvider, reference_uri: str) -> str:
-    """The cache path of ``crds://<name>`` in `provider`'s cache; never outside its root."""
-    if not reference_uri.startswith(_URI):
-        raise ReferenceLookupError(
-            f"reference URI {reference_uri!r} should start with {_URI!r}, e.g. "
-            f"{_URI}csst_msc_dark_0001.fits"
-        )
-    return str(provider.locate_name(reference_uri.removeprefix(_URI)))
 
 
 def reference_uri_to_cache_path(reference_uri: str, observatory: str = "csst") -> str:

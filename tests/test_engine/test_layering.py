@@ -13,7 +13,7 @@ LEVEL = {
     "errors": 0, "settings": 1, "results": 1, "observatories": 1,
     "rules": 2, "selectors": 2,
     "context": 3, "cache": 3, "loader": 3,
-    "provider": 4, "explain": 4,
+    "provider": 4, "explain": 4, "select_many": 4,
     "tools": 5, "cli": 5, "stpipe_integration": 5, "__main__": 5,
 }
 
@@ -65,3 +65,23 @@ def test_top_level_packages_come_from_this_distribution() -> None:
         assert path.parent.parent == ENGINE.parent or any(
             f.startswith(f"{module.__name__}/") for f in files
         ) or direct is not None
+
+
+def test_the_packages_loggers_have_a_null_handler_and_never_set_a_level() -> None:
+    """A library adds a NullHandler and leaves levels to the application (stpipe, the CLI)."""
+    import logging
+
+    import datamodels
+    import steps
+
+    for module in (csst_crds_plugin, datamodels, steps):
+        logger = logging.getLogger(module.__name__)
+        assert any(isinstance(h, logging.NullHandler) for h in logger.handlers), module
+        folder = Path(module.__file__ or "").parent
+        for path in folder.rglob("*.py"):
+            if path.parts[-2:] == ("cli", "main.py"):
+                continue  # the command line is the application: it configures logging
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                     and n.attr == "setLevel"]
+            assert not calls, f"{path} sets a logger level"

@@ -40,13 +40,13 @@ def test_prefetch_asks_the_provider_once_for_every_type_of_every_step(
         raw_path: Path, numbers: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     provider = get_provider("csst")
     calls: list[tuple[str, ...]] = []
-    real = provider.best_references
+    real = provider._select  # every lookup, best_references or get_reference_file
 
-    def counted(parameters: Any, reftypes: Any = None, **kwargs: Any) -> Any:
+    def counted(parameters: Any, reftypes: Any, errors: Any) -> Any:
         calls.append(tuple(reftypes))
-        return real(parameters, reftypes, **kwargs)
+        return real(parameters, reftypes, errors)
 
-    monkeypatch.setattr(provider, "best_references", counted)
+    monkeypatch.setattr(provider, "_select", counted)
     Level1Pipeline().run(str(raw_path))
     prefetch, *lookups = calls
     assert sorted(prefetch) == sorted(numbers.REFTYPES)
@@ -58,9 +58,9 @@ def test_prefetch_leaves_out_overridden_types(raw_path: Path, level1_cache: Path
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     provider = get_provider("csst")
     calls: list[tuple[str, ...]] = []
-    real = provider.best_references
-    monkeypatch.setattr(provider, "best_references",
-                        lambda p, t=None, **k: calls.append(tuple(t)) or real(p, t, **k))
+    real = provider._select
+    monkeypatch.setattr(provider, "_select",
+                        lambda p, t, e: calls.append(tuple(t)) or real(p, t, e))
     pipeline = Level1Pipeline()
     pipeline.dark.override_dark = reference(level1_cache, "csst_msc_dark_0001.fits")
     pipeline.flat.skip = True
