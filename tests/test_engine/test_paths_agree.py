@@ -11,8 +11,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.context import OMITTED
 from csst_crds_plugin.errors import CsstCrdsError
