@@ -25,7 +25,7 @@ from csst_crds_plugin.errors import (
     UnknownReftypeError,
 )
 from csst_crds_plugin.observatories import get_observatory
-from csst_crds_plugin.results import NOT_APPLICABLE, MapResult, Terminal, terminal_files
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED, MapResult, Terminal, terminal_files
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -69,7 +69,6 @@ class MappingLoader(Protocol):
 
 __all__ = [
     "MAPPING_KINDS",
-    "OMITTED",
     "InstrumentMapping",
     "MappingLoader",
     "PipelineMapping",
@@ -78,9 +77,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-OMITTED: Final = object()
-"""Marker for a reference type dropped from the results (OMIT)."""
 
 INSTRUMENT_KEYS: Final = (
     "INSTRUME", "META.INSTRUMENT.NAME", "META_INSTRUMENT_NAME", "INSTRUMENT",
@@ -386,15 +382,10 @@ def _nearest_rules(rmap: ReferenceMapping, header: Mapping[str, str], limit: int
     if not isinstance(selector, MatchSelector) or not selector.parameters:
         return ""
     values = [header.get(name, "UNDEFINED") for name in selector.parameters]
-    scored = []
-    for row, matchers in enumerate(selector.matchers):
-        statuses = [m.match(v) for m, v in zip(matchers, values, strict=True)]
-        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
-        scored.append((len(failed), -statuses.count(1), row, failed))
-    scored.sort(key=lambda item: item[:3])
     parts = []
-    for count, _specific, row, failed in scored[:limit]:
-        why = f"fails {', '.join(failed)}" if count else "matches, but no date/version fits"
+    for row, statuses in selector.nearest(values)[:limit]:
+        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
+        why = f"fails {', '.join(failed)}" if failed else "matches, but no date/version fits"
         parts.append(f"{selector.raw_keys[row]!r} ({why})")
     return "; ".join(parts)
 

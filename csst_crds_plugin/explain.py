@@ -5,16 +5,15 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from csst_crds_plugin.context import (
-    OMITTED,
     PipelineMapping,
     ReferenceMapping,
     condition_parameters,
 )
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
-from csst_crds_plugin.results import NOT_APPLICABLE
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED
 from csst_crds_plugin.selectors import FallbackNoMatchError, MatchSelector, Selector
 from csst_crds_plugin.selectors.useafter import UseAfterSelector, lookup_date
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
@@ -165,16 +164,10 @@ def _trace_match(out: Explanation, selector: MatchSelector, header: Mapping[str,
     except ReferenceLookupError as exc:
         out.lines.append(f"{pad}  pre-validation failed: {exc}")
         return
-    rows: list[tuple[int, int, Any]] = []
-    for row in range(len(selector.raw_keys)):
-        statuses = [m.match(v) for m, v in zip(selector.matchers[row], values, strict=True)]
-        failed = sum(1 for s in statuses if s == -1)
-        rows.append((failed, -sum(s for s in statuses if s > 0), row))
-    rows.sort()
-    for failed, _weight, row in rows[:_MAX_ROWS]:
-        statuses = [m.match(v) for m, v in zip(selector.matchers[row], values, strict=True)]
+    rows = selector.nearest(values)
+    for row, statuses in rows[:_MAX_ROWS]:
         verdicts = ", ".join(f"{n}:{_VERDICT[s]}" for n, s in zip(names, statuses, strict=True))
-        mark = "candidate" if failed == 0 else "eliminated"
+        mark = "candidate" if -1 not in statuses else "eliminated"
         out.lines.append(f"{pad}  {selector.raw_keys[row]!r}: {verdicts} [{mark}]")
     if len(rows) > _MAX_ROWS:
         out.lines.append(f"{pad}  ... and {len(rows) - _MAX_ROWS} more rules")

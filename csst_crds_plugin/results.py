@@ -8,6 +8,7 @@ from typing import Any, Final, NamedTuple, TypeAlias, Union
 __all__ = [
     "NA",
     "NOT_APPLICABLE",
+    "OMITTED",
     "MapResult",
     "NotApplicable",
     "Selection",
@@ -37,6 +38,17 @@ class NotApplicable:
 
 
 NOT_APPLICABLE: Final = NotApplicable()
+
+
+class Omitted:
+    """The reference type is dropped from the results (OMIT): a marker, never returned."""
+
+    def __repr__(self) -> str:
+        return "OMITTED"
+
+
+OMITTED: Final = Omitted()
+"""Marker for a reference type dropped from the results (OMIT)."""
 
 
 class MapResult(Mapping[str, str]):

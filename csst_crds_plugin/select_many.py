@@ -14,14 +14,13 @@ import numpy as np
 
 from csst_crds_plugin.context import (
     INSTRUMENT_KEYS,
-    OMITTED,
     InstrumentMapping,
     PipelineMapping,
     condition_parameters,
 )
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.observatories import get_observatory
-from csst_crds_plugin.results import NOT_APPLICABLE
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED
 from csst_crds_plugin.selectors.bulk import BulkSelections, Column, choose_many, factorize
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 

@@ -5,6 +5,7 @@ from csst_crds_plugin.selectors.base import (
     FallbackNoMatchError,
     Selector,
     SelectorOptions,
+    registered_rule_names,
     selector_class,
 )
 from csst_crds_plugin.selectors.bracket import BracketSelector
@@ -28,5 +29,6 @@ __all__ = [
     "UseAfterSelector",
     "VersionAfterSelector",
     "condition_value",
+    "registered_rule_names",
     "selector_class",
 ]

@@ -60,6 +60,11 @@ def selector_class(rule_name: str) -> type[Selector]:
     return _REGISTRY[rule_name]
 
 
+def registered_rule_names() -> frozenset[str]:
+    """Every rule name a selector class registered (the parser accepts exactly these)."""
+    return frozenset(_REGISTRY)
+
+
 def _strictly_increasing(items: Sequence[Any]) -> bool:
     """Whether every item is less than the next (TypeError for items that do not compare)."""
     return all(map(operator.lt, items, itertools.islice(items, 1, None)))

@@ -162,6 +162,22 @@ class MatchSelector(Selector, rule_name="Match"):
                 result.append((weight, row))
         return result
 
+    def verdicts(self, values: Sequence[str]) -> list[tuple[int, ...]]:
+        """Per row, each parameter's verdict: 1 match, 0 don't care, -1 no match."""
+        return [tuple(m.match(v) for m, v in zip(row, values, strict=True))
+                for row in self.matchers]
+
+    def nearest(self, values: Sequence[str]) -> list[tuple[int, list[int]]]:
+        """``(row, its verdicts)`` ordered by fewest failing parameters, then most specific.
+
+        For messages and traces: why no row (or which rows) match `values`.
+        """
+        verdicts = self.verdicts(values)
+        order = sorted(range(len(verdicts)), key=lambda row: (
+            sum(1 for s in verdicts[row] if s == -1), -sum(s for s in verdicts[row] if s > 0),
+            row))
+        return [(row, list(verdicts[row])) for row in order]
+
     def groups(self, values: Sequence[str]) -> list[list[int]]:
         """Rows grouped by equal weight, best group first, rows in key order."""
         by_weight: dict[int, list[int]] = {}

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin import ReferenceProvider
-from csst_crds_plugin.context import OMITTED
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.results import Selection
+from csst_crds_plugin.results import OMITTED, Selection
 
 
 def _suites(corpus: Path) -> list[Path]:

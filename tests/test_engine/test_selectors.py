@@ -167,3 +167,11 @@ def test_registry_refuses_a_name_twice() -> None:
 
     with pytest.raises(TypeError, match="registered twice"):
         type("Again", (Selector,), {}, rule_name="Match")
+
+
+def test_the_parser_accepts_exactly_the_registered_selectors() -> None:
+    """Adding a selector is a module plus its registration: the grammar follows the registry."""
+    from csst_crds_plugin.rules.ir import SELECTOR_NAMES
+    from csst_crds_plugin.selectors import registered_rule_names
+
+    assert registered_rule_names() == SELECTOR_NAMES
