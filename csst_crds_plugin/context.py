@@ -19,7 +19,6 @@ from csst_crds_plugin.errors import (
     MissingInstrumentError,
     NoMatchError,
     ReferenceLookupError,
-    RuleSyntaxError,
     RuleValidationError,
     UnknownInstrumentError,
     UnknownReftypeError,
@@ -174,14 +173,19 @@ class ReferenceMapping(RuleMapping):
         self.relevance = self._expression("rmap_relevance")
         self.omit = self._expression("rmap_omit")
         self.parkey_relevance: dict[str, Expression] = {}
-        for key, text in dict(self.raw_header.get("parkey_relevance") or {}).items():
+        for key, text in ir.dict_field(self.raw_header, "parkey_relevance",
+                                       "{'PARKEY': '(expression)', ...}"):
             self.parkey_relevance[str(key).upper()] = self._compile(str(text), "parkey_relevance")
         for key in self.comment_parkeys:
             self.parkey_relevance.setdefault(key, Expression("keep_comments"))
         merge = self.raw_header.get("merge_overlaps")
         substitutions: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_SUBSTITUTIONS.items()}
-        for key, table in dict(self.raw_header.get("substitutions") or {}).items():
-            substitutions.setdefault(str(key), {}).update(dict(table))
+        shape = "{'PARKEY': {'VALUE': 'REPLACEMENT', ...}, ...}"
+        for key, table in ir.dict_field(self.raw_header, "substitutions", shape):
+            if not isinstance(table, dict):
+                raise ir.field_error("substitutions", f"the entry for {key!r} must be a dict, "
+                                     f"not {type(table).__name__}: {shape}")
+            substitutions.setdefault(str(key), {}).update(table)
         self.options = SelectorOptions(
             rmap=self.name,
             merge_overlaps=True if merge is None else str(merge).upper() in ("TRUE", "1"),
@@ -215,11 +219,7 @@ class ReferenceMapping(RuleMapping):
         try:
             return Expression(text)
         except ExpressionSyntaxError as exc:
-            node_offsets = dict(zip((k for k, _ in self.ir.header.entries),
-                                    self.ir.header.entry_offsets, strict=False))
-            line, column, source = self.ir.source.locate(node_offsets.get(field, 0))
-            raise RuleSyntaxError(f"header field {field!r}: {exc}", self.path, line, column,
-                                  source) from exc
+            raise self.ir.field_error(field, str(exc)) from exc
 
     def _build(self, node: Any, levels: list[tuple[Any, ...]]) -> Selector | Any:
         if isinstance(node, SelectorNode):

@@ -20,6 +20,7 @@ __all__ = [
     "InvalidVersionError",
     "MissingInstrumentError",
     "MissingParameterError",
+    "ModifiedReferenceError",
     "NoMatchError",
     "ReadOnlyCacheError",
     "ReferenceLookupError",
@@ -63,9 +64,20 @@ class RuleSyntaxError(CsstCrdsError):
     def _render(self) -> str:
         text = f"{self.path}:{self.line}:{self.column}: {self.message}"
         if self.source_line:
-            caret = " " * max(self.column - 1, 0) + "^"
-            text += f"\n    {self.source_line}\n    {caret}"
+            shown, offset = self.source_line, max(self.column - 1, 0)
+            if len(shown) > 2 * _WINDOW:  # a long line: a window around the column
+                start = max(min(offset - _WINDOW, len(shown) - 2 * _WINDOW), 0)
+                shown = shown[start:start + 2 * _WINDOW]
+                offset -= start
+                if start:
+                    shown, offset = "..." + shown, offset + 3
+                if start + 2 * _WINDOW < len(self.source_line):
+                    shown += "..."
+            text += f"\n    {shown}\n    {' ' * offset}^"
         return text
+
+
+_WINDOW = 60  # characters shown either side of the column of a long source line
 
 
 class RuleValidationError(CsstCrdsError):
@@ -90,6 +102,10 @@ class FileNotCachedError(CacheError):
 
 class IntegrityError(CacheError):
     """A cached file does not match its recorded checksum or size (corrupted or edited)."""
+
+
+class ModifiedReferenceError(IntegrityError):
+    """A cached reference has its recorded size but not its recorded SHA-256 (modified)."""
 
 
 class ReadOnlyCacheError(CacheError):

@@ -15,10 +15,16 @@ from csst_crds_plugin.context import (
     ReferenceMapping,
     RuleMapping,
 )
-from csst_crds_plugin.errors import ChecksumError, CsstCrdsWarning, RuleValidationError
+from csst_crds_plugin.errors import (
+    CacheError,
+    ChecksumError,
+    CsstCrdsError,
+    CsstCrdsWarning,
+    RuleValidationError,
+)
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 
-__all__ = ["MappingLoader", "TextSource", "load_mapping"]
+__all__ = ["NAME_LIMIT", "MappingLoader", "TextSource", "check_mapping_name", "load_mapping"]
 
 # (path, size, mtime_ns, ignore_checksum) -> mapping object
 _MAPPINGS: dict[tuple[str, int, int, bool], RuleMapping] = {}
@@ -30,6 +36,19 @@ TextSource = Callable[[str], tuple[Any, ...]]
 ``data``, when given, are the bytes the text was decoded from (UTF-8): the checksum hashes them.
 """
 _LARGE: Final = 1 << 20  # larger texts are hashed while they are parsed
+NAME_LIMIT: Final = 255
+"""The longest mapping name, in UTF-8 bytes: the longest file name common file systems allow."""
+
+
+def check_mapping_name(name: str) -> str:
+    """Return `name`, or raise RuleValidationError if no file system could hold it."""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > NAME_LIMIT:
+        raise RuleValidationError(
+            f"mapping name {name[:40]!r}... is {size} bytes long; a name has at most "
+            f"{NAME_LIMIT} (the file-system limit): the rules naming it are corrupt"
+        )
+    return name
 
 
 class MappingLoader:
@@ -48,7 +67,14 @@ class MappingLoader:
 
     def exists(self, name: str) -> bool:
         """True if mapping `name` is present."""
-        return self._exists(name)
+        check_mapping_name(name)
+        try:
+            return self._exists(name)
+        except OSError as exc:
+            if isinstance(exc, CsstCrdsError):
+                raise
+            raise CacheError(f"cannot look for mapping {name} in {self.label}: "
+                             f"{exc.strerror or exc}") from exc
 
     @staticmethod
     def name_of(path: str) -> str:
@@ -57,7 +83,14 @@ class MappingLoader:
 
     def load(self, name: str) -> RuleMapping:
         """Return the mapping `name`, parsed and built once per process."""
-        read = self.source(name)
+        check_mapping_name(name)
+        try:
+            read = self.source(name)
+        except OSError as exc:
+            if isinstance(exc, CsstCrdsError):
+                raise
+            raise CacheError(f"cannot read mapping {name} from {self.label}: "
+                             f"{exc.strerror or exc}") from exc
         path, text, (size, mtime) = read[:3]
         key = (path, size, mtime, self.ignore_checksum)
         found = _MAPPINGS.get(key)

@@ -10,6 +10,9 @@ Header cards beyond the metadata (WCS, ``GAIN1``, ``EXPSTART``, ...) are kept in
 ``model.extra_fits`` (primary and SCI headers) and written back, so level-0 → level-1 keeps them.
 FITS data are memory-mapped where astropy can (not uint16 stored with ``BZERO``); ASDF arrays
 are read on first use.  Closing a model makes arrays not yet read unavailable.
+`iter_row_blocks` and `read_rows` give a 2-D array by blocks of rows in native byte order,
+straight from a FITS file (one read per block) when it is still there, so a full-size
+detector array is never read whole; `array_shape` gives its shape without reading it.
 
 Errors and warnings
 -------------------
@@ -57,6 +60,7 @@ from __future__ import annotations
 import logging
 
 from datamodels._base import ArraySpec, DataModel, model_classes
+from datamodels._blocks import array_shape, block_rows, iter_row_blocks, read_rows
 from datamodels._io import open
 from datamodels.errors import (
     ArrayError,
@@ -111,9 +115,13 @@ __all__ = [
     "SaturationRefModel",
     "StepStatus",
     "UnknownModelError",
+    "array_shape",
+    "block_rows",
+    "iter_row_blocks",
     "model_classes",
     "open",
     "parse_obsid",
+    "read_rows",
 ]
 
 # A library adds only a NullHandler: applications (and strun) configure the output.

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from datamodels._cards import get_path
-from datamodels._fields import keyword_fields
+from datamodels._fields import keyword_fields, meta_edits
 from datamodels.errors import ArrayError, DataModelError, MetadataWarning
 from datamodels.meta import MetaCommon
 from datamodels.provenance import iter_dotted
@@ -126,6 +126,9 @@ class DataModel:
         self._arrays: dict[str, np.ndarray | None] = {}
         self._loader: Callable[[ArraySpec], np.ndarray | None] | None = None
         self._closer: Callable[[], None] | None = None
+        #: For arrays still in their file: where their rows lie (see `iter_row_blocks`).
+        self._row_source: Callable[[ArraySpec], Any] | None = None
+        self._crds_parameters: tuple[int, Any, dict[str, Any]] | None = None
         #: Header cards a file had beyond the metadata (WCS, GAIN1, ...), by HDU role
         #: (``"PRIMARY"``, ``"SCI"``): written back to FITS and kept in ASDF.
         self.extra_fits: dict[str, list[tuple[str, Any, str]]] = {}
@@ -145,10 +148,12 @@ class DataModel:
         meta: MetaCommon,
         loader: Callable[[ArraySpec], np.ndarray | None] | None,
         closer: Callable[[], None] | None,
+        row_source: Callable[[ArraySpec], Any] | None = None,
     ) -> Self:
         model = cls(meta)
         model._loader = loader
         model._closer = closer
+        model._row_source = row_source
         return model
 
     def _check_meta(self) -> None:
@@ -163,7 +168,8 @@ class DataModel:
         if value is None and spec.fill is not None and spec is not self.array_specs[0]:
             first = self._get_array(self.array_specs[0])
             if first is not None:
-                value = np.full(first.shape, spec.fill, dtype=spec.numpy_dtype)
+                value = (np.zeros(first.shape, spec.numpy_dtype) if spec.fill == 0 else
+                         np.full(first.shape, spec.fill, dtype=spec.numpy_dtype))
                 self._arrays[spec.name] = value
         return value
 
@@ -228,15 +234,22 @@ class DataModel:
         Keys are the FITS keywords of every declared field (``INSTRUME``, ``DETECTOR``,
         ``FILTER``, ``READMODE``, ``DATE-OBS``, ``TIME-OBS``, ``OBSTYPE``, ``EXPTIME``, …) and
         the upper-case dotted meta paths (``META.INSTRUMENT.DETECTOR``, …).  Values are
-        normalised scalars; missing values are omitted, never ``None``.
+        normalised scalars; missing values are omitted, never ``None``. Computed once per
+        metadata state: kept until any metadata assignment (`meta_edits` changes), and a new
+        dict is returned on each call.
         """
+        edits = meta_edits()
+        cached = self._crds_parameters
+        if cached is not None and cached[0] == edits and cached[1] is self._meta:
+            return dict(cached[2])
         params: dict[str, str | int | float | bool] = {}
         for field in keyword_fields(type(self._meta)):
             value = get_path(self._meta, field.path)
             if value is not None:
                 params[field.spec.keyword] = value.value if isinstance(value, enum.Enum) else value
         params.update(iter_dotted("META", self._meta.model_dump(mode="json")))
-        return params
+        self._crds_parameters = (edits, self._meta, params)
+        return dict(params)
 
     def save(
         self,
@@ -296,6 +309,7 @@ class DataModel:
         """
         closer, self._closer = self._closer, None
         if closer is not None:
+            self._row_source = None
             if self._loader is not None:
                 self._loader = _closed_loader(type(self).__name__)
             closer()

@@ -28,6 +28,7 @@ __all__ = [
     "MetaBase",
     "fits_float",
     "keyword_fields",
+    "meta_edits",
     "metadata_error",
 ]
 
@@ -162,6 +163,19 @@ def metadata_error(
     return MetadataError("; ".join(messages), keyword=keyword, value=value, allowed=allowed)
 
 
+_EDITS = [0]
+
+
+def meta_edits() -> int:
+    """How many metadata assignments (or deletions) this process has made so far.
+
+    Every `MetaBase` assignment counts, on any model; a value computed from metadata stays
+    valid while this number does not change (`DataModel.get_crds_parameters` keeps its
+    result so). Nested models are built with pydantic's own validation, not assignment.
+    """
+    return _EDITS[0]
+
+
 class MetaBase(BaseModel):
     """Base of every metadata section: validated on assignment, errors name the keyword."""
 
@@ -182,6 +196,7 @@ class MetaBase(BaseModel):
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
+        _EDITS[0] += 1
         saved = dict(self.__dict__)
         extra = dict(self.__pydantic_extra__) if self.__pydantic_extra__ is not None else None
         try:
@@ -194,6 +209,10 @@ class MetaBase(BaseModel):
                 self.__pydantic_extra__.clear()
                 self.__pydantic_extra__.update(extra)
             raise metadata_error(exc, type(self), default_where="assigned in memory") from None
+
+    def __delattr__(self, name: str) -> None:
+        _EDITS[0] += 1
+        super().__delattr__(name)
 
     @classmethod
     def from_mapping(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from astropy.io import fits
 
+from datamodels._blocks import FitsRows, block_rows, fits_rows
 from datamodels._cards import header_cards, meta_from_cards, meta_to_cards
 from datamodels._fields import PRIMARY, SCI, keyword_fields
 
@@ -69,8 +71,46 @@ def to_hdulist(model: DataModel) -> fits.HDUList:
 
 
 def write_fits(model: DataModel, path: Path) -> None:
-    """Write ``model`` to ``path`` (the caller handles atomic replacement)."""
-    to_hdulist(model).writeto(path, overwrite=True)
+    """Write ``model`` to ``path`` (the caller handles atomic replacement).
+
+    Images are written block by block through one small big-endian buffer: no full-frame
+    copy (astropy's writer makes two of an unsigned array such as DQ, and byte-swaps the
+    others in place twice). A file with a table goes through astropy's writer.
+    """
+    hdul = to_hdulist(model)
+    if not all(isinstance(hdu, fits.PrimaryHDU | fits.ImageHDU) and (hdu.data is None or (
+            hdu.data.ndim == 2 and (hdu.data.dtype.kind in "fu" or (
+                hdu.data.dtype.kind == "i" and hdu.data.dtype.itemsize > 1)))) for hdu in hdul):
+        hdul.writeto(path, overwrite=True)
+        return
+    hdul.verify(option="exception")
+    with path.open("wb") as stream:
+        for hdu in hdul:
+            stream.write(hdu.header.tostring().encode("ascii"))
+            if hdu.data is not None:
+                _write_image(stream, hdu.data)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def _write_image(stream: Any, data: np.ndarray) -> None:
+    """The rows of a 2-D image in FITS order (big-endian; unsigned as signed + BZERO)."""
+    unsigned = data.dtype.kind == "u" and data.dtype.itemsize > 1
+    stored = np.dtype(f">i{data.dtype.itemsize}" if unsigned else data.dtype.newbyteorder(">"))
+    rows = block_rows(data.shape[1])
+    buffer = np.empty((min(rows, data.shape[0]), data.shape[1]), stored)
+    for start in range(0, data.shape[0], rows):
+        block = buffer[: min(rows, data.shape[0] - start)]
+        if unsigned:
+            bits = block.view(stored.newbyteorder("=").str.replace("i", "u"))
+            np.bitwise_xor(data[start:start + len(block)],
+                           data.dtype.type(1 << (8 * data.dtype.itemsize - 1)), out=bits)
+            bits.byteswap(inplace=True)
+        else:
+            np.copyto(block, data[start:start + len(block)])
+        stream.write(memoryview(block).cast("B"))
+    size = data.size * data.dtype.itemsize
+    stream.write(bytes(-size % 2880))
 
 
 def fits_sci_index(hdul: fits.HDUList) -> int | None:
@@ -109,10 +149,16 @@ def read_fits(model_cls: type[DataModel], hdul: fits.HDUList, name: str, owns: b
     meta = meta_from_cards(model_cls.meta_class, cards, where)
     extnames = {hdu.name: index for index, hdu in enumerate(hdul) if index}
 
-    def load(spec: ArraySpec) -> np.ndarray | None:
+    def find(spec: ArraySpec) -> int | None:
         index = extnames.get(spec.extname)
-        if index is None and spec.role == SCI:
-            index = sci
+        return sci if index is None and spec.role == SCI else index
+
+    def rows(spec: ArraySpec) -> FitsRows | None:
+        index = find(spec)
+        return None if index is None or spec.is_table else fits_rows(hdul, index)
+
+    def load(spec: ArraySpec) -> np.ndarray | None:
+        index = find(spec)
         if index is None:
             return None
         data = hdul[index].data
@@ -126,7 +172,7 @@ def read_fits(model_cls: type[DataModel], hdul: fits.HDUList, name: str, owns: b
             return table
         return data
 
-    model = model_cls._from_parts(meta, load, hdul.close if owns else None)
+    model = model_cls._from_parts(meta, load, hdul.close if owns else None, rows)
     used = {
         k for f in keyword_fields(model_cls.meta_class) for k in (f.spec.keyword, *f.spec.aliases)
     }

@@ -8,6 +8,7 @@ CSST loggers, a level-0 `RawModel` input becomes a level-1 `ImageModel`, and eac
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import re
 from collections.abc import Iterator
@@ -38,11 +39,28 @@ class CalibrationError(CsstCrdsError, ValueError):
 
 
 def to_image(raw: datamodels.RawModel) -> datamodels.ImageModel:
-    """A level-1 `ImageModel` of a level-0 exposure: SCI as float32 ADU, ERR and DQ zero."""
-    image = datamodels.ImageModel(raw.meta.model_copy(deep=True),
-                                  data=np.asarray(raw.data, dtype=np.float32))
+    """A level-1 `ImageModel` of a level-0 exposure: SCI as float32 ADU, ERR and DQ zero.
+
+    SCI is converted block by block from the file (no full-frame copy of the raw data).
+    """
+    shape = datamodels.array_shape(raw, "data")
+    data = np.empty(shape if shape is not None else (0, 0), np.float32)
+    if shape is not None:
+        datamodels.read_rows(raw, "data", 0, shape[0], data)
+    image = datamodels.ImageModel(raw.meta.model_copy(deep=True), data=data)
     image.extra_fits = {role: list(cards) for role, cards in raw.extra_fits.items()}
     return image
+
+
+def _native_arrays(model: datamodels.ImageModel) -> None:
+    """Give a model read from a file native, writable arrays, read from the file by rows."""
+    for spec in model.array_specs:
+        shape = datamodels.array_shape(model, spec.name)
+        if shape is None:
+            continue
+        array = np.empty(shape, spec.numpy_dtype)
+        datamodels.read_rows(model, spec.name, 0, shape[0], array)
+        setattr(model, spec.name, array)
 
 
 class _CsstMixin:
@@ -80,27 +98,49 @@ class CsstStep(_CsstMixin, ProviderStep):
 
     A step opens its input with `open_image`, asks ``get_reference_file`` for each type in
     ``reference_file_types`` and, on ``"N/A"``, returns `mark_skipped` (``SKIPPED``); otherwise it
-    calls its algorithm module and returns `mark_complete`. Steps never write into input arrays.
+    streams the reference through its algorithm module's in-place function block by block
+    (`reference_blocks`) and returns `mark_complete`. Steps never write into arrays the caller
+    gave; inside a pipeline run they change the run's own model in place.
     """
 
     reference_file_types: ClassVar[list[str]] = []
 
+    #: Set by `CsstPipeline.run_steps` while the input is a model an earlier step of the same
+    #: run made: the step then works on its arrays in place instead of on a copy.
+    _owns_input: bool = False
+
     def open_image(self, init: Any) -> datamodels.ImageModel:
-        """The input as a new `ImageModel` (a `RawModel` is converted; metadata copied)."""
-        if isinstance(init, datamodels.DataModel):
-            model = type(init)(init.meta.model_copy(deep=True), **init.arrays())
+        """The input as an `ImageModel` whose arrays this step may change in place.
+
+        A `RawModel` is converted. A model the caller gave is copied (metadata and arrays),
+        so the caller's arrays never change; inside `csst_level1` each step gets the model
+        the previous step made, and works on it without a copy.
+        """
+        if isinstance(init, datamodels.ImageModel):
+            if self._owns_input:
+                return init
+            model = type(init)(init.meta.model_copy(deep=True))
             model.extra_fits = {role: list(cards) for role, cards in init.extra_fits.items()}
+            for name, array in init.arrays().items():
+                setattr(model, name, np.array(array, order="C",
+                                              dtype=array.dtype.newbyteorder("=")))
+        elif isinstance(init, datamodels.DataModel):
+            model = init  # a RawModel is converted below into new arrays
         else:
             model = self.open_model(init)
         if isinstance(model, datamodels.RawModel):
             image = to_image(model)
-            model.close()
+            if model is not init:
+                model.close()
             return image
         if not isinstance(model, datamodels.ImageModel):
             raise CalibrationError(
                 f"{step_label(self)}: {model.meta.filename or model!r} is a "
                 f"{type(model).__name__}; give a level-0 RawModel or level-1 ImageModel"
             )
+        if model is not init:
+            _native_arrays(model)
+            model.close()  # every array is in memory now
         return model
 
     @contextlib.contextmanager
@@ -115,14 +155,23 @@ class CsstStep(_CsstMixin, ProviderStep):
                     f"{type(ref).__name__}; it needs a {model_class.__name__} "
                     f"(check override_{reftype})"
                 )
-            first = ref.arrays().get(ref.array_specs[0].name)
-            if first is not None and first.shape != image.data.shape:
+            shape = datamodels.array_shape(ref, ref.array_specs[0].name)
+            if shape is not None and shape != image.data.shape:
                 raise CalibrationError(
                     f"{step_label(self)}: {reftype} reference {where} has shape "
-                    f"{first.shape} but {image.meta.filename or 'the exposure'} has "
+                    f"{shape} but {image.meta.filename or 'the exposure'} has "
                     f"{image.data.shape}; give a reference of the detector's shape"
                 )
             yield ref
+
+    @staticmethod
+    def reference_blocks(ref: datamodels.DataModel, *names: str
+                         ) -> Iterator[tuple[slice, list[np.ndarray]]]:
+        """``(rows, [block of each named array])`` of a reference, native, a block at a time.
+
+        The blocks are reused buffers (or views): use them before taking the next one.
+        """
+        return datamodels.iter_row_blocks(ref, names)
 
     def not_applicable(self, reference: Any) -> bool:
         """True for ``"N/A"`` (or an empty override), meaning: skip the correction."""
@@ -146,3 +195,25 @@ class CsstStep(_CsstMixin, ProviderStep):
 
 class CsstPipeline(_CsstMixin, ProviderPipeline):
     """Base of the CSST pipelines: batched prefetch and ``pars-*`` through the provider."""
+
+    def run_steps(self, input_data: Any) -> Any:
+        """Run every step of ``step_defs`` in order, each on the previous one's result.
+
+        The first step copies (or converts) the input; the others change the model the
+        run made in place, so one run holds one set of full-frame arrays.
+        """
+        result = input_data
+        # stpipe collects garbage before every step; the objects that exist now (modules,
+        # configuration) need no scanning, so the collector leaves them aside for the run.
+        gc.freeze()
+        try:
+            for name in self.step_defs:
+                step = getattr(self, name)
+                step._owns_input = result is not input_data
+                try:
+                    result = step.run(result)
+                finally:
+                    step._owns_input = False
+        finally:
+            gc.unfreeze()
+        return result

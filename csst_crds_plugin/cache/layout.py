@@ -16,6 +16,7 @@ partial file. Only read-modify-write updates of shared config files take a lock
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -38,6 +39,7 @@ __all__ = [
     "atomic_open",
     "check_name",
     "instrument_of_name",
+    "no_space",
     "observatory_of",
 ]
 
@@ -352,23 +354,49 @@ class CacheLayout:
         return removed
 
 
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+"""Out of space, over quota, or over a file size limit (RLIMIT_FSIZE or the file system's)."""
+
+
+def no_space(exc: OSError, target: Path) -> CacheError | None:
+    """A CacheError naming `target` and its folder if `exc` means the disk is full, else None."""
+    if exc.errno not in _NO_SPACE:
+        return None
+    error = CacheError(f"{target}: {exc.strerror or os.strerror(exc.errno)} while writing it "
+                       f"(in {target.parent}); free space (or raise the quota or file size "
+                       "limit) there, then run the command again")
+    error.errno = exc.errno
+    return error
+
+
 @contextlib.contextmanager
 def atomic_open(target: Path) -> Iterator[BinaryIO]:
-    """Write `target` via a temporary file in its folder, fsync'd and renamed on success."""
+    """Write `target` via a temporary file in its folder, fsync'd and renamed on success.
+
+    A full disk (ENOSPC, EDQUOT, EFBIG) is a CacheError naming `target`; the temporary file is
+    removed.
+    """
     temp = target.parent / (
         f"{TEMP_PREFIX}{os.getpid()}-{os.uname().nodename}-{secrets.token_hex(4)}-{target.name}"
     )
-    stream = temp.open("xb")
+    try:
+        stream = temp.open("xb")
+    except OSError as exc:
+        raise (no_space(exc, target) or exc) from exc
     try:
         yield stream
         stream.flush()
         os.fsync(stream.fileno())
         stream.close()
         os.replace(temp, target)  # noqa: PTH105 - temp and target may be str
-    except BaseException:
-        stream.close()
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            stream.close()
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+        full = no_space(exc, target) if isinstance(exc, OSError) else None
+        if full is not None:
+            raise full from exc
         raise
     _fsync_dir(target.parent)
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any
 
-from csst_crds_plugin.cache import CacheLayout
-from csst_crds_plugin.settings import get_settings
-from csst_crds_plugin.tools.sync import Progress, sync
-from csst_crds_plugin.tools.verify import verify_everything
+from csst_crds_plugin.tools.sync import Progress, SyncReport, sync
+from csst_crds_plugin.tools.verify import Verification
 
 __all__ = ["NAME", "add_parser", "run"]
 
@@ -57,30 +54,22 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _verify_only(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    layout = CacheLayout(args.cache if args.cache is not None else settings.cache_root,
-                         args.observatory)
-    started = time.monotonic()
-    found = verify_everything(layout, ignore_checksum=settings.ignore_checksum)
-    for problem in found.problems:
-        print(f"PROBLEM {problem}")
-    print(f"checked {found.checked} files ({found.mappings} mappings, {found.references} "
-          f"references, {found.config_files} configuration files) in "
-          f"{time.monotonic() - started:.1f} s: "
-          + (f"{len(found.problems)} problem(s)" if found.problems else "no problem"))
-    return 1 if found.problems else 0
+def _verified_summary(report: SyncReport, found: Verification) -> str:
+    lines = [f"PROBLEM {problem}" for problem in found.problems]
+    lines.append(f"checked {found.checked} files ({found.mappings} mappings, {found.references} "
+                 f"references, {found.config_files} configuration files) in "
+                 f"{report.seconds:.1f} s: "
+                 + (f"{len(found.problems)} problem(s)" if found.problems else "no problem"))
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     """Sync, then print the summary."""
-    if args.verify and not args.repair and args.source is None and not args.files \
-            and not args.contexts and not args.all and not args.references:
-        return _verify_only(args)
     report = sync(args.cache, args.source, observatory=args.observatory,
                   contexts=args.contexts or (), all_contexts=args.all,
                   references=args.references, files=args.files,
                   verify=args.verify or args.repair, repair=args.repair, jobs=args.jobs,
                   progress=Progress(sys.stderr))
-    print(report.summary())
+    print(report.summary() if report.verified is None
+          else _verified_summary(report, report.verified))
     return 0 if report.ok else 1

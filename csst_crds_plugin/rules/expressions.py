@@ -17,7 +17,10 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Final
 
-__all__ = ["Expression", "ExpressionError", "ExpressionSyntaxError"]
+__all__ = ["EXPRESSION_NESTING_LIMIT", "Expression", "ExpressionError", "ExpressionSyntaxError"]
+
+EXPRESSION_NESTING_LIMIT: Final = 64
+"""Deepest nesting of operators and parentheses an expression may use; deeper is refused."""
 
 _COMPARE: Final[dict[type[ast.cmpop], Callable[[object, object], object]]] = {
     ast.Eq: operator.eq,
@@ -52,30 +55,35 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
-def _check(node: ast.AST, text: str) -> None:
-    """Refuse every node outside the grammar, locating it."""
+def _check(node: ast.AST, text: str, depth: int = 0) -> None:
+    """Refuse every node outside the grammar, or nested too deeply, locating it."""
+    if depth > EXPRESSION_NESTING_LIMIT:
+        raise ExpressionSyntaxError(
+            f"the expression is nested more than {EXPRESSION_NESTING_LIMIT} deep",
+            _offset(node, text))
+    depth += 1
     if isinstance(node, ast.Expression):
-        _check(node.body, text)
+        _check(node.body, text, depth)
     elif isinstance(node, ast.BoolOp):
         for value in node.values:
-            _check(value, text)
+            _check(value, text, depth)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        _check(node.operand, text)
+        _check(node.operand, text, depth)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(
         node.operand, ast.Constant
     ) and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool):
         pass
     elif isinstance(node, ast.Compare):
-        _check(node.left, text)
+        _check(node.left, text, depth)
         for comparator in node.comparators:
-            _check(comparator, text)
+            _check(comparator, text, depth)
         for op in node.ops:
             if type(op) not in _COMPARE:
                 raise ExpressionSyntaxError(f"operator {type(op).__name__} is not allowed",
                                             _offset(node, text))
     elif isinstance(node, (ast.Tuple, ast.List)):
         for element in node.elts:
-            _check(element, text)
+            _check(element, text, depth)
     elif isinstance(node, ast.Constant) and (
         node.value is None or isinstance(node.value, (str, int, float, bool))
     ):
@@ -111,6 +119,12 @@ class Expression:
         except SyntaxError as exc:
             raise ExpressionSyntaxError(f"invalid expression: {exc.msg}",
                                         max((exc.offset or 1) - 1, 0)) from None
+        except ValueError as exc:  # a NUL character
+            raise ExpressionSyntaxError(f"invalid expression: {exc}", 0) from None
+        except (RecursionError, MemoryError):  # Python's own parser gave up on the nesting
+            raise ExpressionSyntaxError(
+                f"the expression is nested more than {EXPRESSION_NESTING_LIMIT} deep", 0
+            ) from None
         _check(tree, text)
         self._tree = tree.body
 

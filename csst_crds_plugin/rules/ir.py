@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias, Union, overload
 
+from csst_crds_plugin.errors import RuleSyntaxError
+
 __all__ = [
     "SELECTOR_NAMES",
     "DictNode",
@@ -150,3 +152,24 @@ class MappingIR:
     def header_dict(self) -> dict[Key, object]:
         """The header as a plain dict (values not yet normalised)."""
         return self.header.as_dict()
+
+    def field_error(self, field: str, message: str) -> RuleSyntaxError:
+        """A RuleSyntaxError located at header field `field` (at the header if absent)."""
+        offsets = dict(zip((key for key, _ in self.header.entries), self.header.entry_offsets,
+                           strict=False))
+        line, column, source = self.source.locate(offsets.get(field, self.header.offset))
+        return RuleSyntaxError(f"header field {field!r}: {message}", self.path, line, column,
+                               source)
+
+    def dict_field(self, header: dict[Key, object], field: str,
+                   shape: str) -> list[tuple[Key, object]]:
+        """The items of `header[field]`, which must be a dict (absent or None: no items).
+
+        A value of another type raises :meth:`field_error`, showing the expected `shape`.
+        """
+        value = header.get(field)
+        if value is None:
+            return []
+        if not isinstance(value, dict):
+            raise self.field_error(field, f"must be a dict, not {type(value).__name__}: {shape}")
+        return list(value.items())

@@ -13,48 +13,49 @@ Grammar (the lookup loader's; lenient forms are recorded as notes for certify)::
 
 from __future__ import annotations
 
-import itertools
-import operator
 import re
-from collections.abc import Iterator, Sequence
+import unicodedata
 from typing import Final
 
-import numpy as np
-
 from csst_crds_plugin.errors import RuleSyntaxError
+from csst_crds_plugin.rules.blocks import simple_block
 from csst_crds_plugin.rules.ir import (
     SELECTOR_NAMES,
     DictNode,
     Key,
     MappingIR,
     Note,
-    PairColumns,
     SelectorNode,
     SourceText,
     Value,
 )
 
-__all__ = ["parse_mapping", "parse_value_text"]
+__all__ = ["NESTING_LIMIT", "parse_mapping", "parse_value_text"]
 
+NESTING_LIMIT: Final = 64
+"""Deepest nesting of brackets, braces and parentheses a rule file may use (real rules use 5)."""
+
+# Every pattern below is linear: no quantified group can match the same text in two ways, so a
+# failed match never backtracks more than once over a character (docs/engine.md, "Rule files
+# that fail").
 _TOKEN_RE: Final = re.compile(
     r"""
-    (?P<ws>(?:[ \t\r\n\f]+|\#[^\n]*)+)
-  | (?P<block>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')
-  | (?P<string>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<number>-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    (?P<ws>[ \t\r\n\f]+|\#[^\n]*)
+  | (?P<block>\"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*\"\"\"
+             |'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*''')
+  | (?P<string>'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*")
+  | (?P<number>-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<punct>[{}()\[\],:=])
-  | (?P<other>\S)
+  | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
-# Fast path for the bulk of real rmaps: 'str' : 'str' pairs inside a dict.
+# Fast path for the bulk of real rmaps: 'str' : 'str' pairs inside a dict. The leading space
+# and comments are a run of blanks, then whole comment lines each followed by blanks.
 _STR_PAIR_RE: Final = re.compile(
-    r"(?:[ \t\r\n]+|\#[^\n]*)*'([^'\\\n]*)'[ \t]*:[ \t]*'([^'\\\n]*)'[ \t]*,"
+    r"[ \t\r\n]*(?:\#[^\n]*\n[ \t\r\n]*)*'([^'\\\n]*)'[ \t]*:[ \t]*'([^'\\\n]*)'[ \t]*,"
 )
-_COLON_RE: Final = re.compile(r"[ \t]*:[ \t]*")
-_COMMA_RE: Final = re.compile(r"[ \t]*,[ \t\r\n]*")
-_TAIL_RE: Final = re.compile(r"[ \t]*,?[ \t\r\n]*")
 _ESCAPES: Final = {
     "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "\\": "\\", "'": "'", '"': '"',
     "/": "/", "\n": "",
@@ -98,6 +99,7 @@ class _Parser:
         self.kind = ""
         self.value = ""
         self.start = 0
+        self.depth = 0
         self._advance()
 
     # -- tokens --------------------------------------------------------------------------------
@@ -108,11 +110,18 @@ class _Parser:
                 self.kind, self.value, self.start = "eof", "", len(text)
                 return
             found = _TOKEN_RE.match(text, self.pos)
-            assert found is not None  # 'other' matches any non-space character
+            if found is None:  # cannot happen: 'other' matches any character
+                raise self.error("unreadable text", self.pos)
             self.pos = found.end()
             kind = found.lastgroup or "other"
             if kind != "ws":
                 self.kind, self.value, self.start = kind, found.group(), found.start()
+                if kind == "string" and text.startswith(self.value[0] * 3, self.start):
+                    raise self.error("unterminated triple-quoted string: close it with "
+                                     f"{self.value[0] * 3} (or escape the quotes inside it)")
+                if kind == "other" and self.value in "'\"":
+                    raise self.error("unterminated string: a quoted string must end on its "
+                                     "line (use a triple-quoted string to span lines)")
                 return
 
     def error(self, message: str, offset: int | None = None) -> RuleSyntaxError:
@@ -234,12 +243,19 @@ class _Parser:
                 self.notes.append(Note(self.start, "a list used as a value (read as a tuple)"))
                 return self.parse_sequence("[", "]")
         if kind == "other":
-            hint = _FORBIDDEN_HINTS.get(value, "unexpected character")
-            raise self.error(f"{hint}: {value!r}")
+            raise self.error(_unexpected(value))
         raise self.error(f"expected a value, found {self._describe()}")
+
+    def _enter(self) -> None:
+        """Count one more level of nesting; refuse past NESTING_LIMIT (the parser recurses)."""
+        self.depth += 1
+        if self.depth > NESTING_LIMIT:
+            raise self.error(f"brackets, braces and parentheses nested more than "
+                             f"{NESTING_LIMIT} deep; rule files never need that many")
 
     def parse_sequence(self, opening: str, closing: str) -> Value:
         offset = self.start
+        self._enter()
         self.expect(opening)
         items: list[Value] = []
         saw_comma = False
@@ -251,6 +267,7 @@ class _Parser:
             elif not self._is(closing):
                 raise self._after_value_error(f"',' or {closing!r}")
         self._advance()
+        self.depth -= 1
         if opening == "(" and len(items) == 1 and not saw_comma:
             return items[0]  # parentheses around one value
         for item in items:
@@ -260,29 +277,35 @@ class _Parser:
 
     def _after_value_error(self, expected: str) -> RuleSyntaxError:
         if self.kind == "other":
-            hint = _FORBIDDEN_HINTS.get(self.value, "unexpected character")
-            return self.error(f"{hint}: {self.value!r}")
+            return self.error(_unexpected(self.value))
         if self.kind == "name" and self.value in ("if", "and", "or", "not", "in", "for", "is"):
             return self.error(f"expressions ({self.value!r}) are not allowed inside rule data")
         return self.error(f"expected {expected}, found {self._describe()}")
 
     def parse_dict(self) -> DictNode:
         offset = self.start
+        self._enter()
         self.expect("{")
         entries: list[tuple[Key, Value]] = []
         offsets: list[int] = []
         text = self.text
+        no_block_before = -1  # text before this '}' was found not to be a simple block
         while True:
             if self.kind == "string" and self.value[0] == "'":
                 # Fastest path: the rest of the body is simple 'key' : 'value' pairs, split at
-                # once (a block always runs to the closing brace).
-                block = _simple_block(text, self.start)
+                # once (a block always runs to the closing brace). A failed try is not repeated
+                # before the brace it reached, so the body is scanned once: linear time.
+                block = simple_block(text, self.start) if self.start > no_block_before \
+                    else None
+                if isinstance(block, int):
+                    no_block_before, block = block, None
                 if block is not None:
                     block_entries, block_offsets, end = block
                     self.pos = end
                     self._advance()
                     if not entries:  # the whole body: kept as columns, offsets found lazily
                         self.expect("}")
+                        self.depth -= 1
                         return DictNode(block_entries, offset, block_offsets)  # type: ignore[arg-type]
                     entries.extend(block_entries)
                     offsets.extend(block_offsets)
@@ -314,6 +337,7 @@ class _Parser:
             elif not self._is("}"):
                 raise self._after_value_error("',' or '}'")
         self._advance()
+        self.depth -= 1
         return DictNode(tuple(entries), offset, tuple(offsets))
 
     def parse_selector(self) -> SelectorNode:
@@ -338,84 +362,15 @@ class _Parser:
         return SelectorNode(name, body, offset)
 
 
-def _simple_block(text: str, start: int) -> tuple[PairColumns, BlockOffsets, int] | None:
-    """Split a dict body made only of ``'key' : 'value',`` pairs, from `start` to its ``}``.
-
-    Returns (entries, key offsets, offset of the ``}``), or None when the body has anything
-    else (comments, double quotes, escapes, other values), which the tokeniser then handles.
-    The pairs are exactly those the tokeniser would read: single-quoted strings without
-    newlines, colons and commas separated by the whitespace the fast pair pattern allows.
-    """
-    end = text.find("}", start)
-    if end < 0:
-        return None
-    block = text[start:end]
-    if "#" in block or '"' in block or "\\" in block:
-        return None
-    pieces = block.split("'")
-    count, extra = divmod(len(pieces), 4)
-    if extra != 1 or count < 2 or pieces[0]:
-        return None
-    colons = pieces[2::4]
-    commas = pieces[4::4]
-    tail = commas.pop()
-    if not _all_match(_COLON_RE, colons) or not _all_match(_COMMA_RE, commas) or \
-            not _TAIL_RE.fullmatch(tail):
-        return None
-    if commas.count(commas[0]) == len(commas):
-        separator_newlines = commas[0].count("\n") * len(commas) + tail.count("\n")
-    else:
-        separator_newlines = "".join(commas).count("\n") + tail.count("\n")
-    if block.count("\n") != separator_newlines:
-        return None  # a newline inside a quoted string: not a simple pair
-    return PairColumns(pieces[1::4], pieces[3::4]), BlockOffsets(text, start, end), end
-
-
-class BlockOffsets(Sequence[int]):
-    """The key offsets of a simple block, found when first asked for (lookups never ask)."""
-
-    __slots__ = ("_end", "_found", "_start", "_text")
-
-    def __init__(self, text: str, start: int, end: int) -> None:
-        self._text, self._start, self._end = text, start, end
-        self._found: tuple[int, ...] | None = None
-
-    def _offsets(self) -> tuple[int, ...]:
-        if self._found is None:
-            block, start = self._text[self._start:self._end], self._start
-            if block.isascii():  # character offsets are byte offsets: find quotes with numpy
-                quotes = np.flatnonzero(np.frombuffer(block.encode("ascii"), dtype=np.uint8)
-                                        == 39)
-                self._found = tuple((quotes[0::4] + start).tolist())
-            else:
-                pieces = block.split("'")
-                self._found = tuple(map(operator.add, itertools.accumulate(map(len, pieces)),
-                                        itertools.count(start)))[0:len(pieces) - 1:4]
-        return self._found
-
-    def __len__(self) -> int:
-        return len(self._offsets())
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
-        return self._offsets()[index]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._offsets())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and tuple(self) == tuple(other)
-
-    def __hash__(self) -> int:
-        return hash(self._offsets())
-
-
-def _all_match(pattern: re.Pattern[str], items: list[str]) -> bool:
-    """Whether every item fully matches; items are mostly one repeated separator."""
-    if not items:
-        return True
-    if items.count(items[0]) == len(items):
-        return pattern.fullmatch(items[0]) is not None
-    return all(pattern.fullmatch(item) for item in set(items))
+def _unexpected(char: str) -> str:
+    """The message for a character outside every token."""
+    hint = _FORBIDDEN_HINTS.get(char)
+    if hint is not None:
+        return f"{hint}: {char!r}"
+    if char.isspace() or unicodedata.category(char)[0] in "CZ":
+        return (f"character {char!r} (U+{ord(char):04X}) is not allowed between tokens: only "
+                "space, tab, newline, carriage return and form feed separate them")
+    return f"unexpected character: {char!r}"
 
 
 def _hashable(key: object) -> bool:
@@ -446,7 +401,10 @@ def parse_mapping(text: str, path: str = "<string>") -> MappingIR:
 def parse_value_text(text: str, path: str = "<string>") -> Value:
     """Parse one literal value (as in a ``server_config`` file)."""
     parser = _Parser(SourceText(path, text))
-    value = parser.parse_value()
+    try:
+        value = parser.parse_value()
+    except ValueError as exc:  # a malformed number literal
+        raise parser.error(str(exc)) from exc
     if parser.kind != "eof":
         raise parser.error(f"unexpected {parser._describe()} after the value")
     return value

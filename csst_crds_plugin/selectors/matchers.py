@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import warnings
 from typing import Final
 
+from csst_crds_plugin.errors import CsstCrdsWarning
+
 __all__ = [
+    "KEY_NESTING_LIMIT",
     "Matcher",
     "glob_list",
     "is_esoteric",
@@ -14,6 +18,9 @@ __all__ = [
 ]
 
 _INEQUALITY_RE: Final = re.compile(r"^([><]=?)\s*([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)")
+
+KEY_NESTING_LIMIT: Final = 64
+"""Deepest nesting a Match key may use: ``NOT``/``#...#`` wrappers, regex groups."""
 
 
 def is_esoteric(key: str) -> bool:
@@ -60,7 +67,19 @@ class _RegexMatcher(Matcher):
 
     def __init__(self, key: str, pattern: str, kind: str) -> None:
         super().__init__(key, kind)
-        self._regex = re.compile(pattern)
+        if kind == "regex" and _group_depth(pattern) > KEY_NESTING_LIMIT:  # globs: depth 2
+            raise ValueError(f"regular expression key {_short(key)} nests groups more than "
+                             f"{KEY_NESTING_LIMIT} deep")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._regex = re.compile(pattern)
+        except (re.error, OverflowError) as exc:  # OverflowError: a repeat count too large
+            raise ValueError(f"invalid regular expression key {_short(key)}: {exc}") from None
+        for warning in caught:  # e.g. FutureWarning: "Possible nested set"
+            warnings.warn(f"regular expression key {_short(key)}: {warning.message} (a later "
+                          "Python may read it differently; escape the character)",
+                          CsstCrdsWarning, stacklevel=2)
 
     def _match(self, value: str) -> int:
         return 1 if self._regex.match(value) else -1
@@ -122,22 +141,58 @@ class _NaMatcher(Matcher):
 class _NotMatcher(Matcher):
     __slots__ = ("_inner",)
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, depth: int) -> None:
         super().__init__(key, "not")
-        self._inner = make_matcher(key[len("NOT "):].strip())
+        self._inner = make_matcher(key[len("NOT "):].strip(), depth + 1)
 
     def match(self, value: str) -> int:
         return -self._inner.match(value)
 
 
-def _binary(key: str, text: str, word: str) -> Matcher:
+def _short(key: str, limit: int = 60) -> str:
+    """`key` quoted for a message, cut to `limit` characters."""
+    return repr(key) if len(key) <= limit else repr(key[:limit]) + f"... ({len(key)} characters)"
+
+
+def _group_depth(pattern: str) -> int:
+    """The deepest nesting of groups in a regular expression (escapes and classes skipped)."""
+    depth = deepest = 0
+    index, end = 0, len(pattern)
+    while index < end:
+        char = pattern[index]
+        if char == "\\":
+            index += 1
+        elif char == "[":  # a class: ']' first, or after '^', is a member
+            index += 2 if pattern.startswith("^", index + 1) else 1
+            if pattern.startswith("]", index):
+                index += 1
+            while index < end and pattern[index] != "]":
+                index += 2 if pattern[index] == "\\" else 1
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+        index += 1
+    return deepest
+
+
+def _binary(key: str, text: str, word: str, depth: int) -> Matcher:
     # Departure D1/D2 is not taken: like CRDS only the first two terms are used (certify reports).
     parts = [part.strip() for part in text.split(word)]
-    return _BinaryMatcher(key, make_matcher(parts[0]), make_matcher(parts[1]), word == " AND ")
+    return _BinaryMatcher(key, make_matcher(parts[0], depth + 1),
+                          make_matcher(parts[1], depth + 1), word == " AND ")
 
 
-def make_matcher(key: str) -> Matcher:
-    """Build the matcher for one conditioned Match key element, in RULES.md §4.2 table order."""
+def make_matcher(key: str, depth: int = 0) -> Matcher:
+    """Build the matcher for one conditioned Match key element, in RULES.md §4.2 table order.
+
+    `depth` counts the ``NOT``, ``#...#`` and relation wrappers around `key`; past
+    KEY_NESTING_LIMIT the key is refused with ValueError (as every invalid key is).
+    """
+    if depth > KEY_NESTING_LIMIT:
+        raise ValueError(f"match key nested more than {KEY_NESTING_LIMIT} deep "
+                         "(NOT, #...# and relations inside one another)")
     if key.startswith("(") and key.endswith(")"):
         return _RegexMatcher(key, key[1:-1], "regex")
     if key.startswith("{") and key.endswith("}"):
@@ -145,17 +200,17 @@ def make_matcher(key: str) -> Matcher:
     if key.startswith("#") and key.endswith("#") and len(key) >= 2:
         inner = key[1:-1].upper()
         if " AND " in inner:
-            return _binary(key, inner, " AND ")
+            return _binary(key, inner, " AND ", depth)
         if " OR " in inner:
-            return _binary(key, inner, " OR ")
-        return make_matcher(inner)
+            return _binary(key, inner, " OR ", depth)
+        return make_matcher(inner, depth + 1)
     if key.upper().startswith("BETWEEN"):
         words = key.split()
         if len(words) != 3 or float(words[1]) > float(words[2]):
             raise ValueError(f"invalid between relation {key!r}: use 'between LOW HIGH'")
-        return _binary(key, f">={words[1]} AND <{words[2]}", " AND ")
+        return _binary(key, f">={words[1]} AND <{words[2]}", " AND ", depth)
     if key.upper().startswith("NOT "):
-        return _NotMatcher(key)
+        return _NotMatcher(key, depth)
     if "|" in key or "*" in key:
         pattern = "^(" + "|".join(fnmatch.translate(part) for part in glob_list(key)) + ")$"
         return _RegexMatcher(key, pattern, "glob")

@@ -9,6 +9,7 @@ These bases override exactly those methods.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ class ProviderStep(Step):
             return super().get_reference_file(input_file, reference_file_type)
         parameters, observatory = self._get_crds_parameters(input_file)
         path = select_reference(step_label(self), parameters, observatory, reference_file_type)
-        recorded = NA if path == NA else "crds://" + Path(path).name
+        recorded = NA if path == NA else "crds://" + path.rsplit(os.sep, 1)[-1]
         self._reference_files_used.append((reference_file_type, recorded))
         return path
 

@@ -111,8 +111,9 @@ def select_reference(step: str, parameters: Mapping[str, object], observatory: s
         exc.add_note(f"while step {step} looked up its {reftype} reference under "
                      f"{provider.context}")
         raise
-    log.info("%s: %s reference %s (context %s)", step, reftype,
-             NA if path == NA else Path(path).name, provider.context)
+    if log.isEnabledFor(logging.INFO):  # the file name is worked out only for the log
+        log.info("%s: %s reference %s (context %s)", step, reftype,
+                 NA if path == NA else Path(path).name, provider.context)
     return path
 
 

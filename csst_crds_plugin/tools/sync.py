@@ -4,6 +4,10 @@ Order of writes, so that readers never see an incomplete context: references fir
 ``--references``), then rmaps, imaps and pmaps, then the manifest entries, then the config that
 may name a new operational context. Every file is verified (mirror manifest SHA-256 and size, or
 a mapping's ``sha1sum``) while it is written to a temporary name, and renamed only if it passes.
+If any file failed (a full disk, the network), no pmap and no config is written: the contexts the
+cache names keep their whole closure. A sync that was killed is finished by running it again:
+every file it keeps, fetched now or found already present, is recorded in the manifest (a
+present file not recorded yet is hashed and compared with the mirror's manifest first).
 """
 
 from __future__ import annotations
@@ -27,18 +31,22 @@ from csst_crds_plugin.cache.config import (
     render_contexts_json,
     resolve_context,
 )
+from csst_crds_plugin.cache.killpoint import kill_point
 from csst_crds_plugin.cache.manifest import (
     MANIFEST_NAME,
     Digest,
+    digest_file,
     parse_manifest,
+    read_manifest,
     update_manifest,
 )
 from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsError, IntegrityError
 from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.settings import get_settings
+from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.mirrors import open_mirror
-from csst_crds_plugin.tools.verify import Problem, verify_cache
+from csst_crds_plugin.tools.verify import Problem, Verification, verify_cache, verify_everything
 
 __all__ = ["Progress", "SyncReport", "sync"]
 
@@ -58,6 +66,10 @@ class SyncReport:
     problems: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    verified: Verification | None = None
+    """What a verification without a mirror checked (files by kind)."""
+    published: bool = True
+    """False when a failure kept the new contexts and config from being written."""
 
     @property
     def ok(self) -> bool:
@@ -72,6 +84,9 @@ class SyncReport:
             f"already present, {len(self.failed)} failed, in {self.seconds:.1f} s",
         ]
         lines += [f"FAILED {name}: {why}" for name, why in sorted(self.failed.items())]
+        if not self.published:
+            lines.append("no new context published (its files are not all here); run the sync "
+                         "again once the failures are fixed")
         lines += [f"repaired {name}" for name in self.repaired]
         lines += [f"PROBLEM {p}" for p in self.problems]
         return "\n".join(lines)
@@ -151,6 +166,7 @@ class _Syncer:
         self.texts: dict[str, bytes] = {}
         self.new_mappings: dict[str, bytes] = {}
         self.digests: dict[str, Digest] = {}
+        self.local = dict(read_manifest(layout))
         self.lock = threading.Lock()
 
     def _map(self, function: Callable[[str], None], names: Iterable[str]) -> None:
@@ -183,6 +199,9 @@ class _Syncer:
                 data = self.layout.inside(path).read_bytes()
                 if _mapping_ok(data, name, expected, self.check_sha1) is None:
                     self.texts[name] = data
+                    digest = Digest(hashlib.sha256(data).hexdigest(), len(data))
+                    if self.local.get(name) != digest:  # kept, so recorded
+                        self.digests[name] = digest
                     self.report.present += 1
                     self.progress.step()
                     return
@@ -250,8 +269,7 @@ class _Syncer:
             check_name(name, "reference")
             expected = self.manifest.get(name)
             found = self.layout.find_reference(name, instrument)
-            if found is not None and not force and (
-                    expected is None or found.stat().st_size == expected.size):
+            if found is not None and not force and self._keep(name, found, expected):
                 self.report.present += 1
                 self.progress.step()
                 return
@@ -264,11 +282,26 @@ class _Syncer:
                 self.digests[name] = digest
                 self.report.fetched.append(name)
                 self.progress.step(digest.size)
+                kill_point("sync-reference-written")
                 return
             raise CacheError(f"not on the mirror {self.mirror.label}")
         except (CsstCrdsError, OSError) as exc:
             self.report.failed[name] = str(exc).splitlines()[0]
             self.progress.step()
+
+    def _keep(self, name: str, found: Path, expected: Digest | None) -> bool:
+        """Whether a present reference is kept (and then recorded), or fetched again."""
+        if expected is not None and found.stat().st_size != expected.size:
+            return False
+        if self.local.get(name) == expected and expected is not None:
+            return True
+        if expected is None and name in self.local:
+            return True
+        digest = digest_file(found)  # present but not recorded: an interrupted sync's file
+        if expected is not None and digest != expected:
+            return False
+        self.digests[name] = digest
+        return True
 
     def _download(self, relpath: str, target: Path, expected: Digest | None) -> Digest:
         with self.mirror.stream(relpath) as (stream, length), \
@@ -298,23 +331,22 @@ class _Syncer:
         _run_all(self.jobs, lambda item: self._get_reference(*item), sorted(wanted.items()))
 
     # -- finish --------------------------------------------------------------------------------
-    @property
-    def mappings_failed(self) -> bool:
-        return any(n.endswith((".pmap", ".imap", ".rmap")) for n in self.report.failed)
-
     def write_mappings(self) -> None:
-        """Bottom-up, so that a visible pmap has its closure; none if any mapping failed."""
+        """Bottom-up, so that a visible pmap has its closure; no pmap if any file failed."""
         order = {".rmap": 0, ".imap": 1, ".pmap": 2}
         for name in sorted(self.new_mappings, key=lambda n: (order.get(n[-5:], 0), n)):
-            if name.endswith(".pmap") and self.mappings_failed:
+            if name.endswith(".pmap") and self.report.failed:
                 continue
             self.layout.write_bytes(self.layout.mapping_path(name), self.new_mappings[name])
             self.report.fetched.append(name)
+            kill_point("sync-mapping-written")
 
     def write_config(self) -> None:
-        """Manifest entries, then the config (not when a mapping failed)."""
+        """Manifest entries, then the config (not when a file failed: see the module doc)."""
         update_manifest(self.layout, self.digests)
-        if self.mappings_failed:
+        kill_point("sync-manifest-written")
+        if self.report.failed:
+            self.report.published = False
             return
         with self.layout.config_lock():
             for name, data in self.config_files.items():
@@ -352,10 +384,15 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = "cs
                          readonly=settings.readonly)
     progress = progress or Progress()
     started = time.monotonic()
+    if not layout.readonly and (source is not None or layout.root.is_dir()):
+        # (verifying a missing cache must not create it: verify reports it missing)
+        with rules_lock(layout):  # finish or roll back an update a killed process left
+            pass
     if source is None:
         if repair or not verify:
             raise ConfigurationError("--source DIR|URL is needed to fetch or repair files")
-        report = SyncReport(problems=verify_cache(layout, ignore_checksum=settings.ignore_checksum))
+        found = verify_everything(layout, ignore_checksum=settings.ignore_checksum)
+        report = SyncReport(problems=found.problems, verified=found)
         report.seconds = time.monotonic() - started
         return report
     layout.require_writable("files fetched from the mirror")

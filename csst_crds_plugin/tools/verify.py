@@ -20,6 +20,7 @@ from csst_crds_plugin.errors import CacheError, CsstCrdsError, FileNotCachedErro
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
+from csst_crds_plugin.tools.delivery.journal import JOURNAL_NAME
 
 __all__ = ["Problem", "Verification", "absent_mappings", "iter_references", "verify_cache",
            "verify_config", "verify_everything"]
@@ -243,5 +244,10 @@ def verify_everything(layout: CacheLayout, *, ignore_checksum: bool = False) -> 
         elif name.endswith(_MAPPING_EXTENSIONS) and not layout.has_mapping(name):
             problems.append(Problem(name, str(layout.mappings_dir), "in the manifest but "
                                                                    "missing from the cache"))
+    journal = layout.config_dir / JOURNAL_NAME
+    if journal.is_file():
+        problems.append(Problem(JOURNAL_NAME, str(journal), (
+            "an interrupted delivery is pending; the next command that writes the cache (e.g. "
+            "`csst-crds sync --verify` on a writable cache) finishes or rolls it back")))
     return Verification(sorted(problems, key=lambda p: p.name), mappings, references,
                         config_files)

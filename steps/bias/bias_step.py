@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import datamodels
 from steps._base import CsstStep
-from steps.bias.bias_sub import subtract_bias
+from steps.bias.bias_sub import subtract_bias_inplace
 
 __all__ = ["BiasStep"]
 
@@ -26,6 +26,8 @@ class BiasStep(CsstStep):
         if self.not_applicable(bias):
             return self.mark_skipped(model, "bias")
         with self.open_reference(bias, datamodels.BiasRefModel, model, "bias") as ref:
-            model.data, model.err, model.dq = subtract_bias(
-                model.data, model.err, model.dq, ref.data, ref.err, ref.dq)
+            for rows, (bias, bias_err, bias_dq) in self.reference_blocks(ref, "data", "err",
+                                                                         "dq"):
+                subtract_bias_inplace(model.data[rows], model.err[rows], model.dq[rows], bias,
+                                      bias_err, bias_dq)
         return self.mark_complete(model)

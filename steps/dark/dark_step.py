@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import datamodels
 from steps._base import CalibrationError, CsstStep
-from steps.dark.dark_sub import subtract_dark
+from steps.dark.dark_sub import subtract_dark_inplace
 
 __all__ = ["DarkStep"]
 
@@ -32,6 +32,8 @@ class DarkStep(CsstStep):
                 "the dark current is scaled by it, so set EXPTIME in the primary header"
             )
         with self.open_reference(dark, datamodels.DarkRefModel, model, "dark") as ref:
-            model.data, model.err, model.dq = subtract_dark(
-                model.data, model.err, model.dq, ref.data, ref.err, ref.dq, exptime)
+            for rows, (dark, dark_err, dark_dq) in self.reference_blocks(ref, "data", "err",
+                                                                         "dq"):
+                subtract_dark_inplace(model.data[rows], model.err[rows], model.dq[rows], dark,
+                                      dark_err, dark_dq, exptime)
         return self.mark_complete(model)

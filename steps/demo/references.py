@@ -38,24 +38,25 @@ def _rng(*labels: object) -> np.random.Generator:
                                   for label in labels])
 
 
-def toolkit_references(folder: Path) -> list[Path]:
+def toolkit_references(folder: Path, shape: tuple[int, int] = SHAPE,
+                       chips: Mapping[str, str] = CHIPS) -> list[Path]:
     """Gain, readnoise, mask and saturation per chip, one TOML crosstalk, one YAML arc."""
     folder.mkdir(parents=True, exist_ok=True)
     day = DAYS[0]
     paths = []
-    for chip in CHIPS:
+    for chip in chips:
         rng = _rng("toolkit", chip)
-        mask = np.zeros(SHAPE, np.uint32)
-        rows, cols = rng.integers(0, SHAPE[0], 20), rng.integers(0, SHAPE[1], 20)
+        mask = np.zeros(shape, np.uint32)
+        rows, cols = rng.integers(0, shape[0], 20), rng.integers(0, shape[1], 20)
         mask[rows, cols] = 1 | 4  # DO_NOT_USE | DEAD: a few dead pixels
         models = {
             "gain": datamodels.GainRefModel(
-                _meta("GAIN", chip, day), data=np.full(SHAPE, 1.5, np.float32)),
+                _meta("GAIN", chip, day), data=np.full(shape, 1.5, np.float32)),
             "readnoise": datamodels.ReadnoiseRefModel(
-                _meta("READNOISE", chip, day), data=np.full(SHAPE, 5.0, np.float32)),
+                _meta("READNOISE", chip, day), data=np.full(shape, 5.0, np.float32)),
             "mask": datamodels.MaskRefModel(_meta("MASK", chip, day), dq=mask),
             "saturation": datamodels.SaturationRefModel(
-                _meta("SATURATION", chip, day), data=np.full(SHAPE, 50000.0, np.float32)),
+                _meta("SATURATION", chip, day), data=np.full(shape, 50000.0, np.float32)),
         }
         for reftype, model in models.items():
             paths.append(Path(model.save(folder / f"demo_{reftype}_{chip}.fits")))
@@ -75,7 +76,9 @@ def toolkit_references(folder: Path) -> list[Path]:
 
 
 def daily_references(folder: Path, reftype: str, day: str,
-                     depends_on: Mapping[str, Mapping[str, str]]) -> list[Path]:
+                     depends_on: Mapping[str, Mapping[str, str]],
+                     shape: tuple[int, int] = SHAPE,
+                     chips: Mapping[str, str] = CHIPS) -> list[Path]:
     """One `reftype` file per chip for `day`; `depends_on` names each chip's bias (and dark).
 
     ``depends_on`` maps a dependency type (``bias``, ``dark``) to ``{chip: cache name}``; the
@@ -85,22 +88,22 @@ def daily_references(folder: Path, reftype: str, day: str,
     classes = {"bias": datamodels.BiasRefModel, "dark": datamodels.DarkRefModel,
                "flat": datamodels.FlatRefModel}
     paths = []
-    for chip in CHIPS:
+    for chip in chips:
         rng = _rng(reftype, chip, day)
         if reftype == "bias":
-            data = 100.0 + rng.normal(0.0, 2.0, SHAPE)
-            err = np.full(SHAPE, 2.0)
+            data = 100.0 + rng.normal(0.0, 2.0, shape)
+            err = np.full(shape, 2.0)
         elif reftype == "dark":
-            data = np.abs(0.02 + rng.normal(0.0, 0.002, SHAPE))
-            err = np.full(SHAPE, 0.002)
+            data = np.abs(0.02 + rng.normal(0.0, 0.002, shape))
+            err = np.full(shape, 0.002)
         else:
-            data = 1.0 + rng.normal(0.0, 0.01, SHAPE)
-            data[rng.integers(0, SHAPE[0], 5), rng.integers(0, SHAPE[1], 5)] = 0.0  # bad pixels
-            err = np.full(SHAPE, 0.01)
+            data = 1.0 + rng.normal(0.0, 0.01, shape)
+            data[rng.integers(0, shape[0], 5), rng.integers(0, shape[1], 5)] = 0.0  # bad pixels
+            err = np.full(shape, 0.01)
         provenance = {dep: {"name": names[chip]} for dep, names in depends_on.items()}
         model = classes[reftype](
             _meta(reftype.upper(), chip, day, ref_file=provenance),
             data=data.astype(np.float32), err=err.astype(np.float32),
-            dq=np.zeros(SHAPE, np.uint32))
+            dq=np.zeros(shape, np.uint32))
         paths.append(Path(model.save(folder / f"demo_{reftype}_{chip}_{day}.fits")))
     return paths

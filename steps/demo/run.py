@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -65,27 +65,33 @@ def prepare(directory: Path) -> Path:
     return directory
 
 
-def build_cache(root: Path, out: TextIO) -> tuple[Path, list[str]]:
-    """Publish the rules for every demo type, then deliver the files day by day."""
+def build_cache(root: Path, out: TextIO, *, days: Sequence[str] = DAYS,
+                chips: Mapping[str, str] = CHIPS, shape: tuple[int, int] = SHAPE
+                ) -> tuple[Path, list[str]]:
+    """Publish the rules for every demo type, then deliver the files day by day.
+
+    `days`, `chips` and `shape` are the demo's unless given (a benchmark builds one chip at
+    full size the same way).
+    """
     cache, inbox = root / "cache", root / "submissions"
     contexts = []
     added = add_reference_types(cache, TYPES, parkeys=PARKEYS,
                                 description="demo: rules for nine reference types")
     contexts.append(added.context)
-    toolkit = deliver(cache, toolkit_references(inbox / "toolkit"),
+    toolkit = deliver(cache, toolkit_references(inbox / "toolkit", shape, chips),
                       description="demo: gain, readnoise, mask, saturation, crosstalk, arc")
     contexts.append(toolkit.context)
     _say(out, f"  delivered {len(toolkit.names):2d} toolkit files           -> {toolkit.context}")
-    for day in DAYS:
+    for day in days:
         names: dict[str, dict[str, str]] = {}
         for reftype, deps in (("bias", ()), ("dark", ("bias",)), ("flat", ("bias", "dark"))):
             files = daily_references(inbox / day, reftype, day,
-                                     {dep: names[dep] for dep in deps})
-            last = day == DAYS[-1] and reftype == "flat"
+                                     {dep: names[dep] for dep in deps}, shape, chips)
+            last = day == days[-1] and reftype == "flat"
             result = deliver(cache, files, description=f"demo: {reftype} of {day}",
                              activate=last)
             by_path = {Path(k).name: v for k, v in result.names.items()}
-            names[reftype] = {chip: by_path[path.name] for chip, path in zip(CHIPS, files,
+            names[reftype] = {chip: by_path[path.name] for chip, path in zip(chips, files,
                                                                              strict=True)}
             contexts.append(result.context)
             _say(out, f"  delivered {len(files):2d} {reftype:4s} files of {day}      -> "
@@ -93,21 +99,22 @@ def build_cache(root: Path, out: TextIO) -> tuple[Path, list[str]]:
     return cache, contexts
 
 
-def simulate_exposure(folder: Path) -> Path:
-    """A level-0 MSC exposure of chip 06: sky + bias + dark current, Poisson noise, a star."""
+def simulate_exposure(folder: Path, chip: str = CHIP, shape: tuple[int, int] = SHAPE,
+                      obsid: str = "10100300001") -> Path:
+    """A level-0 MSC exposure of `chip`: sky + bias + dark current, Poisson noise, a star."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20270102)
-    electrons = rng.poisson(800.0 + 0.02 * EXPTIME, SHAPE).astype(float)
+    electrons = rng.poisson(800.0 + 0.02 * EXPTIME, shape).astype(float)
     electrons[120:124, 120:124] += 40000.0  # a bright star, saturating
-    data = np.clip(100.0 + electrons / 1.5 + rng.normal(0.0, 5.0, SHAPE), 0, 65535)
+    data = 100.0 + electrons / 1.5 + rng.normal(0.0, 5.0, shape)
     model = datamodels.RawModel({
-        "observation": {"obsid": "10100300001", "date": DAY, "time": TIME},
+        "observation": {"obsid": obsid, "date": DAY, "time": TIME},
         "exposure": {"type": "SCI", "exptime": EXPTIME},
-        "instrument": {"name": "MSC", "detector": CHIP, "filter": CHIPS[CHIP],
+        "instrument": {"name": "MSC", "detector": chip, "filter": CHIPS[chip],
                        "readmode": "NORMAL"},
-    }, data=data.astype(np.uint16))
+    }, data=np.clip(data, 0, 65535).astype(np.uint16))
     return Path(model.save(folder / f"CSST_MSC_MS_SCIE_{DAY.replace('-', '')}100000_"
-                                    f"10100300001_{CHIP}_L0.fits"))
+                                    f"{obsid}_{chip}_L0.fits"))
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import datamodels
 from steps._base import CsstStep
-from steps.dq_init.dq_init import flag_saturation, merge_mask
+from steps.dq_init.dq_init import flag_saturation_inplace, merge_mask_inplace
 
 __all__ = ["DqInitStep"]
 
@@ -30,13 +30,14 @@ class DqInitStep(CsstStep):
         saturation = self.get_reference_file(model, "saturation")
         if self.not_applicable(mask) and self.not_applicable(saturation):
             return self.mark_skipped(model, "mask", "saturation")
-        dq = model.dq
+        data, dq = model.data, model.dq
         if not self.not_applicable(mask):
             with self.open_reference(mask, datamodels.MaskRefModel, model, "mask") as ref:
-                dq = merge_mask(dq, ref.dq)
+                for rows, (mask_dq,) in self.reference_blocks(ref, "dq"):
+                    merge_mask_inplace(dq[rows], mask_dq)
         if not self.not_applicable(saturation):
             with self.open_reference(saturation, datamodels.SaturationRefModel, model,
                                      "saturation") as ref:
-                dq = flag_saturation(model.data, dq, ref.data)
-        model.dq = dq
+                for rows, (level,) in self.reference_blocks(ref, "data"):
+                    flag_saturation_inplace(data[rows], dq[rows], level)
         return self.mark_complete(model)

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import datamodels
 from steps._base import CsstStep
-from steps.flat.flat_field import divide_flat
+from steps.flat.flat_field import divide_flat_inplace
 
 __all__ = ["FlatStep"]
 
@@ -27,6 +27,8 @@ class FlatStep(CsstStep):
         if self.not_applicable(flat):
             return self.mark_skipped(model, "flat")
         with self.open_reference(flat, datamodels.FlatRefModel, model, "flat") as ref:
-            model.data, model.err, model.dq = divide_flat(
-                model.data, model.err, model.dq, ref.data, ref.err, ref.dq, self.min_flat)
+            for rows, (flat, flat_err, flat_dq) in self.reference_blocks(ref, "data", "err",
+                                                                         "dq"):
+                divide_flat_inplace(model.data[rows], model.err[rows], model.dq[rows], flat,
+                                    flat_err, flat_dq, self.min_flat)
         return self.mark_complete(model)

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import datamodels
 from steps._base import CsstStep
-from steps.gain.gain_scale import apply_gain
+from steps.gain.gain_scale import apply_gain_inplace
 
 __all__ = ["GainStep"]
 
@@ -26,6 +26,6 @@ class GainStep(CsstStep):
         if self.not_applicable(gain):
             return self.mark_skipped(model, "gain")
         with self.open_reference(gain, datamodels.GainRefModel, model, "gain") as ref:
-            model.data, model.err, model.dq = apply_gain(model.data, model.err, model.dq,
-                                                         ref.data)
+            for rows, (gain,) in self.reference_blocks(ref, "data"):
+                apply_gain_inplace(model.data[rows], model.err[rows], model.dq[rows], gain)
         return self.mark_complete(model)

@@ -31,8 +31,5 @@ class Level1Pipeline(CsstPipeline):
     }
 
     def process(self, input_data: Any) -> datamodels.ImageModel:
-        """Run the steps in order; each gets the previous one's result."""
-        result = input_data
-        for name in self.step_defs:
-            result = getattr(self, name).run(result)
-        return result
+        """Run the steps in order; each gets (and changes in place) the previous one's result."""
+        return self.run_steps(input_data)

@@ -95,3 +95,33 @@ def test_skipped_step_is_recorded_by_stpipe(level0_path: Path) -> None:
     with datamodels.open(level0_path) as model:
         model.meta.cal_step.csst_echo = "SKIPPED"  # what stpipe does on skip
         assert model.get_crds_parameters()["META.CAL_STEP.CSST_ECHO"] == "SKIPPED"
+
+
+def test_crds_parameters_follow_every_metadata_change() -> None:
+    model = datamodels.ImageModel({
+        "observation": {"date": "2027-01-02", "time": "10:00:00"},
+        "exposure": {"type": "SCI", "exptime": 150.0},
+        "instrument": {"name": "MSC", "detector": "06", "readmode": "NORMAL"},
+    })
+    first = model.get_crds_parameters()
+    assert (first["DETECTOR"], first["DATE-OBS"]) == ("06", "2027-01-02")
+    first["DETECTOR"] = "spoiled"  # the caller's dict is its own
+    assert model.get_crds_parameters()["DETECTOR"] == "06"
+    model.meta.instrument = {"name": "MSC", "detector": "08", "readmode": "NORMAL"}
+    model.meta.observation.date = "2027-03-04"
+    changed = model.get_crds_parameters()
+    assert (changed["DETECTOR"], changed["FILTER"], changed["DATE-OBS"]) == \
+        ("08", "g", "2027-03-04")
+    assert changed["META.INSTRUMENT.DETECTOR"] == "08"
+    assert changed["META.OBSERVATION.DATE"] == "2027-03-04"
+    with pytest.raises(datamodels.MetadataError):
+        model.meta.instrument.detector = "CCD99"  # refused: the parameters stay as they were
+    assert model.get_crds_parameters()["DETECTOR"] == "08"
+    model.meta.instrument.readmode = "FAST"
+    assert model.get_crds_parameters()["READMODE"] == "FAST"
+    model.meta.cal_step.csst_bias = datamodels.StepStatus.COMPLETE
+    assert model.get_crds_parameters()["META.CAL_STEP.CSST_BIAS"] == "COMPLETE"
+    other = model.copy()
+    other.meta.exposure.exptime = 30.0
+    assert other.get_crds_parameters()["EXPTIME"] == 30.0
+    assert model.get_crds_parameters()["EXPTIME"] == 150.0

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from csst_crds_plugin.cache.manifest import STAMPS_NAME
 from csst_crds_plugin.tools.delivery import add_reference_types
 
 CHIP_FILTERS = {"06": "y", "08": "g", "13": "NUV", "14": "u", "01": "GI", "03": "GU"}
@@ -64,12 +65,13 @@ def rules_cache(tmp_path: Path) -> Path:
 
 def _snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.endswith(".lock")}
+            if p.is_file() and not p.name.endswith(".lock") and p.name != STAMPS_NAME}
 
 
 @pytest.fixture
 def snapshot() -> Callable[[Path], dict[str, bytes]]:
-    """``snapshot(root)``: every file of a cache (relative path → bytes), lock files excluded."""
+    """``snapshot(root)``: every file of a cache (relative path → bytes), lock files and the
+    stamps of verified references (a record of hashes already checked) excluded."""
     return _snapshot
 
 

@@ -188,7 +188,10 @@ def test_a_corrupt_mirror_file_is_refused(make_mirror: Callable[[int], Path],
     assert set(report.failed) == {"csst_msc_gain_0002.fits"}
     assert "differ from the mirror manifest" in report.failed["csst_msc_gain_0002.fits"]
     assert layout.find_reference("csst_msc_gain_0002.fits") is None
-    assert layout.has_mapping("csst_0001.pmap")
+    # the context's closure lacks that reference: it is not published until it is complete
+    assert not layout.has_mapping("csst_0001.pmap")
+    assert not (layout.config_dir / "contexts.json").exists()
+    assert not report.published and "no new context published" in report.summary()
     leftovers = [p for p in cache.rglob("*") if p.name.startswith(".tmp-")]
     assert leftovers == []
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from csst_crds_plugin.cache import CacheConfig, load_config, resolve_context
+from csst_crds_plugin.cache import CacheConfig, CacheLayout, load_config, resolve_context
+from csst_crds_plugin.cache.manifest import check_references
 from csst_crds_plugin.rules import MappingIR
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify.cache_index import CacheIndex
@@ -107,10 +108,19 @@ def _resolve(index: CacheIndex, context: str) -> str:
 
 
 def _check_names_present(report: FileReport, ir: MappingIR, index: CacheIndex) -> None:
-    """Every reference an rmap names, and every mapping a pmap/imap names, is in the cache."""
+    """Every reference an rmap names, and every mapping a pmap/imap names, is in the cache.
+
+    The references present must match their manifest entries (size and SHA-256).
+    """
     if Path(report.path).suffix.lower() == ".rmap":
-        missing = sorted(terminal_names(ir.selector) - index.references.keys())
+        names = terminal_names(ir.selector)
+        missing = sorted(names - index.references.keys())
         what, where = "reference", index.layout.references_dir
+        layout = CacheLayout(index.layout.root, index.layout.observatory,
+                             readonly=get_settings().readonly)
+        for problem in check_references(layout, [(name, Path(index.references[name]))
+                                                 for name in sorted(names - set(missing))]):
+            report.error(f"names a modified reference: {problem}")
     else:
         missing = sorted(terminal_names(ir.selector) - index.mappings)
         what, where = "mapping", index.layout.mappings_dir

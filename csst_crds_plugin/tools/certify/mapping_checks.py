@@ -10,13 +10,13 @@ from typing import Any
 
 from csst_crds_plugin.context import InstrumentMapping, PipelineMapping, ReferenceMapping
 from csst_crds_plugin.errors import CsstCrdsError, FileNotCachedError, RuleSyntaxError
-from csst_crds_plugin.loader import MappingLoader
+from csst_crds_plugin.loader import NAME_LIMIT, MappingLoader
 from csst_crds_plugin.rules import MappingIR, compute_sha1sum, parse_mapping
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
 from csst_crds_plugin.tools.certify.constraints import load_observatory
 from csst_crds_plugin.tools.certify.keyword_checks import crds_name_parts
 from csst_crds_plugin.tools.certify.report import FileReport
-from csst_crds_plugin.tools.certify.tree_checks import check_tree, rmap_levels
+from csst_crds_plugin.tools.certify.tree_checks import check_tree, rmap_levels, terminal_names
 
 __all__ = ["MAPPING_EXTENSIONS", "certify_mapping"]
 
@@ -58,6 +58,7 @@ def certify_mapping(path: str | Path,
     if kind is None:
         return report, ir
     check_tree(report, ir, header)
+    _check_name_lengths(report, ir)
     if kind == "REFERENCE":
         _check_rmap_header(report, header)
     else:
@@ -117,6 +118,15 @@ def _check_header(report: FileReport, header: dict[Any, Any]) -> str | None:
         report.warn(f"reference type {filekind!r} has no {instrument} constraints: references "
                     "for it get only the common checks")
     return kind
+
+
+def _check_name_lengths(report: FileReport, ir: MappingIR) -> None:
+    """Every file name the mapping gives fits in a file system (the loader refuses others)."""
+    for name in sorted(terminal_names(ir.selector)):
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if size > NAME_LIMIT:
+            report.error(f"names the file {name[:40]!r}..., {size} bytes long: a file name has "
+                         f"at most {NAME_LIMIT} bytes")
 
 
 def _check_rmap_header(report: FileReport, header: dict[Any, Any]) -> None:

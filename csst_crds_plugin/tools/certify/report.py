@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["CertifyReport", "FileReport"]
+__all__ = ["MESSAGE_LIMIT", "CertifyReport", "FileReport"]
+
+MESSAGE_LIMIT = 400
+"""Longest problem text kept in a message: a hostile file cannot flood the report."""
 
 
 @dataclass
@@ -30,6 +33,8 @@ class FileReport:
         self.warnings.append(self._named(problem))
 
     def _named(self, problem: str) -> str:
+        if len(problem) > MESSAGE_LIMIT:
+            problem = f"{problem[:MESSAGE_LIMIT]}... ({len(problem)} characters)"
         return problem if problem.startswith(self.path) else f"{self.path}: {problem}"
 
     def to_dict(self) -> dict[str, object]:

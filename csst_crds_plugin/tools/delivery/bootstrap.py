@@ -17,10 +17,10 @@ from csst_crds_plugin.cache.layout import CacheLayout
 from csst_crds_plugin.rules import DictNode
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.errors import DeliveryError
+from csst_crds_plugin.tools.delivery.journal import transaction
 from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.delivery.mappings import (
     read_cached,
-    remove_mappings,
     render_new_version,
     write_mapping,
 )
@@ -123,7 +123,7 @@ def add_reference_types(cache: str | Path | None, reftypes: Iterable[str], *,
         if activate is None:
             activate = load_config(layout).operational is None
         written: list[str] = []
-        try:
+        with transaction(layout, "new reference types", base):
             updates = []
             for instrument, reftype in new:
                 empty = fresh_mapping("REFERENCE", layout.observatory,
@@ -138,7 +138,4 @@ def add_reference_types(cache: str | Path | None, reftypes: Iterable[str], *,
             commit_context(layout, context.pmap, written, base, activate=activate,
                            description=description or "new reference types: "
                            + ", ".join(f"{i}:{r}" for i, r in new))
-        except BaseException:
-            remove_mappings(layout, written)
-            raise
     return TypesAdded(context.pmap, base, tuple(written[:len(new)]), skipped, activate)

@@ -4,8 +4,10 @@ certify → copy into ``references/`` under temporary names (hashing on the way)
 lock → unique names → insert into the rmaps of the latest context → new imaps and pmap →
 certify the new context → manifest → ``latest`` (and with `activate`, operational and history).
 The per-file work (reading, certify, hashing, copying) happens before the lock; under it only
-small rule files are read and written. If anything fails, every file the delivery added is
-removed again and the cache's configuration is untouched: a delivery lands whole or not at all.
+small rule files are read and written. Every step under the lock is announced in the intent
+journal first (:mod:`csst_crds_plugin.tools.delivery.journal`): if anything fails, or the process
+is killed, every file the delivery added is removed again (at once, or by the next writer) and
+the cache's configuration is untouched: a delivery lands whole or not at all.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csst_crds_plugin.cache.layout import CacheLayout
+from csst_crds_plugin.cache.layout import CacheLayout, no_space
 from csst_crds_plugin.cache.manifest import Digest, read_manifest
 from csst_crds_plugin.errors import CacheError
 from csst_crds_plugin.rules import DictNode
@@ -26,9 +28,10 @@ from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify import certify_files
 from csst_crds_plugin.tools.delivery.errors import DeliveryError
 from csst_crds_plugin.tools.delivery.insert import RmapInserter
+from csst_crds_plugin.tools.delivery.journal import transaction
 from csst_crds_plugin.tools.delivery.lock import rules_lock
-from csst_crds_plugin.tools.delivery.mappings import read_cached, remove_mappings, write_mapping
-from csst_crds_plugin.tools.delivery.newcontext import RmapUpdate, derive_context
+from csst_crds_plugin.tools.delivery.mappings import read_cached, write_mapping
+from csst_crds_plugin.tools.delivery.newcontext import NewContext, RmapUpdate, derive_context
 from csst_crds_plugin.tools.delivery.publish import commit_context, latest_context, refuse_report
 from csst_crds_plugin.tools.delivery.submission import (
     Submission,
@@ -112,8 +115,8 @@ def deliver(cache: str | Path | None, files: Iterable[str | Path], *,
     try:
         for item in submissions:
             staged.append(_stage(layout, item))
-        _refuse_known(layout, staged)
         with rules_lock(layout, lock_timeout):
+            _refuse_known(layout, staged)
             result = _transaction(layout, staged, description, activate)
     finally:
         for item in staged:
@@ -141,9 +144,12 @@ def _stage(layout: CacheLayout, item: Submission) -> _Staged:
                 target.write(chunk)
             target.flush()
             os.fsync(target.fileno())
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+        full = no_space(exc, temp) if isinstance(exc, OSError) else None
+        if full is not None:
+            raise full from exc
         raise
     return _Staged(item, temp, Digest(sha.hexdigest(), size))
 
@@ -198,41 +204,42 @@ def _transaction(layout: CacheLayout, staged: Sequence[_Staged], description: st
     if base is None:
         raise DeliveryError(f"the cache {layout.root} has no context any more")
     targets = _rmap_names(layout, base, staged)
-    claimed: list[Path] = []
     written: list[str] = []
-    try:
-        for item in staged:
-            sub = item.submission
-            stem = reference_stem(layout.observatory, sub.instrument, sub.reftype, str(sub.path))
-            start = next_serial(reference_names_in_use(layout, sub.instrument), stem)
-            item.name = claim_file(item.temp, stem, sub.extension, start)
-            claimed.append(item.temp.parent / item.name)
-        inserters: dict[str, RmapInserter] = {}
-        for item in staged:
-            sub = item.submission
-            rmap = targets[(sub.instrument, sub.reftype)]
-            if rmap not in inserters:
-                inserters[rmap] = RmapInserter(read_cached(layout, rmap))
-            inserters[rmap].insert(sub.header, item.name, str(sub.path))
-        updates = []
-        for rmap, inserter in inserters.items():
-            new = write_mapping(layout, rmap, inserter.render)
-            written.append(new)
-            updates.extend(RmapUpdate(instrument, reftype, new)
-                           for (instrument, reftype), old in targets.items() if old == rmap)
-        context = derive_context(layout, base, updates, description=description)
-        written.extend(context.written)
-        warnings = commit_context(
-            layout, context.pmap, written, base,
-            references={item.name: item.digest for item in staged}, activate=activate,
-            description=description or f"{len(staged)} reference(s) delivered")
-    except BaseException:
-        remove_mappings(layout, written)
-        for path in claimed:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        raise
+    with transaction(layout, "delivery", base):  # rolls every step back if one fails
+        inserters, warnings, context = _steps(layout, staged, targets, base, description,
+                                              activate, written)
     replaced = {i.filename: str(i.replaced) for ins in inserters.values()
                 for i in ins.insertions if isinstance(i.replaced, str)}
     return DeliveryResult(context.pmap, base, {str(i.submission.path): i.name for i in staged},
                           tuple(written), replaced, activate, warnings)
+
+
+def _steps(layout: CacheLayout, staged: Sequence[_Staged], targets: dict[tuple[str, str], str],
+           base: str, description: str | None, activate: bool,
+           written: list[str]) -> tuple[dict[str, RmapInserter], tuple[str, ...], NewContext]:
+    """The journalled steps: name the references, write the new mappings, commit."""
+    for item in staged:
+        sub = item.submission
+        stem = reference_stem(layout.observatory, sub.instrument, sub.reftype, str(sub.path))
+        start = next_serial(reference_names_in_use(layout, sub.instrument), stem)
+        item.name = claim_file(item.temp, stem, sub.extension, start, item.digest)
+    inserters: dict[str, RmapInserter] = {}
+    for item in staged:
+        sub = item.submission
+        rmap = targets[(sub.instrument, sub.reftype)]
+        if rmap not in inserters:
+            inserters[rmap] = RmapInserter(read_cached(layout, rmap))
+        inserters[rmap].insert(sub.header, item.name, str(sub.path))
+    updates = []
+    for rmap, inserter in inserters.items():
+        new = write_mapping(layout, rmap, inserter.render)
+        written.append(new)
+        updates.extend(RmapUpdate(instrument, reftype, new)
+                       for (instrument, reftype), old in targets.items() if old == rmap)
+    context = derive_context(layout, base, updates, description=description)
+    written.extend(context.written)
+    warnings = commit_context(
+        layout, context.pmap, written, base,
+        references={item.name: item.digest for item in staged}, activate=activate,
+        description=description or f"{len(staged)} reference(s) delivered")
+    return inserters, warnings, context

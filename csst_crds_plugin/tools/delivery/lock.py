@@ -5,6 +5,9 @@ NFSv4, NFSv3 with ``lockd``) releases it when its holder dies, so there are no s
 break. POSIX locks do not exclude threads of one process, so a process-wide thread lock is taken
 first. The lock is polled with short random sleeps, so a waiter gives up after `timeout` with an
 error naming the file and the holder recorded in it.
+
+Whoever takes the lock first finishes or rolls back an update that a killed holder left
+half-done (:func:`csst_crds_plugin.tools.delivery.journal.recover`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Iterator
 from csst_crds_plugin.cache.layout import CacheLayout
 from csst_crds_plugin.errors import CacheError
 from csst_crds_plugin.tools.delivery.errors import LockTimeoutError
+from csst_crds_plugin.tools.delivery.journal import recover
 
 try:  # POSIX only
     import fcntl
@@ -58,6 +62,7 @@ def rules_lock(layout: CacheLayout, timeout: float = 600.0) -> Iterator[None]:
                 holder = f"pid {os.getpid()} on {os.uname().nodename} since {time.ctime()}\n"
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, holder.encode(), 0)
+                recover(layout)
                 yield
             finally:
                 if fcntl is not None:

@@ -18,10 +18,10 @@ from csst_crds_plugin.rules import DictNode, MappingIR, parse_mapping
 from csst_crds_plugin.rules.ir import Key, Value
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.errors import DeliveryError, StaleContextError
+from csst_crds_plugin.tools.delivery.journal import transaction
 from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.delivery.mappings import (
     read_cached,
-    remove_mappings,
     render_new_version,
     write_mapping,
 )
@@ -176,13 +176,10 @@ def new_context(cache: str | Path | None, base: str | None, rmaps: Sequence[str]
             raise StaleContextError(f"{base} is not the latest context of {layout.root} "
                                     f"({latest}); a published context must derive from the "
                                     "latest, so that no delivery is lost")
-        context = derive_context(layout, base, [rmap_update(layout, n) for n in rmaps],
-                                 description=description)
-        try:
+        with transaction(layout, "new context", base):
+            context = derive_context(layout, base, [rmap_update(layout, n) for n in rmaps],
+                                     description=description)
             commit_context(layout, context.pmap, context.written, base,
                            publish=publish or activate, activate=activate,
                            description=description or f"new context from {base}")
-        except BaseException:
-            remove_mappings(layout, list(context.written))
-            raise
     return context

@@ -20,10 +20,12 @@ from csst_crds_plugin.cache.config import (
     load_config,
     render_contexts_json,
 )
+from csst_crds_plugin.cache.killpoint import kill_point
 from csst_crds_plugin.cache.layout import CacheLayout
 from csst_crds_plugin.cache.manifest import Digest, digest_file, update_manifest
 from csst_crds_plugin.tools.certify import CertifyReport, certify_context
 from csst_crds_plugin.tools.delivery.errors import DeliveryError, StaleContextError
+from csst_crds_plugin.tools.delivery.journal import note_manifest, note_publish
 
 __all__ = ["commit_context", "latest_context", "publish_context", "refuse_report"]
 
@@ -88,11 +90,16 @@ def commit_context(layout: CacheLayout, context: str, written: Sequence[str],
     refuse_report(f"the new context {context}", report)
     digests = dict(references or {})
     digests.update({name: digest_file(layout.mapping_path(name)) for name in written})
+    note_manifest(digests)
+    note_publish(context, publish)
     update_manifest(layout, digests)
+    kill_point("manifest-written")
     try:
         if publish:
+            kill_point("before-publish")
             publish_context(layout, context, base=base, activate=activate,
                             description=description)
+            kill_point("published")
     except BaseException:
         with contextlib.suppress(Exception):
             update_manifest(layout, {}, removals=digests)

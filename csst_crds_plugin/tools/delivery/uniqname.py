@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from csst_crds_plugin.cache.layout import TEMP_PREFIX, CacheLayout
-from csst_crds_plugin.cache.manifest import read_manifest
+from csst_crds_plugin.cache.killpoint import kill_point
+from csst_crds_plugin.cache.layout import TEMP_PREFIX, CacheLayout, no_space
+from csst_crds_plugin.cache.manifest import Digest, read_manifest
 from csst_crds_plugin.errors import CacheError
+from csst_crds_plugin.tools.delivery.journal import note_created
 
 __all__ = [
     "claim_file",
@@ -125,12 +128,19 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def claim_file(temp: Path, stem: str, ext: str, start: int) -> str:
-    """Give the complete file `temp` the first free name ``<stem>_NNNN<ext>`` from `start` on."""
+def claim_file(temp: Path, stem: str, ext: str, start: int,
+               digest: Digest | None = None) -> str:
+    """Give the complete file `temp` the first free name ``<stem>_NNNN<ext>`` from `start` on.
+
+    With `digest` (the file's), each name is recorded in the active journal before it is taken.
+    """
     serial = start
     while True:
         name = format_name(stem, serial, ext)
+        if digest is not None:
+            note_created(temp.parent / name, digest)
         if _link(temp, temp.parent / name):
+            kill_point("reference-named")
             return name
         serial += 1
 
@@ -146,12 +156,18 @@ def write_new_file(folder: Path, stem: str, ext: str, start: int,
     while True:
         name = format_name(stem, serial, ext)
         temp = temp_path(folder, name)
+        data = render(name)
         try:
-            with temp.open("xb") as stream:
-                stream.write(render(name))
-                stream.flush()
-                os.fsync(stream.fileno())
+            try:
+                with temp.open("xb") as stream:
+                    stream.write(data)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            except OSError as exc:
+                raise (no_space(exc, folder / name) or exc) from exc
+            note_created(folder / name, Digest(hashlib.sha256(data).hexdigest(), len(data)))
             if _link(temp, folder / name):
+                kill_point("mapping-written")
                 return name
         finally:
             with contextlib.suppress(FileNotFoundError):
