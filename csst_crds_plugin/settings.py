@@ -26,6 +26,7 @@ ENVIRONMENT_VARIABLES = (
     "CSST_CRDS_IGNORE_CHECKSUM", "CRDS_IGNORE_MAPPING_CHECKSUM",
     "CSST_CRDS_ALLOW_BAD_RULES", "CRDS_ALLOW_BAD_RULES",
     "CSST_CRDS_ALLOW_BAD_REFERENCES", "CRDS_ALLOW_BAD_REFERENCES",
+    "CSST_CRDS_MIRROR",
 )
 """Every variable the settings read (the README documents each; a test holds them equal)."""
 
@@ -78,6 +79,9 @@ class Settings:
     allow_bad_references: bool = False
     """``CSST_CRDS_ALLOW_BAD_REFERENCES``: bad references give a warning, not an error."""
 
+    mirror: str | None = None
+    """``CSST_CRDS_MIRROR``: the mirror ``sync`` copies from (CRDS's ``CRDS_SERVER_URL``)."""
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from `environ` (default ``os.environ``)."""
@@ -93,7 +97,9 @@ class Settings:
 
         context = _first(env, "CSST_CRDS_CONTEXT")
         crds_context = _first(env, "CRDS_CONTEXT")
+        mirror = _first(env, "CSST_CRDS_MIRROR")
         return cls(
+            mirror=mirror[1].strip() if mirror else None,
             cache_root=cache_root,
             context=context[1].strip() if context else None,
             crds_context=crds_context[1].strip() if crds_context else None,

@@ -28,7 +28,7 @@ from datamodels.instruments import (
     normalise_useafter,
     parse_obsid,
 )
-from datamodels.provenance import CalStep, RefFile
+from datamodels.provenance import CalStep, RefFile, RunInfo
 
 __all__ = [
     "ExposureInfo",
@@ -203,6 +203,7 @@ class MetaCommon(MetaBase):
     telescope: Annotated[str, FitsKeyword("TELESCOP", comment="telescope")] = "CSST"
     ref_file: RefFile = Field(default_factory=RefFile)
     cal_step: CalStep = Field(default_factory=CalStep)
+    run: RunInfo = Field(default_factory=RunInfo)
 
     @field_validator("telescope", mode="after")
     @classmethod

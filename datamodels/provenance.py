@@ -32,6 +32,7 @@ __all__ = [
     "RefFile",
     "RefFileEntry",
     "RefSource",
+    "RunInfo",
     "StepStatus",
     "iter_dotted",
     "provenance_cards",
@@ -103,6 +104,23 @@ class CrdsInfo(MetaBase):
     context_used: Annotated[str | None, FitsKeyword("CRDS_CTX", comment="CRDS context used")] = None
     sw_version: Annotated[
         str | None, FitsKeyword("CRDS_VER", comment="reference selection software version")
+    ] = None
+
+
+class RunInfo(MetaBase):
+    """``meta.run``: how the product was made, so that ``csst-crds reproduce --rerun`` can redo it.
+
+    The stpipe step or pipeline (its class alias), the input file (absolute path) and its
+    sha256, and the step's parameters as JSON (``Step.get_pars()``, overrides included).
+    """
+
+    step: Annotated[str | None, FitsKeyword("RUN_STEP", comment="stpipe step or pipeline")] = None
+    input: Annotated[str | None, FitsKeyword("RUN_IN", comment="input file")] = None
+    input_checksum: Annotated[
+        str | None, FitsKeyword("RUN_HASH", comment="checksum of the input file")
+    ] = None
+    parameters: Annotated[
+        str | None, FitsKeyword("RUN_PARS", comment="step parameters (JSON)")
     ] = None
 
 

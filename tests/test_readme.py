@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 GLOBAL_OPTIONS = {"-v", "-vv", "-q", "--debug", "--verbose", "--quiet", "--help", "-h"}
 VARIABLE = re.compile(r"\b(?:CSST_CRDS|CRDS)_[A-Z_]+\b")
-NOT_VARIABLES = {"CRDS_CTX", "CRDS_VER"}  # FITS keywords of the outputs' provenance
+NOT_VARIABLES = {"CRDS_CTX", "CRDS_VER",  # FITS keywords of the outputs' provenance
+                 "CRDS_SERVER_URL"}  # CRDS's variable, named where ours replaces it
 
 
 def _code() -> list[str]:
@@ -62,7 +63,13 @@ def test_every_quoted_csst_crds_command_and_option_exists(capsys) -> None:
         if name not in known:
             problems.append(f"csst-crds {name}: no such command")
             continue
-        options = _options(subparsers[name])
+        parser = subparsers[name]
+        nested = next((a.choices for a in parser._actions
+                       if isinstance(a.choices, dict) and len(words) > 1 and words[1] in a.choices),
+                      None)
+        if nested is not None:  # an operation of the command: refactor delete, bad add, ...
+            parser = nested[words[1]]
+        options = _options(parser)
         for word in words[1:]:
             option = word.split("=", 1)[0]
             if option.startswith("--") and option not in options:

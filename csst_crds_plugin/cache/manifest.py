@@ -249,18 +249,23 @@ def check_recorded_size(layout: CacheLayout, name: str, path: Path) -> None:
     _save_stamps(layout, fresh)
 
 
-def check_references(layout: CacheLayout, items: Iterable[tuple[str, Path]]) -> list[str]:
-    """Check many (name, path) pairs; return one message per refused file (stamps saved once)."""
+def check_references(layout: CacheLayout,
+                     items: Iterable[tuple[str, Path]]) -> list[tuple[Path, OSError]]:
+    """Check many (name, path) pairs; return (path, error) per refused file (stamps saved once).
+
+    The error is an IntegrityError (ModifiedReferenceError for a same-size change), or the
+    OSError met reading the file.
+    """
     manifest = read_manifest(layout)
     fresh: dict[str, tuple[Key, str]] = {}
-    problems = []
+    problems: list[tuple[Path, OSError]] = []
     for name, path in items:
         entry = manifest.get(name)
         if entry is None:
             continue
         try:
             _verify(layout, name, path, entry, fresh)
-        except (CacheError, OSError) as exc:
-            problems.append(str(exc))
+        except OSError as exc:  # CacheError included
+            problems.append((path, exc))
     _save_stamps(layout, fresh)
     return problems

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog
 from csst_crds_plugin.tools.affected.explain import explain_change
 from csst_crds_plugin.tools.affected.find import (
@@ -28,7 +29,8 @@ _SHOWN = 20  # failed inputs printed on standard error (the report lists them al
 EXAMPLES = """\
 examples:
   csst-crds affected csst_0041.pmap csst_0042.pmap --catalog archive.parquet -o affected.json
-  csst-crds affected csst-operational csst-latest --catalog night.jsonl --format table
+  csst-crds affected csst-operational csst-latest --catalog night.jsonl   # the summary only
+  csst-crds affected csst-operational csst-latest --catalog night.jsonl --format table -o -
   csst-crds affected csst_0041.pmap csst_0042.pmap --catalog archive.parquet \\
       --dask tcp://scheduler:8786 --format csv -o affected.csv
   csst-crds affected csst_0041.pmap csst_0042.pmap --catalog night.jsonl --explain ds000123
@@ -54,7 +56,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--catalog-format", choices=("jsonl", "csv", "parquet"),
                         help="catalogue format (default: from the extension)")
     parser.add_argument("--id-column", default="id", help="the dataset id column (default: id)")
-    parser.add_argument("-o", "--output", help="report file (default: standard output)")
+    parser.add_argument("-o", "--output",
+                        help="report file, '-' for standard output (default: none; only the "
+                             "summary is printed)")
     parser.add_argument("--format", choices=REPORT_FORMATS, default="json",
                         help="report format (default: json)")
     parser.add_argument("--jobs", type=int, default=available_cores(),
@@ -122,19 +126,26 @@ def run(args: argparse.Namespace) -> int:
     catalog_format(args.catalog, args.catalog_format)  # fail early on an unknown extension
     if args.explain is not None:
         return _explain(args)
+    display = Progress(enabled=args.progress)
     try:
         with terminate_as_interrupt():
             report = find_affected(
                 args.catalog, args.old, args.new, cache=args.cache,
                 ignore_checksum=args.ignore_checksum, jobs=args.jobs, dask=args.dask,
-                rows_per_part=args.part_rows, progress=args.progress, id_column=args.id_column,
+                rows_per_part=args.part_rows, progress=display, id_column=args.id_column,
                 catalog_format_name=args.catalog_format)
-            write_report(report, args.output, args.format)
+            if args.output:
+                writing = display.phase(f"affected: write {args.output}", report.affected,
+                                        "datasets")
+                write_report(report, args.output, args.format, progress=writing)
+            display.close()
     except KeyboardInterrupt:
+        display.close()
         print(f"csst-crds {NAME}: interrupted; no report written", file=sys.stderr)
         return 130
-    if args.output and args.output != "-":
+    if args.output != "-":
         sys.stdout.write(summary_table(report))
+    if args.output and args.output != "-":
         print(f"report: {args.output}")
     failures = report.failures
     for line in failures[:_SHOWN]:

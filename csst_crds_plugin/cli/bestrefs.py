@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.cache.layout import atomic_open
+from csst_crds_plugin.cli._bestrefs_options import add_options, emit
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.tools.bestrefs import (
     compare_cases,
@@ -32,6 +32,10 @@ examples:
   csst-crds bestrefs --files raw/*.fits --context csst_0042.pmap
   csst-crds bestrefs --old-context csst_0041.pmap --new-context csst_0042.pmap \
       --files exposure_06.fits exposure_08.asdf
+  csst-crds bestrefs --files raw/*.fits --update-bestrefs      # R_<TYPE> into the headers
+  csst-crds bestrefs --headers cases.jsonl --format table
+  csst-crds bestrefs --old-context csst_0041.pmap --new-context csst_0042.pmap \
+      --headers night.jsonl --print-affected                    # the ids that change
 
 Each input line is a flat parameter object {"INSTRUME": "MSC", "DETECTOR": "06", ...} or a case
 {"id": ..., "parameters": {...}, "reftypes": [...], "context": ...}; per-line fields win over
@@ -63,12 +67,15 @@ def add_parser(subparsers: Any) -> None:
                         help="compare: the old context (with --new-context)")
     parser.add_argument("--new-context", metavar="B",
                         help="compare: the new context (with --old-context)")
-    parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="output format")
+    parser.add_argument("--format", choices=("jsonl", "table"),
+                        help="output format: JSON lines, or a table (id, reftype, value); "
+                             "default: a table on a terminal, else JSON lines")
     parser.add_argument("--types", nargs="+", metavar="T",
                         help="reference types (default: every type of the instrument)")
     parser.add_argument("--ignore-checksum", action="store_true",
                         help="do not verify mapping sha1sums")
     parser.add_argument("-o", "--output", help="write here instead of standard output")
+    add_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -90,23 +97,29 @@ def run(args: argparse.Namespace) -> int:
         lines = run_cases(cases, cache=args.cache, context=args.context, reftypes=args.types,
                           ignore_checksum=args.ignore_checksum)
     compare = args.old_context is not None
-    unreadable = lookups = 0
+    counts = {"unreadable": 0, "lookups": 0}
+
+    def counted(found: Any) -> Any:
+        for line in found:
+            if "error" in line:  # an unreadable input: also said on standard error
+                counts["unreadable"] += 1
+                print(f"csst-crds {NAME}: {line['error']['message']}", file=sys.stderr)
+            elif not compare and failed(line):
+                counts["lookups"] += 1
+            yield line
+
     with contextlib.ExitStack() as stack:
         stream: Any = sys.stdout
         if args.output:  # written whole or not at all
             stream = io.TextIOWrapper(stack.enter_context(atomic_open(Path(args.output))),
                                       encoding="utf-8")
-        for line in lines:
-            stream.write(json.dumps(line) + "\n")
-            if "error" in line:  # an unreadable input: also said on standard error
-                unreadable += 1
-                print(f"csst-crds {NAME}: {line['error']['message']}", file=sys.stderr)
-            elif not compare and failed(line):
-                lookups += 1
+        if args.format is None:
+            args.format = "table" if stream is sys.stdout and sys.stdout.isatty() else "jsonl"
+        emit(args, counted(lines), stream)
         stream.flush()
         if args.output:
             stream.detach()
-    if lookups:
-        print(f"csst-crds {NAME}: {lookups} case(s) with a failed lookup (their \"error\" "
-              "entries say why)", file=sys.stderr)
-    return 1 if unreadable or lookups else 0
+    if counts["lookups"]:
+        print(f"csst-crds {NAME}: {counts['lookups']} case(s) with a failed lookup (their "
+              "\"error\" entries say why)", file=sys.stderr)
+    return 1 if counts["unreadable"] or counts["lookups"] else 0

@@ -21,6 +21,7 @@ examples:
   csst-crds certify --context csst_0042.pmap --cache /data/crds_cache  # a whole context
   csst-crds certify model.pth --allow-pickle          # checked by name and size, never loaded
   csst-crds certify *.fits --format json > report.json
+  csst-crds certify new_flat.fits --comparison-context csst-operational
 
 exit status: 0 when no file has an error (warnings alone pass), 1 otherwise.
 """
@@ -43,6 +44,10 @@ def add_parser(subparsers: Any) -> None:
                         help="do not report rule references missing from the cache")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="report format (default: text)")
+    parser.add_argument("--comparison-context", metavar="CTX",
+                        help="also say what each reference changes against this context's "
+                             "rules: the file it replaces and how they differ (keywords, "
+                             "arrays, table rows), or the rule it adds")
     parser.set_defaults(run=run)
 
 
@@ -63,9 +68,21 @@ def run(args: argparse.Namespace) -> int:
 
         root = layout_for(args.cache, args.observatory).root
         report = certify_context(root, args.context, observatory=args.observatory)
+    comparisons = []
+    if args.comparison_context and args.files:
+        from csst_crds_plugin.tools.certify.comparison import compare_with_context
+        from csst_crds_plugin.tools.listing import layout_for
+
+        comparisons = compare_with_context(args.files, layout_for(args.cache, args.observatory),
+                                           args.comparison_context)
     if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2))
+        data = report.to_dict()
+        if args.comparison_context:
+            data["comparison"] = [c.to_dict() for c in comparisons]
+        print(json.dumps(data, indent=2))
     else:
+        for comparison in comparisons:
+            print("\n".join(comparison.lines()))
         for file_report in report.files:
             status = "OK" if file_report.ok else "FAILED"
             print(f"{status} {file_report.path}")

@@ -64,7 +64,7 @@ def build_parser(modules: Sequence[ModuleType] | None = None) -> argparse.Argume
         prog="csst-crds",
         description="CSST calibration reference data system: best references from CRDS-syntax "
                     "rules in a serverless cache.",
-        epilog="Run `csst-crds COMMAND --help` for a command's options and examples.",
+        epilog="Run 'csst-crds COMMAND --help' for a command's options and examples.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log output (-vv for debug)")
@@ -73,7 +73,27 @@ def build_parser(modules: Sequence[ModuleType] | None = None) -> argparse.Argume
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in command_modules() if modules is None else modules:
         module.add_parser(sub)
+    for command in sub.choices.values():
+        _plain_help(command)
     return parser
+
+
+def _plain(text: str | None) -> str | None:
+    """Help text without the reStructuredText quoting of the docstrings it comes from."""
+    if not text:
+        return text
+    return text.replace("``", "").replace("`", "'")
+
+
+def _plain_help(parser: argparse.ArgumentParser) -> None:
+    """Strip docstring markup from a command's description, epilog and option texts."""
+    parser.description = _plain(parser.description)
+    parser.epilog = _plain(parser.epilog)
+    for action in parser._actions:
+        action.help = _plain(action.help)
+        for child in getattr(action, "choices", None) or ():
+            if isinstance(child, str) and isinstance(action.choices, dict):
+                _plain_help(action.choices[child])
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from csst_crds_plugin.cli._sync_options import add_options, plan_and_sync
 from csst_crds_plugin.tools.sync import Progress, SyncReport, sync
 from csst_crds_plugin.tools.verify import Verification
 
@@ -21,6 +22,10 @@ examples:
   csst-crds sync --source https://mirror.example/crds --files csst_msc_bias_0002.fits
   csst-crds sync --verify                                         # check the whole cache
   csst-crds sync --source /data/crds_mirror --verify --repair      # and refetch what is wrong
+  csst-crds sync --range 3:7 --references --dry-run                # the recorded mirror
+  csst-crds sync --contexts csst-operational --purge-mappings --purge-references
+  csst-crds sync --dataset-files exposure_L0.fits                  # what these files need
+  csst-crds sync --lock lock.json                                  # exactly a lock's files
 
 Every file is checked against the mirror's manifest (or a mapping's sha1sum), written to a
 temporary name and renamed, so an interrupted sync leaves no partial file and simply resumes.
@@ -36,7 +41,8 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
-    parser.add_argument("--source", help="mirror: a directory or an http(s):// URL")
+    parser.add_argument("--source", help="mirror: a directory or an http(s):// URL (default: "
+                        "CSST_CRDS_MIRROR, else the mirror contexts.json records)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--contexts", nargs="+", metavar="CTX",
                        help="contexts to copy: pmap names, csst-operational, csst-latest, "
@@ -51,25 +57,34 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--repair", action="store_true",
                         help="with --verify: refetch files that fail")
     parser.add_argument("--jobs", type=int, default=4, help="parallel transfers (default 4)")
+    add_options(parser)
     parser.set_defaults(run=run)
 
 
 def _verified_summary(report: SyncReport, found: Verification) -> str:
     lines = [f"PROBLEM {problem}" for problem in found.problems]
-    lines.append(f"checked {found.checked} files ({found.mappings} mappings, {found.references} "
-                 f"references, {found.config_files} configuration files) in "
-                 f"{report.seconds:.1f} s: "
-                 + (f"{len(found.problems)} problem(s)" if found.problems else "no problem"))
+    lines.append(f"verified {found.mappings + found.references} files: {len(found.problems)} "
+                 f"problem(s) ({found.mappings} mappings, {found.references} references, and "
+                 f"{found.config_files} configuration files, in {report.seconds:.1f} s)")
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     """Sync, then print the summary."""
-    report = sync(args.cache, args.source, observatory=args.observatory,
-                  contexts=args.contexts or (), all_contexts=args.all,
-                  references=args.references, files=args.files,
-                  verify=args.verify or args.repair, repair=args.repair, jobs=args.jobs,
-                  progress=Progress(sys.stderr))
-    print(report.summary() if report.verified is None
-          else _verified_summary(report, report.verified))
+    report, lines = plan_and_sync(args, sync, Progress(sys.stderr))
+    if report is None:  # a dry run
+        print("\n".join(lines))
+        return 0
+    if report.verified is not None:  # a verification without a mirror: what it checked
+        print(_verified_summary(report, report.verified))
+        return 0 if report.ok else 1
+    print(report.summary())
+    if lines:
+        print("\n".join(lines))
+    if args.verify or args.repair:
+        from csst_crds_plugin.tools.listing import layout_for
+        from csst_crds_plugin.tools.verify import count_verifiable
+
+        checked = count_verifiable(layout_for(args.cache, args.observatory))
+        print(f"verified {checked} files: {len(report.problems)} problem(s)")
     return 0 if report.ok else 1

@@ -22,9 +22,9 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from csst_crds_plugin import __version__
+from csst_crds_plugin.crds_api import recommendations_from, references_from
 from csst_crds_plugin.errors import ConfigurationError, CsstCrdsError
 from csst_crds_plugin.provider import ReferenceProvider
-from csst_crds_plugin.results import NA
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.stpipe_integration._providers import (
     check_observatory_held,
@@ -342,22 +342,16 @@ def reference_uri_to_cache_path(reference_uri: str, observatory: str) -> str:
 # -- crds's own top-level functions, served ---------------------------------------------------
 def getreferences(parameters: Mapping[str, Any], reftypes: Iterable[str] | None = None,
                   context: str | None = None, ignore_cache: bool = False,
-                  observatory: str = "jwst", fast: bool = False) -> dict[str, str]:
-    """``crds.getreferences`` from the cache: ``{reftype: path or "NOT FOUND n/a"}``."""
-    provider = _provider_for(observatory, context)
-    types = None if reftypes is None else list(reftypes)
-    paths = provider.reference_paths(parameters, types)
-    return {reftype: "NOT FOUND n/a" if path == NA else path for reftype, path in paths.items()}
+                  observatory: str = "jwst", fast: bool = False) -> dict[str, Any]:
+    """``crds.getreferences`` from the cache (`csst_crds_plugin.crds_api`)."""
+    return references_from(_provider_for(observatory, context), parameters, reftypes)
 
 
 def getrecommendations(parameters: Mapping[str, Any], reftypes: Iterable[str] | None = None,
                        context: str | None = None, ignore_cache: bool = False,
                        observatory: str = "jwst", fast: bool = False) -> dict[str, Any]:
-    """``crds.getrecommendations`` from the cache: ``{reftype: name or "NOT FOUND n/a"}``."""
-    provider = _provider_for(observatory, context)
-    found = provider.best_references(parameters, reftypes)
-    return {reftype: "NOT FOUND n/a" if selection.not_applicable else selection.value
-            for reftype, selection in found.items()}
+    """``crds.getrecommendations`` from the cache (`csst_crds_plugin.crds_api`)."""
+    return recommendations_from(_provider_for(observatory, context), parameters, reftypes)
 
 
 def _provider_for(observatory: str, context: str | None) -> ReferenceProvider:

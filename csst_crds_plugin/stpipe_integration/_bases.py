@@ -21,6 +21,7 @@ from stpipe.step import Step
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.results import NA
 from csst_crds_plugin.stpipe_integration._activation import SOFTWARE_VERSION, provider_scope
+from csst_crds_plugin.stpipe_integration._checksums import with_checksums
 from csst_crds_plugin.stpipe_integration._lookup import (
     get_provider,
     locate,
@@ -37,6 +38,7 @@ from csst_crds_plugin.stpipe_integration._provenance import (
     records_csst_provenance,
     reference_uses,
 )
+from csst_crds_plugin.stpipe_integration._run_record import record_run
 
 __all__ = ["SOFTWARE_VERSION", "ProviderPipeline", "ProviderStep"]
 
@@ -112,8 +114,10 @@ class ProviderStep(Step):
             if any(use.source == RULE for use in uses.values()):
                 raise
             log.debug("%s: no context to record (%s)", step_label(self), exc)
-        if record_provenance(result, context, SOFTWARE_VERSION, uses.values()) \
+        hashed = with_checksums(uses.values(), result.crds_observatory)
+        if record_provenance(result, context, SOFTWARE_VERSION, hashed) \
                 and self.parent is None:
+            record_run(self, result)
             log.info("Results used context %s", context)
 
 

@@ -35,6 +35,8 @@ class ReferenceUse:
     reftype: str
     name: str
     source: str
+    checksum: str | None = None
+    """``sha256:<hex>`` of the file used, when it was found."""
 
 
 def reference_uses(used: Iterable[tuple[str, Any]],
@@ -72,7 +74,7 @@ def record_provenance(result: object, context: str | None, version: str,
     """Write provenance onto a CSST model; False (nothing written) for any other object.
 
     Sets ``meta.ref_file.crds.context_used`` and ``.sw_version`` and each reference through
-    ``meta.ref_file.set(reftype, name, source)``.
+    ``meta.ref_file.set(reftype, name, source[, checksum])``.
     """
     if not records_csst_provenance(result):
         return False
@@ -83,5 +85,8 @@ def record_provenance(result: object, context: str | None, version: str,
             crds.context_used = context
         crds.sw_version = version
     for use in uses:
-        ref_file.set(use.reftype, use.name, use.source)
+        if use.checksum is not None:
+            ref_file.set(use.reftype, use.name, use.source, use.checksum)
+        else:
+            ref_file.set(use.reftype, use.name, use.source)
     return True

@@ -170,6 +170,8 @@ def rewrite_sha1sums(paths: Sequence[str | Path], *, cache: str | Path | None = 
     manifest = read_manifest(layout)
     for item in paths:
         path = Path(item)
+        if str(item) == path.name and not path.exists() and layout.has_mapping(path.name):
+            path = layout.mapping_path(path.name)  # a bare name: the cache's mapping
         if not path.name.endswith(MAPPING_EXTENSIONS):
             raise RuleValidationError(f"{path}: not a mapping (.pmap, .imap, .rmap); record "
                                       "references with `csst-crds checksum --update NAME`")

@@ -42,6 +42,7 @@ from csst_crds_plugin.cache.manifest import (
 )
 from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsError, IntegrityError
 from csst_crds_plugin.loader import MappingLoader
+from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.lock import rules_lock
@@ -92,40 +93,6 @@ class SyncReport:
         return "\n".join(lines)
 
 
-class Progress:
-    """A one-line progress bar on a text stream (only updated on a terminal)."""
-
-    def __init__(self, stream: object | None = None, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-        self.total = 0
-        self.done = 0
-        self.bytes = 0
-
-    def add(self, count: int) -> None:
-        """More work is known."""
-        self.total += count
-        self._draw()
-
-    def step(self, nbytes: int = 0) -> None:
-        """One file is done."""
-        self.done += 1
-        self.bytes += nbytes
-        self._draw()
-
-    def _draw(self) -> None:
-        stream = self.stream
-        if stream is None or not getattr(stream, "isatty", lambda: False)():
-            return
-        filled = int(self.width * self.done / self.total) if self.total else 0
-        bar = "#" * filled + "-" * (self.width - filled)
-        stream.write(f"\r[{bar}] {self.done}/{self.total} files, "  # type: ignore[attr-defined]
-                     f"{self.bytes / 1e6:.1f} MB")
-        if self.done >= self.total:
-            stream.write("\n")  # type: ignore[attr-defined]
-        stream.flush()  # type: ignore[attr-defined]
-
-
 def _mapping_ok(data: bytes, name: str, expected: Digest | None, check_sha1: bool) -> str | None:
     """Why mapping bytes are wrong, or None."""
     if expected is not None:
@@ -171,7 +138,7 @@ class _Syncer:
 
     def _map(self, function: Callable[[str], None], names: Iterable[str]) -> None:
         names = list(names)
-        self.progress.add(len(names))
+        self.progress.add(len(names), "sync: mappings")
         _run_all(self.jobs, function, names)
 
     # -- contexts ------------------------------------------------------------------------------
@@ -327,7 +294,7 @@ class _Syncer:
         return digest
 
     def references(self, wanted: dict[str, str | None]) -> None:
-        self.progress.add(len(wanted))
+        self.progress.add(len(wanted), "sync: references")
         _run_all(self.jobs, lambda item: self._get_reference(*item), sorted(wanted.items()))
 
     # -- finish --------------------------------------------------------------------------------
@@ -382,7 +349,7 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = "cs
     settings = get_settings()
     layout = CacheLayout(cache if cache is not None else settings.cache_root, observatory,
                          readonly=settings.readonly)
-    progress = progress or Progress()
+    progress = progress or Progress(enabled=False)
     started = time.monotonic()
     if not layout.readonly and (source is not None or layout.root.is_dir()):
         # (verifying a missing cache must not create it: verify reports it missing)
@@ -410,6 +377,7 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = "cs
     syncer.references(chosen)
     syncer.write_mappings()
     syncer.write_config()
+    progress.close()
     report = syncer.report
     if verify:
         report.problems = verify_cache(layout, ignore_checksum=settings.ignore_checksum)

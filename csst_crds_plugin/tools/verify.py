@@ -22,8 +22,8 @@ from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.tools.delivery.journal import JOURNAL_NAME
 
-__all__ = ["Problem", "Verification", "absent_mappings", "iter_references", "verify_cache",
-           "verify_config", "verify_everything"]
+__all__ = ["Problem", "Verification", "absent_mappings", "count_verifiable", "iter_references",
+           "verify_cache", "verify_config", "verify_everything"]
 
 _MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
@@ -72,6 +72,14 @@ def _check_mapping(path: Path, ignore_checksum: bool) -> str | None:
     if str(recorded).lower() != actual:
         return f"sha1sum mismatch: header {recorded}, text {actual} (edited or corrupted)"
     return None
+
+
+def count_verifiable(layout: CacheLayout) -> int:
+    """How many files `verify_cache` checks: every mapping and every reference."""
+    mappings = sum(1 for path in layout.mappings_dir.iterdir()
+                   if not path.name.startswith(".") and path.name.endswith(_MAPPING_EXTENSIONS)) \
+        if layout.mappings_dir.is_dir() else 0
+    return mappings + len(iter_references(layout))
 
 
 def _named_mappings(path: Path) -> list[str]:

@@ -79,10 +79,23 @@ def test_csv_and_table_reports(contexts: Path, hand: Path, tmp_path: Path,
         ("flat08", "flat", "N/A", "csst_msc_flat_08_new.fits"),
         ("ifs", "bias", "error:unknown-instrument", "ifs_000.fits")]
     capsys.readouterr()
-    assert _run(contexts, hand, "--format", "table") == 0
+    assert _run(contexts, hand, "--format", "table", "-o", "-") == 0
     text = capsys.readouterr().out
     assert "3 of 4 datasets affected (3 examined)" in text
     assert "flat08  MSC  flat: N/A -> csst_msc_flat_08_new.fits" in text
+
+
+def test_without_output_only_the_summary_is_printed(contexts: Path, hand: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    assert _run(contexts, hand) == 0
+    text = capsys.readouterr().out
+    assert "3 of 4 datasets affected (3 examined)" in text
+    assert "flat08" not in text and "csst_msc_flat_08_new.fits" not in text
+    assert not text.lstrip().startswith("{")
+    assert sorted(tmp_path.iterdir()) == before
 
 
 def test_explain_names_the_rule_change(contexts: Path, hand: Path,
@@ -159,7 +172,10 @@ def test_interrupted_run_leaves_no_report(contexts: Path, tmp_path: Path,
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     first = process.stderr.readline()
-    assert first.startswith("affected [")  # the analysis is under way
+    assert first.startswith("affected: load rules and catalogue")  # progress from the start
+    while not first.startswith("affected: select ["):  # the analysis is under way
+        first = process.stderr.readline()
+        assert first, "the analysis reported no progress"
     process.send_signal(signal.SIGTERM)
     rest = process.communicate(timeout=120)[1]
     assert process.returncode == 130, first + rest

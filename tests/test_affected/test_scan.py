@@ -47,7 +47,9 @@ def test_catalog_build_rows_ids_and_progress(tmp_path: Path,
     assert ids == sorted(p.relative_to(tmp_path / "archive").as_posix() for p in paths)
     row = catalog.row(ids.index("night/img_08.fits"))
     assert row["DETECTOR"] == "08" and row["TIME-OBS"] == "23:59:59.25"
-    assert "catalog [########################] 100% 4/4 files" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "catalog [########################] 100% 4/4 files" in err
+    assert err.count("100% 4/4 files") == 1  # one final line, not repeated at the close
 
 
 def test_foreign_headers_aliases_and_iso_date(tmp_path: Path) -> None:

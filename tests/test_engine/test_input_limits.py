@@ -146,8 +146,8 @@ def test_verify_on_a_clean_cache_says_how_many_files_it_checked(
     out = capsys.readouterr().out.strip().splitlines()
     # 4 mappings, 6 references, server_config and manifest.json
     assert len(out) == 1 and out[0].startswith(
-        "checked 12 files (4 mappings, 6 references, 2 configuration files) in ")
-    assert out[0].endswith(": no problem")
+        "verified 10 files: 0 problem(s) (4 mappings, 6 references, and 2 configuration "
+        "files, in ")
 
 
 def test_a_missing_cache_folder_is_reported_as_missing(

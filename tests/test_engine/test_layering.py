@@ -10,11 +10,11 @@ import csst_crds_plugin
 
 ENGINE = Path(csst_crds_plugin.__file__).parent
 LEVEL = {
-    "errors": 0, "settings": 1, "results": 1, "observatories": 1,
+    "errors": 0, "settings": 1, "results": 1, "observatories": 1, "progress": 1,
     "rules": 2, "selectors": 2,
     "context": 3, "cache": 3, "loader": 3,
     "provider": 4, "explain": 4, "select_many": 4,
-    "tools": 5, "cli": 5, "stpipe_integration": 5, "__main__": 5,
+    "tools": 5, "cli": 5, "stpipe_integration": 5, "__main__": 5, "crds_api": 5,
 }
 
 

@@ -299,6 +299,11 @@ def test_certify_reports_each_bad_file_in_one_line(tmp_path: Path, tiny_texts, c
         errors = [line for line in lines[index + 1:index + 3] if line.startswith("  ERROR ")]
         assert len(errors) == 1, lines[index:index + 3]
         assert len(errors[0]) < len(path) + 500
+    # a message echoing a 12,000-character value keeps its start and its advice at the end
+    echoed = [line for line in lines if line.startswith("  WARNING ") and "not parenthesised"
+              in line]
+    assert len(echoed) == 1 and len(echoed[0]) < 1200
+    assert echoed[0].endswith("wrap it in parentheses") and "characters left out" in echoed[0]
 
 
 # -- comments stay comments (Python's parser is the oracle) ---------------------------------------

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.tools.affected.analysis import AffectedJob, PartResult
 from csst_crds_plugin.tools.affected.catalog import Catalog
@@ -16,7 +17,6 @@ from csst_crds_plugin.tools.affected.catalog_io import (
     read_catalog,
 )
 from csst_crds_plugin.tools.affected.plan import plan_changes
-from csst_crds_plugin.tools.affected.progress import Progress
 from csst_crds_plugin.tools.affected.report import AffectedReport
 from csst_crds_plugin.tools.affected.runners import run_dask, run_pool, run_serial
 
@@ -59,7 +59,7 @@ def find_affected(
     jobs: int = 1,
     dask: Any = None,
     rows_per_part: int = DEFAULT_PART_ROWS,
-    progress: bool | None = False,
+    progress: bool | None | Progress = False,
     id_column: str = "id",
     catalog_format_name: str | None = None,
 ) -> AffectedReport:
@@ -78,12 +78,15 @@ def find_affected(
     rows_per_part : int
         Rows per part (for Parquet, whole row groups are gathered up to this).
     progress : bool, optional
-        Show a progress bar on standard error (None: when it is a terminal).
+        Show a progress bar on standard error (None: when it is a terminal), or a `Progress`
+        to add the phases to (the caller closes it).
 
     Returns
     -------
     AffectedReport
     """
+    display = progress if isinstance(progress, Progress) else Progress(enabled=progress)
+    display.phase("affected: load rules and catalogue", 0, "")
     job = prepare_job(old, new, cache=cache, observatory=observatory,
                       ignore_checksum=ignore_checksum)
     label = catalog.source if isinstance(catalog, Catalog) else str(catalog)
@@ -99,8 +102,10 @@ def find_affected(
     report = AffectedReport(job.old, job.new, label, job.plan, problems=problems)
     if not job.plan.instruments and not job.plan.everything:
         report.parts = [PartResult(p.start, p.count) for p in parts]  # nothing can differ
+        if display is not progress:
+            display.close()
         return report
-    bar = Progress(sum(p.count for p in parts), "affected", "datasets", enabled=progress)
+    bar = display.phase("affected: select", sum(p.count for p in parts), "datasets")
     found = 0
 
     def done(part: CatalogPart, result: PartResult) -> None:
@@ -114,5 +119,7 @@ def find_affected(
         report.parts = run_pool(parts, job, min(jobs, len(parts)), done)
     else:
         report.parts = run_serial(parts, job, done)
-    bar.close()
+    bar.finish()
+    if display is not progress:
+        display.close()
     return report

@@ -16,12 +16,13 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from csst_crds_plugin.cache.layout import atomic_open
+from csst_crds_plugin.progress import Phase
 from csst_crds_plugin.tools.affected.analysis import PartResult
 from csst_crds_plugin.tools.affected.outcomes import outcome_text
 from csst_crds_plugin.tools.affected.plan import ChangePlan
@@ -109,29 +110,40 @@ class AffectedReport:
         }
 
 
-def _changes(report: AffectedReport) -> Iterator[tuple[object, str, str, object, object]]:
+def _ticking(report: AffectedReport, tick: Callable[[], None] | None
+             ) -> Iterator[dict[str, object]]:
     for dataset in report.datasets():
+        yield dataset
+        if tick is not None:
+            tick()
+
+
+def _changes(datasets: Iterator[dict[str, object]]
+             ) -> Iterator[tuple[object, str, str, object, object]]:
+    for dataset in datasets:
         for reftype, change in dataset["changes"].items():  # type: ignore[attr-defined]
             yield dataset["id"], str(dataset["instrument"]), reftype, change["old"], \
                 change["new"]
 
 
-def _write(report: AffectedReport, fmt: str, out: TextIO) -> None:
+def _write(report: AffectedReport, fmt: str, out: TextIO,
+           tick: Callable[[], None] | None = None) -> None:
+    datasets = _ticking(report, tick)
     if fmt == "json":
         head = json.dumps(report.header(), indent=1)
         out.write(head[:-2] + ',\n "datasets": [')
-        for number, dataset in enumerate(report.datasets()):
+        for number, dataset in enumerate(datasets):
             out.write(("," if number else "") + "\n  " + json.dumps(dataset))
         out.write("\n ]\n}\n")
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["id", "instrument", "reftype", "old", "new"])
-        for dataset, instrument, reftype, old, new in _changes(report):
+        for dataset, instrument, reftype, old, new in _changes(datasets):
             writer.writerow([dataset, instrument, reftype, outcome_text(old), outcome_text(new)])
     else:
         out.write(summary_table(report))
         out.write("\n")
-        for dataset, instrument, reftype, old, new in _changes(report):
+        for dataset, instrument, reftype, old, new in _changes(datasets):
             out.write(f"{dataset}  {instrument}  {reftype}: {outcome_text(old)} -> "
                       f"{outcome_text(new)}\n")
 
@@ -150,17 +162,22 @@ def summary_table(report: AffectedReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: AffectedReport, path: str | Path | None, fmt: str = "json") -> None:
-    """Write the report to `path` atomically, or to standard output when `path` is None."""
+def write_report(report: AffectedReport, path: str | Path | None, fmt: str = "json",
+                 progress: Phase | None = None) -> None:
+    """Write the report to `path` atomically, or to standard output when `path` is None.
+
+    `progress` (a phase) counts the datasets written.
+    """
+    tick = None if progress is None else (lambda: progress.advance(1))
     if fmt not in REPORT_FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(REPORT_FORMATS)}")
     if path is None or str(path) == "-":
-        _write(report, fmt, sys.stdout)
+        _write(report, fmt, sys.stdout, tick)
         return
     with atomic_open(Path(path)) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         try:
-            _write(report, fmt, text)
+            _write(report, fmt, text, tick)
         finally:
             text.flush()
             text.detach()  # atomic_open closes (or discards) the file itself

@@ -31,8 +31,8 @@ from csst_crds_plugin.observatories.keywords import (
     normalise_filter,
     normalise_instrument,
 )
+from csst_crds_plugin.progress import Phase, Progress
 from csst_crds_plugin.tools.affected.catalog import Catalog, CatalogError
-from csst_crds_plugin.tools.affected.progress import Progress
 from csst_crds_plugin.tools.inputs import check_asdf, read_fits_headers
 
 __all__ = [
@@ -243,7 +243,8 @@ def build_catalog(folder: str | Path, *, extra: Sequence[str] = (), reader: str 
     """
     folder = Path(folder)
     paths = _files(folder)
-    bar = Progress(len(paths), "catalog", "files", enabled=progress)
+    display = Progress(enabled=progress)
+    bar = display.phase("catalog", len(paths), "files")
     rows: list[dict[str, object]] = []
     ids: list[str] = []
     batches = list(_batches(paths, 64))
@@ -254,7 +255,7 @@ def build_catalog(folder: str | Path, *, extra: Sequence[str] = (), reader: str 
             found = list(_gather(results, batches, bar))
     else:
         found = list(_gather((_scan_batch(b, *args) for b in batches), batches, bar))
-    bar.close()
+    display.close()
     for path, row in found:
         if isinstance(row, str):
             if problems is not None:
@@ -265,7 +266,7 @@ def build_catalog(folder: str | Path, *, extra: Sequence[str] = (), reader: str 
     return Catalog.from_rows(rows, ids, source=str(folder))
 
 
-def _gather(results: Any, batches: list[list[Path]], bar: Progress
+def _gather(results: Any, batches: list[list[Path]], bar: Phase
             ) -> Iterator[tuple[Path, dict[str, object] | str]]:
     for batch, found in zip(batches, results, strict=True):
         bar.advance(len(batch))

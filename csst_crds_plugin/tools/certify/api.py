@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from csst_crds_plugin.cache import CacheConfig, CacheLayout, load_config, resolve_context
 from csst_crds_plugin.cache.manifest import check_references
+from csst_crds_plugin.errors import IntegrityError, ModifiedReferenceError
 from csst_crds_plugin.rules import MappingIR
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify.cache_index import CacheIndex
@@ -34,7 +36,7 @@ def certify_files(paths: Iterable[str | Path], *, cache: str | Path | None = Non
     name) lets a reference be checked against the rmap that would receive it (in `cache`, by
     default the settings' cache root).
     """
-    if context is not None and cache is None:
+    if cache is None and (context is not None or _cache_named_by_environment()):
         cache = get_settings().cache_root
     index = CacheIndex(cache, observatory) if cache is not None else None
     rules = None
@@ -58,6 +60,12 @@ def certify_files(paths: Iterable[str | Path], *, cache: str | Path | None = Non
         keys = {i: check_against_rules(item, rules) for i, item in enumerate(submitted)}
     check_batch(submitted, keys, index if check_references_present else None)
     return report
+
+
+def _cache_named_by_environment() -> bool:
+    """True when ``CSST_CRDS_PATH`` (or ``CRDS_PATH``) names an existing cache."""
+    named = any(os.environ.get(name, "").strip() for name in ("CSST_CRDS_PATH", "CRDS_PATH"))
+    return named and get_settings().cache_root.is_dir()
 
 
 def certify_context(cache: str | Path, context: str, *,
@@ -118,14 +126,26 @@ def _check_names_present(report: FileReport, ir: MappingIR, index: CacheIndex) -
         what, where = "reference", index.layout.references_dir
         layout = CacheLayout(index.layout.root, index.layout.observatory,
                              readonly=get_settings().readonly)
-        for problem in check_references(layout, [(name, Path(index.references[name]))
-                                                 for name in sorted(names - set(missing))]):
-            report.error(f"names a modified reference: {problem}")
+        for path, exc in check_references(layout, [(name, Path(index.references[name]))
+                                                   for name in sorted(names - set(missing))]):
+            report.error(_refused(path, exc))
     else:
         missing = sorted(terminal_names(ir.selector) - index.mappings)
         what, where = "mapping", index.layout.mappings_dir
     for name in missing:
         report.error(f"names the {what} {name}, which is not in the cache {where}")
+
+
+def _refused(path: Path, exc: OSError) -> str:
+    """A short message for a reference refused by the manifest check (it must fit the report)."""
+    if isinstance(exc, ModifiedReferenceError):
+        why = "its content differs from its manifest entry (modified or corrupted)"
+    elif isinstance(exc, IntegrityError):
+        why = "its size differs from its manifest entry (truncated or corrupt)"
+    else:
+        return f"names {path}, which cannot be read: {exc}"
+    return (f"names {path}, but {why}; repair it with "
+            "`csst-crds sync --source MIRROR --verify --repair`")
 
 
 def _check_parent(report: FileReport, ir: MappingIR, observatory: str, instrument: str,

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 __all__ = ["MESSAGE_LIMIT", "CertifyReport", "FileReport"]
 
-MESSAGE_LIMIT = 400
-"""Longest problem text kept in a message: a hostile file cannot flood the report."""
+MESSAGE_LIMIT = 1000
+"""Longest problem text kept whole in a message: a hostile file cannot flood the report. A
+longer one keeps its start and its end (where the advice is), without the middle."""
 
 
 @dataclass
@@ -34,7 +35,9 @@ class FileReport:
 
     def _named(self, problem: str) -> str:
         if len(problem) > MESSAGE_LIMIT:
-            problem = f"{problem[:MESSAGE_LIMIT]}... ({len(problem)} characters)"
+            head, tail = MESSAGE_LIMIT * 3 // 5, MESSAGE_LIMIT // 5
+            problem = (f"{problem[:head]} ... ({len(problem) - head - tail} characters left "
+                       f"out) ... {problem[-tail:]}")
         return problem if problem.startswith(self.path) else f"{self.path}: {problem}"
 
     def to_dict(self) -> dict[str, object]:

@@ -1,0 +1,62 @@
+"""``csst-crds bad``: mark files scientifically invalid, or valid again; list them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+__all__ = ["NAME", "add_parser", "run"]
+
+NAME = "bad"
+
+EXAMPLES = """\
+examples:
+  csst-crds bad add csst_msc_dark_0007.fits       # lookups selecting it now fail
+  csst-crds bad remove csst_msc_dark_0007.fits    # valid again
+  csst-crds bad list --format json
+
+A lookup that selects a bad reference, or uses bad rules, fails as in CRDS unless
+CSST_CRDS_ALLOW_BAD_REFERENCES / CSST_CRDS_ALLOW_BAD_RULES is set. The list is the bad_files
+of config/<obs>/contexts.json, changed under the rules lock.
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        NAME, help="mark files bad (scientifically invalid) or valid; list them",
+        description=__doc__, epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in (("add", "mark files bad"), ("remove", "mark files valid again"),
+                         ("list", "list the bad files")):
+        sub = actions.add_parser(action, help=text, description=text)
+        if action != "list":
+            sub.add_argument("names", nargs="+", metavar="NAME",
+                             help="cached mappings or references")
+        sub.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
+        sub.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+        sub.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Change or print the list."""
+    from csst_crds_plugin.tools.badfiles import bad_files, mark_bad
+    from csst_crds_plugin.tools.listing import layout_for
+
+    layout = layout_for(args.cache, args.observatory)
+    if args.action == "list":
+        names = bad_files(layout)
+        print(json.dumps(names) if args.format == "json" else "\n".join(names))
+        return 0
+    changed = mark_bad(layout, args.names, bad=args.action == "add")
+    word = "marked bad" if args.action == "add" else "no longer bad"
+    if args.format == "json":
+        print(json.dumps({"changed": changed}))
+    else:
+        for name in args.names:
+            print(f"{name}: {word}" if name in changed else f"{name}: unchanged")
+    return 0

@@ -1,0 +1,96 @@
+"""``csst-crds refactor``: a new rmap version: insert, delete, set-header, del-header (as CRDS)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["NAME", "add_parser", "run"]
+
+NAME = "refactor"
+
+EXAMPLES = """\
+examples:
+  csst-crds refactor insert --rmap csst_msc_bias_0004.rmap --references csst_msc_bias_0031.fits
+  csst-crds refactor delete --rmap csst_msc_bias_0004.rmap --references csst_msc_bias_0007.fits
+  csst-crds refactor set-header --rmap csst_msc_bias_0004.rmap description superbias 2027
+  csst-crds refactor del-header --rmap csst_msc_bias_0004.rmap description
+
+CRDS's 'crds refactor insert|delete|set_header|del_header OLD NEW ...' with the new name chosen
+for you: each writes the next version of the rmap (beside it, or in --output-dir) derived from
+it, with a new sha1sum; contexts are not changed (then run 'csst-crds newcontext'). 'insert' is
+also 'csst-crds insert'. 'delete' drops every rule selecting the files and any nested selector
+left selecting none.
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand and its four operations."""
+    parser = subparsers.add_parser(
+        NAME, help="a new rmap version: insert, delete, set-header, del-header",
+        description=__doc__, epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    operations = parser.add_subparsers(dest="operation", metavar="OPERATION", required=True)
+    helps = {"insert": "insert references (as 'csst-crds insert')",
+             "delete": "delete every rule selecting these references",
+             "set-header": "set a header field: KEY VALUE...",
+             "del-header": "delete a header field: KEY"}
+    for name, text in helps.items():
+        sub = operations.add_parser(name, help=text, description=text)
+        sub.add_argument("--rmap", required=True,
+                         help="the rmap: a path, or a name in the cache's mappings")
+        if name in ("insert", "delete"):
+            sub.add_argument("--references", nargs="+", required=True, metavar="FILE",
+                             help="reference files (insert) or names (delete)")
+        else:
+            sub.add_argument("key", help="the header field")
+        if name == "set-header":
+            sub.add_argument("value", nargs="+", help="the new value (words joined by spaces)")
+        sub.add_argument("--output-dir", help="where the new rmap goes (default: beside --rmap)")
+        sub.add_argument("--cache", help="cache root for an rmap given by name "
+                                         "(default: CSST_CRDS_PATH)")
+        sub.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+        sub.add_argument("--format", choices=("text", "json"), default="text",
+                         help="output format (default: text)")
+    parser.set_defaults(run=run)
+
+
+def _rmap(args: argparse.Namespace) -> Path:
+    from csst_crds_plugin.tools.listing import layout_for
+
+    rmap = Path(args.rmap)
+    if not rmap.exists() and rmap.name == args.rmap:
+        rmap = layout_for(args.cache, args.observatory).mapping_path(args.rmap)
+    return rmap
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the operation and report the new rmap."""
+    if args.operation == "insert":
+        from csst_crds_plugin.cli import insert
+
+        return insert.run(args)
+    from csst_crds_plugin.tools.delivery.refactor_ops import (
+        del_header,
+        delete_references,
+        set_header,
+    )
+
+    rmap = _rmap(args)
+    if args.operation == "delete":
+        result = delete_references(rmap, args.references, output_dir=args.output_dir)
+    elif args.operation == "set-header":
+        result = set_header(rmap, args.key, args.value, output_dir=args.output_dir)
+    else:
+        result = del_header(rmap, args.key, output_dir=args.output_dir)
+    if args.format == "json":
+        print(json.dumps({"rmap": str(result.rmap), "derived_from": result.derived_from,
+                          "changes": list(result.changes)}, indent=2))
+        return 0
+    for change in result.changes:
+        print(change)
+    print(f"wrote {result.rmap} (derived from {result.derived_from})")
+    return 0

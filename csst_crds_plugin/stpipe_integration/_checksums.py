@@ -1,0 +1,54 @@
+"""The sha256 of each reference a step used, for the output's provenance (``H_<TYPE>``).
+
+A reference chosen by the rules is hashed from the cache, an override from its path; N/A and
+model overrides have no file. A file is hashed once per process while its size and
+modification time stay the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from csst_crds_plugin.cache import digest_file
+from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.stpipe_integration._lookup import get_provider
+from csst_crds_plugin.stpipe_integration._provenance import OVERRIDE, RULE, ReferenceUse
+
+__all__ = ["file_checksum", "with_checksums"]
+
+_HASHED: dict[tuple[str, int, int], str] = {}
+
+
+def file_checksum(path: Path) -> str:
+    """``sha256:<hex>`` of a file (memoised on path, size and modification time)."""
+    status = path.stat()
+    key = (str(path.resolve()), status.st_size, status.st_mtime_ns)
+    found = _HASHED.get(key)
+    if found is None:
+        found = _HASHED[key] = "sha256:" + digest_file(path).sha256
+    return found
+
+
+def _path(use: ReferenceUse, observatory: str) -> Path | None:
+    if use.source == OVERRIDE:
+        path = Path(use.name)
+        return path if path.is_file() else None
+    if use.source != RULE:
+        return None
+    try:
+        return get_provider(observatory).layout.find_reference(use.name)
+    except (CsstCrdsError, OSError):
+        return None
+
+
+def with_checksums(uses: Iterable[ReferenceUse], observatory: str) -> list[ReferenceUse]:
+    """`uses` with the checksum of each file found."""
+    done = []
+    for use in uses:
+        path = _path(use, observatory)
+        checksum = file_checksum(path) if path is not None and os.access(path, os.R_OK) else None
+        done.append(dataclasses.replace(use, checksum=checksum))
+    return done
