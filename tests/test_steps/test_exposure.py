@@ -41,6 +41,7 @@ def chips(folder: Path, make_exposure: Any, count: int) -> list[Path]:
     return paths
 
 
+@pytest.mark.slow
 def test_two_workers_give_what_one_strun_each_gives(level1_settings: Path, tmp_path: Path,
                                                     make_exposure: Any) -> None:
     raws = chips(tmp_path / "raw", make_exposure, 3)
@@ -57,6 +58,7 @@ def test_two_workers_give_what_one_strun_each_gives(level1_settings: Path, tmp_p
         assert not np.array_equal(first.data, third.data)  # each chip is its own
 
 
+@pytest.mark.slow
 def test_the_command_runs_the_chips_and_passes_strun_options(
         level1_settings: Path, tmp_path: Path, make_exposure: Any,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,6 +75,7 @@ def test_the_command_runs_the_chips_and_passes_strun_options(
         assert output.meta.cal_step.statuses()["csst_dark"] == "SKIPPED"
 
 
+@pytest.mark.slow
 def test_a_failing_chip_fails_the_exposure_and_names_the_chip(
         level1_settings: Path, tmp_path: Path, make_exposure: Any) -> None:
     good = chips(tmp_path / "raw", make_exposure, 1)[0]
