@@ -12,6 +12,7 @@ __all__ = [
     "CsstCrdsError",
     "CsstCrdsWarning",
     "FileNotCachedError",
+    "InputLimitError",
     "IntegrityError",
     "InvalidDateError",
     "InvalidNumberError",
@@ -89,6 +90,10 @@ class ChecksumError(RuleValidationError):
 
 class CacheError(CsstCrdsError, OSError):
     """A problem with the cache layout or its files."""
+
+
+class InputLimitError(CsstCrdsError, ValueError):
+    """An input file is unreadable, truncated or over a reading limit; the message names it."""
 
 
 class FileNotCachedError(CacheError):

@@ -19,7 +19,12 @@ import numpy as np
 import datamodels
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.results import NA
-from csst_crds_plugin.stpipe_integration import ProviderPipeline, ProviderStep, step_label
+from csst_crds_plugin.stpipe_integration import (
+    ProviderPipeline,
+    ProviderStep,
+    check_override_paths,
+    step_label,
+)
 
 __all__ = ["CalibrationError", "CsstPipeline", "CsstStep", "to_image"]
 
@@ -64,6 +69,11 @@ class _CsstMixin:
     spec = """
     output_ext = string(default='.fits')  # output file type
     """
+
+    def run(self, *args: Any) -> Any:
+        """As stpipe, after checking that every override path exists (before any step runs)."""
+        check_override_paths(self)  # type: ignore[arg-type]
+        return super().run(*args)  # type: ignore[misc]
 
     @classmethod
     def _datamodels_open(cls, init: Any, **kwargs: Any) -> Any:

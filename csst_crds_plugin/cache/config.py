@@ -29,7 +29,13 @@ from datetime import datetime
 from pathlib import Path
 
 from csst_crds_plugin.cache.layout import CacheLayout, observatory_of
-from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsError
+from csst_crds_plugin.cache.safe_read import loads_json
+from csst_crds_plugin.errors import (
+    CacheError,
+    ConfigurationError,
+    CsstCrdsError,
+    InputLimitError,
+)
 from csst_crds_plugin.rules import parse_value_text
 from csst_crds_plugin.settings import Settings
 
@@ -112,33 +118,44 @@ def _pmap_name(value: object, origin: str) -> str:
 def parse_contexts_json(data: bytes, origin: str, observatory: str) -> dict[str, object]:
     """Parse ``contexts.json`` into CacheConfig fields; errors name the file and field."""
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = loads_json(data, origin)
+    except InputLimitError as exc:
+        raise CacheError(str(exc)) from exc
     except ValueError as exc:
         raise CacheError(f"{origin}: not valid JSON ({exc})") from exc
     if not isinstance(raw, dict):
         raise CacheError(f"{origin}: the top level must be a JSON object")
     obs = raw.get("observatory", observatory)
-    if str(obs).lower() != observatory:
+    if not isinstance(obs, str) or obs.lower() != observatory:
         raise CacheError(f"{origin}: observatory is {obs!r}, expected {observatory!r}")
     fields: dict[str, object] = {}
     for key in ("operational", "latest"):
-        if raw.get(key):
+        if raw.get(key) is not None:
             fields[key] = _pmap_name(raw[key], f"{origin} field {key!r}")
     history = []
-    for index, item in enumerate(raw.get("history") or ()):
+    items = raw.get("history") or []
+    if not isinstance(items, list):
+        raise CacheError(f"{origin} field 'history': must be a list of "
+                         "{'context', 'activated', 'description'} objects")
+    for index, item in enumerate(items):
         where = f"{origin} history[{index}]"
         if not isinstance(item, dict) or "context" not in item or "activated" not in item:
             raise CacheError(f"{where}: needs 'context' and 'activated'")
+        if not isinstance(item["activated"], str) or \
+                not isinstance(item.get("description", ""), str):
+            raise CacheError(f"{where}: 'activated' and 'description' must be strings")
         history.append(HistoryEntry(_pmap_name(item["context"], where),
-                                    parse_date(str(item["activated"]), where),
-                                    str(item.get("description", ""))))
+                                    parse_date(item["activated"], where),
+                                    item.get("description", "")))
     fields["history"] = tuple(sorted(history, key=lambda entry: entry.activated))
     bad = raw.get("bad_files") or []
-    if not isinstance(bad, list):
+    if not isinstance(bad, list) or not all(isinstance(name, str) for name in bad):
         raise CacheError(f"{origin} field 'bad_files': must be a list of names")
-    fields["bad_files"] = frozenset(str(name) for name in bad)
-    if raw.get("mirror"):
-        fields["mirror"] = str(raw["mirror"])
+    fields["bad_files"] = frozenset(bad)
+    if raw.get("mirror") is not None:
+        if not isinstance(raw["mirror"], str):
+            raise CacheError(f"{origin} field 'mirror': must be a string (a folder or URL)")
+        fields["mirror"] = raw["mirror"]
     return fields
 
 
@@ -155,7 +172,7 @@ def parse_server_config(text: str, origin: str, observatory: str) -> dict[str, o
     for key, name in (("operational_context", "operational"), ("latest_context", "latest"),
                       ("edit_context", "edit"), ("versions_context", "versions")):
         if raw.get(key):
-            fields[name] = str(raw[key])
+            fields[name] = _pmap_name(raw[key], f"{origin} field {key!r}")
     bad = raw.get("bad_files_list") or ()
     if isinstance(bad, str):
         bad = bad.split()
@@ -319,5 +336,8 @@ def resolve_default_context(explicit: str | None, settings: Settings,
     operational = cached_config().operational
     if operational:
         return operational, "the cache's operational context"
+    missing = layout.root_problem()
+    if missing is not None:
+        raise ConfigurationError(f"No context for observatory {layout.observatory!r}: {missing}")
     raise ConfigurationError(f"No context for observatory {layout.observatory!r}: "
                              + _how_to_get_one(layout))

@@ -108,6 +108,26 @@ class CacheLayout:
         self.observatory = observatory.lower()
         self.readonly = readonly
         self._mode: str | None = None
+        if self.root.exists() and not self.root.is_dir():
+            raise CacheError(f"the cache path {self.root} is not a folder; point --cache or "
+                             "CSST_CRDS_PATH at a cache folder")
+
+    def root_problem(self) -> str | None:
+        """Why the cache root cannot be read (missing, or not a folder), or None."""
+        if not self.root.exists():
+            return (f"the cache folder {self.root} does not exist; point --cache or "
+                    "CSST_CRDS_PATH at a cache, or create one with `csst-crds sync --source "
+                    "MIRROR`")
+        if not self.root.is_dir():
+            return (f"the cache path {self.root} is not a folder; point --cache or "
+                    "CSST_CRDS_PATH at a cache folder")
+        return None
+
+    def require_root(self) -> None:
+        """Raise CacheError when the cache root is missing or not a folder."""
+        problem = self.root_problem()
+        if problem is not None:
+            raise CacheError(problem)
 
     @property
     def mappings_dir(self) -> Path:
@@ -152,9 +172,10 @@ class CacheLayout:
             with path.open("rb") as stream:
                 stat = os.fstat(stream.fileno())
                 data = stream.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise FileNotCachedError(
-                f"mapping {name} is not in the cache {self.mappings_dir}; fetch it with "
+                self.root_problem()
+                or f"mapping {name} is not in the cache {self.mappings_dir}; fetch it with "
                 f"`csst-crds sync --source MIRROR --contexts {name}`"
             ) from None
         try:
@@ -266,7 +287,8 @@ class CacheLayout:
         found = self.find_reference(name, instrument)
         if found is None:
             raise FileNotCachedError(
-                f"reference {name} is not in the cache {self.references_dir} (missing: {name}); "
+                self.root_problem()
+                or f"reference {name} is not in the cache {self.references_dir} (missing: {name}); "
                 f"fetch it with `csst-crds sync --source {mirror or 'MIRROR'} --files {name}`"
             )
         return found

@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from csst_crds_plugin.cache.layout import CacheLayout
-from csst_crds_plugin.errors import CacheError, IntegrityError, ModifiedReferenceError
+from csst_crds_plugin.cache.safe_read import loads_json
+from csst_crds_plugin.errors import (
+    CacheError,
+    InputLimitError,
+    IntegrityError,
+    ModifiedReferenceError,
+)
 
 __all__ = [
     "MANIFEST_NAME",
@@ -79,13 +85,15 @@ def digest_file(path: Path) -> Digest:
 def parse_manifest(data: bytes, origin: str) -> dict[str, Digest]:
     """Parse manifest JSON; a malformed manifest is a CacheError naming `origin`."""
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = loads_json(data, origin)
         if not isinstance(raw, dict):
             raise TypeError("the top level must be an object {name: {sha256, size}}")
         return {
             str(name): Digest(str(entry["sha256"]).lower(), int(entry["size"]))
             for name, entry in raw.items()
         }
+    except InputLimitError as exc:
+        raise CacheError(f"{exc}; regenerate it with `csst-crds checksum`") from exc
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise CacheError(
             f"{origin}: not a valid manifest ({exc}); regenerate it with `csst-crds checksum`"
@@ -164,7 +172,7 @@ def _read_stamps(layout: CacheLayout) -> dict[str, tuple[Key, str]]:
             known = _STAMPS.get(str(path))
             if known is not None and known[0] == version:
                 return known[1]
-            raw = json.loads(stream.read().decode("utf-8"))
+            raw = loads_json(stream.read(), str(path))
         stamps = {str(name): (tuple(int(v) for v in entry[:5]), str(entry[5]))
                   for name, entry in raw.items()}
     except (OSError, ValueError, TypeError, AttributeError, IndexError):

@@ -32,7 +32,9 @@ def _cell(value: object) -> str:
 
 def _rows(lines: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
     for line in lines:
-        if "changes" in line:
+        if "error" in line:  # an unreadable input
+            yield [str(line["id"]), "*", _cell(line["error"])]
+        elif "changes" in line:
             for reftype, change in line["changes"].items():
                 yield [str(line["id"]), reftype, _cell(change["old"]), _cell(change["new"])]
         else:
@@ -51,7 +53,7 @@ def emit(args: argparse.Namespace, lines: Iterable[dict[str, Any]], stream: Text
     if args.update_bestrefs:
         lines = _updating(args, lines)
     if comparing and (args.diffs_only or args.print_affected):
-        lines = (line for line in lines if line["changes"])
+        lines = (line for line in lines if line.get("changes", True))
     if args.print_affected:
         for line in lines:
             stream.write(f"{line['id']}\n")
@@ -76,6 +78,9 @@ def _updating(args: argparse.Namespace, lines: Iterable[dict[str, Any]]) -> Iter
     context = ReferenceProvider(cache=args.cache, context=args.new_context or args.context,
                                 ignore_checksum=args.ignore_checksum).context
     for line in lines:
+        if "error" in line:  # an unreadable input: nothing to write into
+            yield line
+            continue
         if "changes" in line:
             results = {t: c["new"] for t, c in line["changes"].items()}
         else:

@@ -24,6 +24,7 @@ from csst_crds_plugin.tools.affected.report import REPORT_FORMATS, summary_table
 __all__ = ["NAME", "add_parser", "run", "terminate_as_interrupt"]
 
 NAME = "affected"
+_SHOWN = 20  # failed inputs printed on standard error (the report lists them all)
 
 EXAMPLES = """\
 examples:
@@ -146,4 +147,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(summary_table(report))
     if args.output and args.output != "-":
         print(f"report: {args.output}")
-    return 0
+    failures = report.failures
+    for line in failures[:_SHOWN]:
+        print(f"csst-crds {NAME}: skipped {line}", file=sys.stderr)
+    if failures:
+        more = f" ({len(failures) - _SHOWN} more not shown)" if len(failures) > _SHOWN else ""
+        print(f"csst-crds {NAME}: {len(failures)} input(s) could not be compared{more}; the "
+              "report lists them (unreadable_lines, unusable_datasets)", file=sys.stderr)
+    return 1 if failures else 0

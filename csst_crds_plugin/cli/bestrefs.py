@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.cache.layout import atomic_open
 from csst_crds_plugin.cli._bestrefs_options import add_options, emit
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.tools.bestrefs import compare_cases, iter_cases, iter_files, run_cases
+from csst_crds_plugin.tools.bestrefs import (
+    compare_cases,
+    failed,
+    iter_cases,
+    iter_files,
+    run_cases,
+)
 
 __all__ = ["NAME", "add_parser", "run"]
 
@@ -87,12 +96,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         lines = run_cases(cases, cache=args.cache, context=args.context, reftypes=args.types,
                           ignore_checksum=args.ignore_checksum)
-    stream = Path(args.output).open("w", encoding="utf-8") if args.output else sys.stdout
-    if args.format is None:
-        args.format = "table" if stream is sys.stdout and sys.stdout.isatty() else "jsonl"
-    try:
-        emit(args, lines, stream)
-    finally:
-        if stream is not sys.stdout:
-            stream.close()
-    return 0
+    compare = args.old_context is not None
+    counts = {"unreadable": 0, "lookups": 0}
+
+    def counted(found: Any) -> Any:
+        for line in found:
+            if "error" in line:  # an unreadable input: also said on standard error
+                counts["unreadable"] += 1
+                print(f"csst-crds {NAME}: {line['error']['message']}", file=sys.stderr)
+            elif not compare and failed(line):
+                counts["lookups"] += 1
+            yield line
+
+    with contextlib.ExitStack() as stack:
+        stream: Any = sys.stdout
+        if args.output:  # written whole or not at all
+            stream = io.TextIOWrapper(stack.enter_context(atomic_open(Path(args.output))),
+                                      encoding="utf-8")
+        if args.format is None:
+            args.format = "table" if stream is sys.stdout and sys.stdout.isatty() else "jsonl"
+        emit(args, counted(lines), stream)
+        stream.flush()
+        if args.output:
+            stream.detach()
+    if counts["lookups"]:
+        print(f"csst-crds {NAME}: {counts['lookups']} case(s) with a failed lookup (their "
+              "\"error\" entries say why)", file=sys.stderr)
+    return 1 if counts["unreadable"] or counts["lookups"] else 0

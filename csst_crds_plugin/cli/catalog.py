@@ -50,7 +50,8 @@ def add_parser(subparsers: Any) -> None:
     build.add_argument("--jobs", type=int, default=available_cores(),
                        help="worker processes (default: every core, %(default)s here)")
     build.add_argument("--skip-unreadable", action="store_true",
-                       help="skip files that cannot be read (listed on standard error)")
+                       help="exit 0 even when files could not be read (they are always "
+                            "skipped and listed on standard error)")
     build.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="show progress on standard error (default: on a terminal)")
     info = actions.add_parser("info", help="describe a catalogue", epilog=EXAMPLES,
@@ -76,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
     catalog_format(args.output)  # an unknown extension fails before the scan
     problems: list[str] = []
     catalog = build_catalog(args.folder, extra=args.keys, reader=args.reader,
-                            jobs=max(1, args.jobs), skip_unreadable=args.skip_unreadable,
+                            jobs=max(1, args.jobs), skip_unreadable=True,
                             progress=args.progress, problems=problems)
     write_catalog(catalog, args.output)
     for problem in problems:
-        print(f"skipped {problem}", file=sys.stderr)
+        print(f"csst-crds catalog: skipped {problem}", file=sys.stderr)
     print(f"{args.output}: {len(catalog):,} datasets"
           + (f" ({len(problems)} unreadable files skipped)" if problems else ""))
-    return 0
+    return 1 if problems and not args.skip_unreadable else 0

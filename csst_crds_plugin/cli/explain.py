@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.cache.safe_read import loads_json
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.explain import explain
 from csst_crds_plugin.provider import ReferenceProvider
@@ -59,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the explanation; exit 1 if the lookup failed."""
     parameters: dict[str, object] = {}
     if args.parameters:
-        with Path(args.parameters).open(encoding="utf-8") as stream:
-            loaded = json.load(stream)
+        loaded = loads_json(Path(args.parameters).read_bytes(), args.parameters)
         if not isinstance(loaded, dict):
             raise CsstCrdsError(f"{args.parameters}: expected a JSON object of parameters")
         parameters.update(loaded)

@@ -96,6 +96,7 @@ def _crds_listing(args: argparse.Namespace, layout: Any) -> list[str] | None:
 def run(args: argparse.Namespace) -> int:
     """Print the requested listing."""
     layout = layout_for(args.cache, args.observatory)
+    layout.require_root()  # a missing cache is not an empty one
     lines = _crds_listing(args, layout)
     if lines is None and args.contexts is not None:
         args.what = "contexts"

@@ -121,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet)
     try:
         return int(args.run(args))
+    except KeyboardInterrupt:
+        # Every write is a temporary file renamed when complete: nothing is left half-written.
+        print(f"csst-crds {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from csst_crds_plugin.cli._sync_options import add_options, plan_and_sync
-from csst_crds_plugin.tools.sync import Progress, sync
+from csst_crds_plugin.tools.sync import Progress, SyncReport, sync
+from csst_crds_plugin.tools.verify import Verification
 
 __all__ = ["NAME", "add_parser", "run"]
 
@@ -60,12 +61,23 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def _verified_summary(report: SyncReport, found: Verification) -> str:
+    lines = [f"PROBLEM {problem}" for problem in found.problems]
+    lines.append(f"verified {found.mappings + found.references} files: {len(found.problems)} "
+                 f"problem(s) ({found.mappings} mappings, {found.references} references, and "
+                 f"{found.config_files} configuration files, in {report.seconds:.1f} s)")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     """Sync, then print the summary."""
     report, lines = plan_and_sync(args, sync, Progress(sys.stderr))
     if report is None:  # a dry run
         print("\n".join(lines))
         return 0
+    if report.verified is not None:  # a verification without a mirror: what it checked
+        print(_verified_summary(report, report.verified))
+        return 0 if report.ok else 1
     print(report.summary())
     if lines:
         print("\n".join(lines))

@@ -30,6 +30,7 @@ from csst_crds_plugin.stpipe_integration._lookup import (
     reference_uri_to_cache_path,
 )
 from csst_crds_plugin.stpipe_integration._parameters import (
+    check_override_paths,
     parameters_config,
     resolve_override_paths,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "StepReferenceError",
     "activate",
     "active",
+    "check_override_paths",
     "clear_providers",
     "crds_compatible",
     "deactivate",

@@ -16,7 +16,7 @@ from csst_crds_plugin.errors import ConfigurationError, ReferenceLookupError
 from csst_crds_plugin.results import NA
 from csst_crds_plugin.stpipe_integration._lookup import get_provider
 
-__all__ = ["parameters_config", "resolve_override_paths"]
+__all__ = ["check_override_paths", "parameters_config", "resolve_override_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,36 @@ def resolve_override_paths(config: MutableMapping[str, Any], folder: str | Path)
         text = value.strip()
         if text and text != NA and not Path(text).expanduser().is_absolute():
             config[key] = str(Path(folder) / text)
+
+
+def check_override_paths(step: Step) -> None:
+    """Before anything runs: every ``override_<reftype>`` path of `step` (and, for a pipeline,
+    of each step it will run) must exist; a missing one is a ConfigurationError naming it.
+
+    ``N/A``, empty values and models are not paths and pass.
+    """
+    from csst_crds_plugin.stpipe_integration._bases import step_label
+
+    pending = [step]
+    while pending:
+        current = pending.pop()
+        if current.skip and current is not step:
+            continue
+        if isinstance(current, Pipeline):
+            pending += [getattr(current, name) for name in current.step_defs
+                        if isinstance(getattr(current, name, None), Step)]
+            continue
+        for reftype in current.reference_file_types:
+            value = getattr(current, f"{_PREFIX}{reftype}", None)
+            if not isinstance(value, str) or value.strip() in ("", NA):
+                continue
+            path = Path(value).expanduser().absolute()
+            if not path.is_file():
+                raise ConfigurationError(
+                    f"{step_label(current)}: {_PREFIX}{reftype} = {value!r}: "
+                    f"{'not a file' if path.exists() else 'no such file'} ({path}); give an "
+                    f"existing reference file, or N/A to skip the correction"
+                )
 
 
 def _own_parameters(step_class: type[Step], parameters: dict[str, Any],

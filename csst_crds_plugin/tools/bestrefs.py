@@ -12,13 +12,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.cache.safe_read import loads_json
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, MapResult
 
 __all__ = [
-    "category_of", "compare_cases", "encode_value", "evaluate_case", "iter_cases", "iter_files",
-    "run_cases",
+    "Case", "category_of", "compare_cases", "encode_value", "evaluate_case", "failed",
+    "iter_cases", "iter_files", "run_cases",
 ]
 
 
@@ -44,22 +45,42 @@ def _error(exc: BaseException) -> dict[str, str]:
     return {"error": category_of(exc), "message": str(exc)}
 
 
-def iter_cases(path: str | Path) -> Iterator[tuple[object, dict[str, Any]]]:
-    """Yield (id, case) for each non-blank line of a JSONL file; flat objects become cases."""
-    with Path(path).open(encoding="utf-8") as stream:
+Case = dict[str, Any] | CsstCrdsError
+"""A case, or the error that made its input unreadable (reported on its own result line)."""
+
+
+def iter_cases(path: str | Path) -> Iterator[tuple[object, Case]]:
+    """Yield (id, case) for each non-blank line of a JSONL file; flat objects become cases.
+
+    A line that is not a JSON object yields (line number, CsstCrdsError naming file and line).
+    """
+    with Path(path).open(encoding="utf-8", errors="replace") as stream:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads_json(line, f"{path}:{number}")
             except json.JSONDecodeError as exc:
-                raise CsstCrdsError(f"{path}:{number}: not a JSON object: {exc.msg}") from exc
+                yield number, CsstCrdsError(f"{path}:{number}: not a JSON object: {exc.msg}")
+                continue
+            except CsstCrdsError as exc:
+                yield number, exc
+                continue
             if not isinstance(obj, dict):
-                raise CsstCrdsError(f"{path}:{number}: expected a JSON object")
-            if isinstance(obj.get("parameters"), dict):
+                yield number, CsstCrdsError(f"{path}:{number}: expected a JSON object")
+            elif isinstance(obj.get("parameters"), dict):
                 yield obj.get("id", number), obj
             else:
                 yield number, {"parameters": obj}
+
+
+def failed(line: Mapping[str, Any]) -> bool:
+    """True when a result line holds an error (a failed lookup or an unreadable input)."""
+    if "error" in line:
+        return True
+    results = line.get("results")
+    return isinstance(results, dict) and any(
+        isinstance(value, dict) and "error" in value for value in results.values())
 
 
 def evaluate_case(
@@ -95,17 +116,20 @@ def evaluate_case(
 
 
 def run_cases(
-    cases: Iterable[tuple[object, Mapping[str, Any]]],
+    cases: Iterable[tuple[object, Mapping[str, Any] | CsstCrdsError]],
     *,
     cache: str | Path | None,
     context: str | None,
     reftypes: Iterable[str] | None = None,
     ignore_checksum: bool = False,
 ) -> Iterator[dict[str, object]]:
-    """Yield ``{"id", "results"}`` for each case."""
+    """Yield ``{"id", "results"}`` for each case; ``{"id", "error"}`` for an unreadable one."""
     providers: dict[tuple[str | None, bool], ReferenceProvider] = {}
     types = list(reftypes) if reftypes else None
     for case_id, case in cases:
+        if isinstance(case, CsstCrdsError):
+            yield {"id": case_id, "error": _error(case)}
+            continue
         yield {
             "id": case_id,
             "results": evaluate_case(case, cache=cache, context=context, reftypes=types,
@@ -113,16 +137,22 @@ def run_cases(
         }
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[object, dict[str, Any]]]:
-    """Yield (path, case) for FITS/ASDF files, read as ``csst-crds catalog build`` reads them."""
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[object, Case]]:
+    """Yield (path, case) for FITS/ASDF files, read as ``csst-crds catalog build`` reads them.
+
+    An unreadable file yields (path, the CsstCrdsError naming it and why) and the rest go on.
+    """
     from csst_crds_plugin.tools.affected.scan import scan_file
 
     for path in paths:
-        yield str(path), {"parameters": scan_file(path)}
+        try:
+            yield str(path), {"parameters": scan_file(path)}
+        except CsstCrdsError as exc:
+            yield str(path), exc
 
 
 def compare_cases(
-    cases: Iterable[tuple[object, Mapping[str, Any]]],
+    cases: Iterable[tuple[object, Mapping[str, Any] | CsstCrdsError]],
     *,
     cache: str | Path | None,
     old_context: str,
@@ -149,6 +179,9 @@ def compare_cases(
             return exc
 
     for case_id, case in cases:
+        if isinstance(case, CsstCrdsError):
+            yield {"id": case_id, "error": _error(case)}
+            continue
         changes = compare_rows(outcome(old, case), outcome(new, case))
         yield {"id": case_id,
                "changes": {t: {"old": o, "new": n} for t, (o, n) in changes.items()}}

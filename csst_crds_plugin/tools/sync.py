@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from csst_crds_plugin.cache import CacheLayout, check_name, instrument_of_name
 from csst_crds_plugin.cache.config import (
@@ -46,7 +47,7 @@ from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.mirrors import open_mirror
-from csst_crds_plugin.tools.verify import Problem, verify_cache
+from csst_crds_plugin.tools.verify import Problem, Verification, verify_cache, verify_everything
 
 __all__ = ["Progress", "SyncReport", "sync"]
 
@@ -66,6 +67,8 @@ class SyncReport:
     problems: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    verified: Verification | None = None
+    """What a verification without a mirror checked (files by kind)."""
     published: bool = True
     """False when a failure kept the new contexts and config from being written."""
 
@@ -136,8 +139,7 @@ class _Syncer:
     def _map(self, function: Callable[[str], None], names: Iterable[str]) -> None:
         names = list(names)
         self.progress.add(len(names), "sync: mappings")
-        with ThreadPoolExecutor(self.jobs) as pool:
-            list(pool.map(function, names))
+        _run_all(self.jobs, function, names)
 
     # -- contexts ------------------------------------------------------------------------------
     def contexts(self, specs: Sequence[str], all_contexts: bool) -> list[str]:
@@ -293,8 +295,7 @@ class _Syncer:
 
     def references(self, wanted: dict[str, str | None]) -> None:
         self.progress.add(len(wanted), "sync: references")
-        with ThreadPoolExecutor(self.jobs) as pool:
-            list(pool.map(lambda item: self._get_reference(*item), sorted(wanted.items())))
+        _run_all(self.jobs, lambda item: self._get_reference(*item), sorted(wanted.items()))
 
     # -- finish --------------------------------------------------------------------------------
     def write_mappings(self) -> None:
@@ -350,13 +351,15 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = "cs
                          readonly=settings.readonly)
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
-    if not layout.readonly:
+    if not layout.readonly and (source is not None or layout.root.is_dir()):
+        # (verifying a missing cache must not create it: verify reports it missing)
         with rules_lock(layout):  # finish or roll back an update a killed process left
             pass
     if source is None:
         if repair or not verify:
             raise ConfigurationError("--source DIR|URL is needed to fetch or repair files")
-        report = SyncReport(problems=verify_cache(layout, ignore_checksum=settings.ignore_checksum))
+        found = verify_everything(layout, ignore_checksum=settings.ignore_checksum)
+        report = SyncReport(problems=found.problems, verified=found)
         report.seconds = time.monotonic() - started
         return report
     layout.require_writable("files fetched from the mirror")
@@ -400,3 +403,15 @@ def _repair(syncer: _Syncer, report: SyncReport, known: dict[str, str | None]) -
     update_manifest(syncer.layout, {k: v for k, v in syncer.digests.items()
                                     if k in report.repaired})
     report.problems = verify_cache(syncer.layout, ignore_checksum=not syncer.check_sha1)
+
+
+def _run_all(jobs: int, function: Callable[[Any], None], items: Iterable[Any]) -> None:
+    """Run `function` on every item with `jobs` threads; on Ctrl-C, start no new item and
+    let the running ones finish (each writes its file whole or not at all)."""
+    pool = ThreadPoolExecutor(jobs)
+    try:
+        list(pool.map(function, items))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

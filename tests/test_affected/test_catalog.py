@@ -49,15 +49,16 @@ def test_csv_empty_cell_is_missing_and_ids_default_to_row_numbers(tmp_path: Path
 
 
 def test_parquet_round_trip_keeps_rows_ids_and_parts(tmp_path: Path) -> None:
-    catalog = read_catalog(_jsonl(tmp_path / "r.jsonl", ROWS * 4))
+    rows = [{**row, "id": f"{row['id']}{n}"} for n in range(4) for row in ROWS]
+    catalog = read_catalog(_jsonl(tmp_path / "r.jsonl", rows))
     path = tmp_path / "r.parquet"
     write_catalog(catalog, path, row_group_rows=5)
     back = read_catalog(path)
     assert [back.row(i) for i in range(12)] == EXPECTED * 4
-    assert [back.id_of(i) for i in range(3)] == ["a", "b", "c"]
+    assert [back.id_of(i) for i in range(3)] == ["a0", "b0", "c0"]
     parts = catalog_parts(path, rows_per_part=5)
     assert [(p.start, p.count) for p in parts] == [(0, 5), (5, 5), (10, 2)]
-    assert parts[2].load().row(1) == EXPECTED[2] and parts[2].load().id_of(1) == "c"
+    assert parts[2].load().row(1) == EXPECTED[2] and parts[2].load().id_of(1) == "c3"
 
 
 def test_parquet_with_typed_columns(tmp_path: Path) -> None:

@@ -63,6 +63,8 @@ class PartResult:
     instruments: list[str] = field(default_factory=list)
     changes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     outcomes: list[object] = field(default_factory=list)
+    unusable: list[tuple[object, str]] = field(default_factory=list)
+    """(id, why) of rows whose instrument neither context can find: never compared."""
 
 
 def providers_for(job: AffectedJob) -> tuple[ReferenceProvider, ReferenceProvider]:
@@ -120,6 +122,20 @@ def _groups(catalog: Catalog, old: PipelineMapping, new: PipelineMapping, names:
             for pair, positions in by_pair.items()}
 
 
+def _unusable(catalog: Catalog, rows: np.ndarray, names: dict[str, str],
+              keys: tuple[str, ...]) -> list[tuple[int, object, str]]:
+    """Why each of these rows has no instrument in either context."""
+    looked = tuple(dict.fromkeys((*keys, *INSTRUMENT_KEYS)))
+    found = []
+    for row, dataset in zip(rows.tolist(), catalog.ids_of(rows), strict=True):
+        given = {k: text for k in looked if k in names
+                 and (text := catalog.columns[names[k]].text(row)) is not None}
+        found.append((row, dataset, f"no {' or '.join(dict.fromkeys(keys))} value" if not given
+                      else ", ".join(f"{k}={v!r}" for k, v in given.items())
+                      + " is an instrument of neither context"))
+    return found
+
+
 def analyse_part(part: CatalogPart | Catalog, job: AffectedJob) -> PartResult:
     """Find the affected rows of one part."""
     catalog = part if isinstance(part, Catalog) else part.load()
@@ -132,7 +148,12 @@ def analyse_part(part: CatalogPart | Catalog, job: AffectedJob) -> PartResult:
     found: list[Found] = []
     outcomes: dict[str, int] = {}
     table: list[object] = []
+    known = ({str(k).lower() for k in old.entries}, {str(k).lower() for k in new.entries})
+    unusable: list[tuple[int, object, str]] = []
     for (old_name, new_name), rows in _groups(catalog, old, new, names).items():
+        if old_name not in known[0] and new_name not in known[1]:
+            unusable += _unusable(catalog, rows, names, (old.instrument_key,
+                                                         new.instrument_key))
         types = job.plan.types_for(old_name if old_name == new_name else None)
         if types is False:  # an unchanged instrument (or none): nothing can differ
             continue
@@ -152,6 +173,8 @@ def analyse_part(part: CatalogPart | Catalog, job: AffectedJob) -> PartResult:
             found.append((rows[local], label,
                           {t: (rows[r], o, n) for t, (r, o, n) in changes.items()}))
     result.outcomes = table
+    result.unusable = [(dataset, why) for _, dataset, why in sorted(unusable,
+                                                                   key=lambda e: e[0])]
     _collect(result, catalog, found)
     return result
 

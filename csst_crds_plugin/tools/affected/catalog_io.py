@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from csst_crds_plugin.cache.layout import atomic_open
+from csst_crds_plugin.cache.safe_read import loads_json
+from csst_crds_plugin.errors import InputLimitError
 from csst_crds_plugin.tools.affected.catalog import (
     MISSING,
     Catalog,
@@ -38,6 +40,7 @@ __all__ = [
     "CatalogPart",
     "catalog_format",
     "catalog_parts",
+    "check_unique_ids",
     "read_catalog",
     "require_pyarrow",
     "write_catalog",
@@ -72,9 +75,14 @@ def require_pyarrow() -> Any:
     return pq
 
 
-def read_catalog(path: str | Path, fmt: str | None = None, id_column: str = ID_COLUMN
-                 ) -> Catalog:
-    """Read a whole catalogue into memory."""
+def read_catalog(path: str | Path, fmt: str | None = None, id_column: str = ID_COLUMN,
+                 problems: list[str] | None = None) -> Catalog:
+    """Read a whole catalogue into memory.
+
+    A JSONL line that is not an object of scalar values is a CatalogError naming the line, or,
+    when `problems` is given, is skipped and described there. Missing (null or empty) and
+    duplicate ids are always errors.
+    """
     path = Path(path)
     fmt = catalog_format(path, fmt)
     if not path.is_file():
@@ -82,11 +90,31 @@ def read_catalog(path: str | Path, fmt: str | None = None, id_column: str = ID_C
     if fmt == "parquet":
         parts = [part.load() for part in _parquet_parts(path, 1 << 62, id_column)]
         return Catalog.concat(parts, str(path)) if len(parts) != 1 else parts[0]
-    reader = _jsonl_blocks if fmt == "jsonl" else _csv_blocks
-    blocks = [_block_catalog(rows, ids, str(path)) for rows, ids in reader(path, id_column)]
+    if fmt == "jsonl":
+        blocks = [_block_catalog(rows, ids, str(path))
+                  for rows, ids in _jsonl_blocks(path, id_column, problems)]
+    else:
+        blocks = [_block_catalog(rows, ids, str(path)) for rows, ids in _csv_blocks(path,
+                                                                                    id_column)]
     if not blocks:
         return Catalog({}, source=str(path))
-    return blocks[0] if len(blocks) == 1 else Catalog.concat(blocks, str(path))
+    catalog = blocks[0] if len(blocks) == 1 else Catalog.concat(blocks, str(path))
+    if catalog.ids is not None:
+        check_unique_ids(catalog.ids, str(path))
+    return catalog
+
+
+def check_unique_ids(ids: np.ndarray, source: str) -> None:
+    """Raise CatalogError naming the first id that occurs twice (ids compared as given)."""
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(same):
+        first = int(same[0])
+        rows = sorted([int(order[first]) + 1, int(order[first + 1]) + 1])
+        raise CatalogError(f"{source}: the id {ordered[first].item()!r} is given to rows "
+                           f"{rows[0]} and {rows[1]} (and {len(same) - 1} more repeats); "
+                           "every dataset needs its own id")
 
 
 def _block_catalog(rows: list[dict[str, str | None]], ids: list[object] | None,
@@ -97,22 +125,37 @@ def _block_catalog(rows: list[dict[str, str | None]], ids: list[object] | None,
                    source=source)
 
 
-def _jsonl_blocks(path: Path, id_column: str
+def _jsonl_row(line: str, where: str) -> dict[str, Any]:
+    try:
+        obj = loads_json(line, where)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{where}: not a JSON object: {exc.msg}") from exc
+    except InputLimitError as exc:
+        raise CatalogError(str(exc)) from exc
+    if not isinstance(obj, dict):
+        raise CatalogError(f"{where}: expected a JSON object of parameters")
+    return obj
+
+
+def _jsonl_blocks(path: Path, id_column: str, problems: list[str] | None = None
                   ) -> Iterator[tuple[list[dict[str, str | None]], list[object] | None]]:
     rows: list[dict[str, str | None]] = []
     ids: list[object] = []
     with_ids: bool | None = None
-    with path.open(encoding="utf-8") as stream:
+    with path.open(encoding="utf-8", errors="replace") as stream:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
             where = f"{path}:{number}"
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CatalogError(f"{where}: not a JSON object: {exc.msg}") from exc
-            if not isinstance(obj, dict):
-                raise CatalogError(f"{where}: expected a JSON object of parameters")
+                obj = _jsonl_row(line, where)
+                values = obj["parameters"] if isinstance(obj.get("parameters"), dict) else obj
+                row = {k: value_text(v, where, k) for k, v in values.items() if k != id_column}
+            except CatalogError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                continue
             has_id = id_column in obj
             if with_ids is None:
                 with_ids = has_id
@@ -120,10 +163,12 @@ def _jsonl_blocks(path: Path, id_column: str
                 raise CatalogError(f"{where}: {'has' if has_id else 'lacks'} an {id_column!r} "
                                    "field, unlike the first row; give every row an id or none")
             dataset = obj.pop(id_column, None)
-            if isinstance(obj.get("parameters"), dict):
-                obj = obj["parameters"]
-            rows.append({k: value_text(v, where, k) for k, v in obj.items()})
-            ids.append(dataset if isinstance(dataset, (int, str)) else str(dataset))
+            if has_id and (dataset is None or dataset == "" or
+                           not isinstance(dataset, (int, str)) or isinstance(dataset, bool)):
+                raise CatalogError(f"{where}: the id {dataset!r} is missing or not a string or "
+                                   "an integer; every dataset needs its own id")
+            rows.append(row)
+            ids.append(dataset)
             if len(rows) >= _BLOCK:
                 yield rows, ids if with_ids else None
                 rows, ids = [], []
@@ -152,6 +197,9 @@ def _csv_blocks(path: Path, id_column: str
                                    f"header has {len(header)}")
             rows.append({n: (row[i] if row[i] != "" else None) for i, n in names})
             if id_at is not None:
+                if not row[id_at].strip():
+                    raise CatalogError(f"{path}:{reader.line_num}: the {id_column!r} cell is "
+                                       "empty; every dataset needs its own id")
                 ids.append(row[id_at])
             if len(rows) >= _BLOCK:
                 yield rows, ids if id_at is not None else None
@@ -201,6 +249,9 @@ def _parquet_parts(path: Path, rows_per_part: int, id_column: str) -> list[Catal
         meta = pq.ParquetFile(path).metadata
     except Exception as exc:  # pyarrow raises its own error types
         raise CatalogError(f"{path}: not a readable Parquet file: {exc}") from exc
+    if id_column in meta.schema.names:  # ids are checked whole, before the parts are spread
+        check_unique_ids(_arrow_ids(pq.read_table(path, columns=[id_column]).column(0),
+                                    str(path)), str(path))
     parts: list[CatalogPart] = []
     groups: list[int] = []
     start = rows = 0

@@ -91,14 +91,15 @@ def find_affected(
                       ignore_checksum=ignore_checksum)
     label = catalog.source if isinstance(catalog, Catalog) else str(catalog)
     source: Catalog | Path
+    problems: list[str] = []  # unreadable catalogue lines, skipped
     if isinstance(catalog, Catalog):
         source = catalog
     elif catalog_format(catalog, catalog_format_name) == "parquet":
         source = Path(catalog)
     else:
-        source = read_catalog(catalog, catalog_format_name, id_column)
+        source = read_catalog(catalog, catalog_format_name, id_column, problems=problems)
     parts = catalog_parts(source, rows_per_part, id_column)
-    report = AffectedReport(job.old, job.new, label, job.plan)
+    report = AffectedReport(job.old, job.new, label, job.plan, problems=problems)
     if not job.plan.instruments and not job.plan.everything:
         report.parts = [PartResult(p.start, p.count) for p in parts]  # nothing can differ
         if display is not progress:

@@ -41,6 +41,20 @@ class AffectedReport:
     catalog: str
     plan: ChangePlan
     parts: list[PartResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Catalogue lines that could not be read (skipped), each naming its file and line."""
+
+    @property
+    def unusable(self) -> list[tuple[object, str]]:
+        """(id, why) of datasets that could not be compared: no instrument in either context."""
+        return [entry for part in sorted(self.parts, key=lambda p: p.start)
+                for entry in part.unusable]
+
+    @property
+    def failures(self) -> list[str]:
+        """Every input that could not be used, one line each (unreadable lines, unusable rows)."""
+        return self.problems + [f"{self.catalog}: dataset {dataset!r}: {why}"
+                                for dataset, why in self.unusable]
 
     @property
     def total(self) -> int:
@@ -91,7 +105,8 @@ class AffectedReport:
             "old_context": self.old, "new_context": self.new, "catalog": self.catalog,
             "datasets_in_catalog": self.total, "datasets_examined": self.examined,
             "datasets_affected": self.affected, "changed": self.plan.describe(),
-            "summary": self.summary(),
+            "summary": self.summary(), "unreadable_lines": list(self.problems),
+            "unusable_datasets": [{"id": d, "reason": why} for d, why in self.unusable],
         }
 
 

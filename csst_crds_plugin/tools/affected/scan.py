@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.errors import InputLimitError
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY, get_observatory
 from csst_crds_plugin.observatories.keywords import (
     normalise_detector,
@@ -32,6 +33,7 @@ from csst_crds_plugin.observatories.keywords import (
 )
 from csst_crds_plugin.progress import Phase, Progress
 from csst_crds_plugin.tools.affected.catalog import Catalog, CatalogError
+from csst_crds_plugin.tools.inputs import check_asdf, read_fits_headers
 
 __all__ = [
     "KEYWORDS",
@@ -71,21 +73,14 @@ Reader = Callable[[Path], Mapping[str, object]]
 
 
 def _fits_headers(path: Path) -> list[Any]:
-    from astropy.io import fits
+    """The primary header and the SCI one (else the first image extension with data).
 
-    with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
-        primary = hdul[0].header.copy()
-        sci = None
-        first = None
-        for index, hdu in enumerate(hdul):
-            if index == 0:
-                continue
-            if hdu.name == "SCI":
-                sci = hdu.header.copy()
-                break
-            if first is None and hdu.is_image and hdu.header.get("NAXIS"):
-                first = hdu.header.copy()
-        return [primary, sci if sci is not None else first]
+    Headers only, read with limits (tools/inputs.py): data sections are skipped, never read.
+    """
+    hdus = read_fits_headers(path, stop=lambda hdu: hdu.index > 0 and hdu.name == "SCI")
+    sci = next((h.header for h in hdus[1:] if h.name == "SCI"), None)
+    first = next((h.header for h in hdus[1:] if h.is_image and h.header.get("NAXIS")), None)
+    return [hdus[0].header, sci if sci is not None else first]
 
 
 def _scalar(value: object) -> object:
@@ -111,6 +106,7 @@ def _read_fits(path: Path, extra: Sequence[str]) -> dict[str, object]:
 def _read_asdf(path: Path, extra: Sequence[str]) -> dict[str, object]:
     import asdf
 
+    check_asdf(path)
     with asdf.open(path, lazy_load=True, memmap=False) as af:
         meta = af.tree.get("meta") or {}
         found: dict[str, object] = {}
@@ -136,8 +132,13 @@ def scan_file(path: str | Path, extra: Sequence[str] = ()) -> dict[str, object]:
     try:
         found = _read_asdf(path, extra) if path.suffix.lower() == ".asdf" \
             else _read_fits(path, extra)
+    except InputLimitError as exc:
+        raise CatalogError(str(exc)) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CatalogError(f"{path}: cannot read its header: {exc}") from exc
+    except Exception as exc:  # asdf and astropy raise more kinds on a corrupt file
+        raise CatalogError(f"{path}: cannot read its header ({type(exc).__name__}: {exc}); "
+                           "is it a complete FITS or ASDF file?") from exc
     normalise_row(found)
     date = found.get("DATE-OBS")
     if isinstance(date, str):
@@ -209,11 +210,11 @@ def _scan_batch(paths: Sequence[Path], extra: Sequence[str], reader: str | None,
         try:
             row = dict(read(path)) if read else scan_file(path, extra)
         except Exception as exc:  # a plug-in reader may raise anything
+            problem = exc if isinstance(exc, CatalogError) else \
+                CatalogError(f"{path}: the reader failed: {type(exc).__name__}: {exc}")
             if not skip:
-                if isinstance(exc, CatalogError):
-                    raise
-                raise CatalogError(f"{path}: the reader failed: {exc}") from exc
-            found.append(f"{path}: {exc}")
+                raise problem from exc
+            found.append(str(problem))
             continue
         found.append(row)
     return found

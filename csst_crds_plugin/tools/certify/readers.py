@@ -8,7 +8,6 @@ unpickled: only their size and first bytes are looked at.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from csst_crds_plugin.cache.safe_read import loads_json
+from csst_crds_plugin.tools.inputs import check_asdf, check_fits, check_yaml
 
 __all__ = [
     "FORMATS",
@@ -120,6 +122,7 @@ def _read_fits(path: Path) -> ReferenceContent:
 
     header: dict[str, Any] = {}
     arrays: dict[str, ArrayInfo] = {}
+    check_fits(path)  # truncated, oversized or corrupt headers fail here, naming the file
     with fits.open(path, memmap=False, lazy_load_hdus=True) as hdus:
         for key, value in hdus[0].header.items():
             if key not in ("COMMENT", "HISTORY", ""):
@@ -177,6 +180,7 @@ def _read_asdf(path: Path) -> ReferenceContent:
 
     header: dict[str, Any] = {}
     arrays: dict[str, ArrayInfo] = {}
+    check_asdf(path)
     with asdf.open(path, lazy_load=True, memmap=False) as af:
         meta = af.tree.get("meta", {})
         if isinstance(meta, dict):
@@ -221,12 +225,13 @@ def _scalars(table: dict[Any, Any]) -> dict[str, Any]:
 def _read_document(path: Path, fmt: str) -> ReferenceContent:
     raw = path.read_bytes()
     if fmt == "json":
-        tree = json.loads(raw)
+        tree = loads_json(raw, str(path))
     elif fmt == "toml":
         tree = tomllib.loads(raw.decode("utf-8"))
     else:
         import yaml
 
+        check_yaml(raw, path)
         tree = yaml.safe_load(raw)
     if not isinstance(tree, dict):
         raise ValueError("the top level is not a table of keywords")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from csst_crds_plugin.cache.safe_read import loads_json
 from csst_crds_plugin.tools.diffing.changes import (
     FileChange,
     array_text,
@@ -52,7 +53,7 @@ def _load_tree(path: Path, kind: str) -> Any:
         raise DiffInputError(f"{path}: not UTF-8 text ({exc})") from exc
     try:
         if kind == "json":
-            return json.loads(text)
+            return loads_json(text, str(path))
         if kind == "toml":
             return tomllib.loads(text)
         return yaml.safe_load(text)
