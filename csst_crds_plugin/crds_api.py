@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from csst_crds_plugin.errors import ReferenceLookupError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NOT_APPLICABLE, MapResult
 
@@ -86,7 +87,8 @@ def recommendations_from(provider: ReferenceProvider, parameters: Mapping[str, o
 
 def getrecommendations(parameters: Mapping[str, object], reftypes: Iterable[str] | None = None,
                        context: str | None = None, ignore_cache: bool = False,
-                       observatory: str = "csst", fast: bool = False) -> dict[str, Any]:
+                       observatory: str = DEFAULT_OBSERVATORY,
+                       fast: bool = False) -> dict[str, Any]:
     """The best references' names for `parameters`, as ``crds.getrecommendations``.
 
     Parameters
@@ -115,7 +117,7 @@ def getrecommendations(parameters: Mapping[str, object], reftypes: Iterable[str]
 
 def getreferences(parameters: Mapping[str, object], reftypes: Iterable[str] | None = None,
                   context: str | None = None, ignore_cache: bool = False,
-                  observatory: str = "csst", fast: bool = False) -> dict[str, Any]:
+                  observatory: str = DEFAULT_OBSERVATORY, fast: bool = False) -> dict[str, Any]:
     """The best references' cache paths for `parameters`, as ``crds.getreferences``.
 
     Arguments as for `getrecommendations`. Returns ``{reftype: absolute path}`` (tuples and
@@ -154,7 +156,7 @@ def get_default_context(observatory: str | None = None, state: str | None = None
     `state` is ``latest`` (the default, formerly ``operational``), ``operational``, ``edit`` or
     ``build`` (the operational context here); the names come from ``config/<obs>/``.
     """
-    obs = (observatory or "csst").lower()
+    obs = (observatory or DEFAULT_OBSERVATORY).lower()
     word = (state or "latest").lower()
     spec = {"build": "operational"}.get(word, word)
     provider = ReferenceProvider(context=f"{obs}-{spec}", observatory=obs)

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.tools.certify import certify_context, certify_files
 
 __all__ = ["NAME", "add_parser", "run"]
@@ -37,7 +38,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--cache", help="cache root whose references and rules to check against")
     parser.add_argument("--context", help="pmap whose rmaps receive the references; alone "
                         "(no FILES), certify that context and every mapping it names")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.add_argument("--allow-pickle", action="store_true",
                         help="accept .pkl/.pickle/.pth files (never unpickled)")
     parser.add_argument("--no-check-references", action="store_true",

@@ -12,6 +12,7 @@ import argparse
 import json
 from typing import Any
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.tools.checksum import (
     MAPPING_EXTENSIONS,
     rewrite_sha1sums,
@@ -46,7 +47,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("files", nargs="*", metavar="FILE",
                         help="mappings (sha1sum) or references (manifest): paths or cache names")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.add_argument("--update", nargs="+", metavar="NAME", default=[],
                         help="re-hash these recorded files in the manifest")
     parser.add_argument("--rehash", action="store_true", help="re-hash every file")

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+
 __all__ = ["NAME", "add_parser", "run"]
 
 NAME = "insert"
@@ -38,7 +40,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--output-dir", help="where the new rmap goes (default: beside --rmap)")
     parser.add_argument("--cache", help="cache root for an rmap given by name "
                                         "(default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default: text)")
     parser.set_defaults(run=run)

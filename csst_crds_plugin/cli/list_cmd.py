@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.tools.listing import (
     layout_for,
     list_config,
@@ -44,7 +45,8 @@ def add_parser(subparsers: Any) -> None:
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--contexts", nargs="*", metavar="CTX",
                        help="without CTX: " + (list_contexts.__doc__ or "").splitlines()[0]

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+
 __all__ = ["NAME", "add_parser", "run"]
 
 NAME = "lock"
@@ -32,7 +34,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("context", help="a pmap name or spec (csst-operational, ...)")
     parser.add_argument("-o", "--output", help="the lock file (default: standard output)")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.set_defaults(run=run)
 
 

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+
 __all__ = ["NAME", "add_parser", "run"]
 
 NAME = "newcontext"
@@ -39,7 +41,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--init", nargs="+", metavar="INSTR:TYPE",
                         help="add empty rules for these reference types instead")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.add_argument("--description", help="kept in the new pmap and the history")
     parser.add_argument("--latest", action="store_true", help="make it the latest context")
     parser.add_argument("--activate", action="store_true",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+
 __all__ = ["NAME", "add_parser", "run"]
 
 NAME = "reproduce"
@@ -40,7 +42,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--keep", action="store_true",
                         help="with --rerun: keep the new output (its path is printed)")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.set_defaults(run=run)
 
 

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from csst_crds_plugin.errors import ConfigurationError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
 __all__ = ["NAME", "add_parser", "require_web", "run"]
 
@@ -42,7 +43,8 @@ def add_parser(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (8000; 0: any free one)")
     parser.add_argument("--max-upload-mb", type=float, default=1024.0,

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from csst_crds_plugin.cli._sync_options import add_options, plan_and_sync
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.tools.sync import Progress, SyncReport, sync
 from csst_crds_plugin.tools.verify import Verification
 
@@ -40,7 +41,8 @@ def add_parser(subparsers: Any) -> None:
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.add_argument("--source", help="mirror: a directory or an http(s):// URL (default: "
                         "CSST_CRDS_MIRROR, else the mirror contexts.json records)")
     which = parser.add_mutually_exclusive_group()

@@ -11,6 +11,8 @@ import argparse
 import json
 from typing import Any
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+
 __all__ = ["NAME", "add_parser", "run"]
 
 NAME = "users"
@@ -36,7 +38,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--role", action="append", default=[],
                         help="submit, activate or bad (repeatable)")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default="csst", help="observatory (default: csst)")
+    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
+                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=run)
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA
 from csst_crds_plugin.stpipe_integration._activation import get_provider
@@ -122,7 +123,7 @@ def locate(provider: ReferenceProvider, parameters: Mapping[str, object], name: 
     return provider.locate(parameters, name)
 
 
-def reference_uri_to_cache_path(reference_uri: str, observatory: str = "csst") -> str:
+def reference_uri_to_cache_path(reference_uri: str, observatory: str = DEFAULT_OBSERVATORY) -> str:
     """The cache path of ``crds://<name>`` (stpipe's ``crds_client`` function, serverless).
 
     The name must be a plain file name; it can never lead outside the cache root.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.cache.layout import CacheLayout
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
 __all__ = ["AUDIT_NAME", "AuditEntry", "append_audit", "audit_delivery", "local_user",
            "read_audit"]
@@ -86,7 +87,7 @@ def read_audit(layout: CacheLayout) -> list[AuditEntry]:
     return entries
 
 
-def audit_delivery(cache: str | Path | None, result: Any, observatory: str = "csst",
+def audit_delivery(cache: str | Path | None, result: Any, observatory: str = DEFAULT_OBSERVATORY,
                    description: str = "", *, user: str | None = None,
                    source: str = "cli") -> AuditEntry:
     """Record a finished delivery (a ``DeliveryResult``): submitted -> cache names, context."""

@@ -22,6 +22,7 @@ from csst_crds_plugin.errors import (
     ReadOnlyCacheError,
     RuleValidationError,
 )
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.rules import (
     DictNode,
     MappingIR,
@@ -83,7 +84,7 @@ def _layout(cache: str | Path | None, observatory: str) -> CacheLayout:
                        readonly=settings.readonly)
 
 
-def write_manifest(cache: str | Path | None = None, observatory: str = "csst", *,
+def write_manifest(cache: str | Path | None = None, observatory: str = DEFAULT_OBSERVATORY, *,
                    names: Sequence[str] = (), rehash: bool = False) -> ManifestUpdate:
     """Record SHA-256 and size of the cache's files in ``config/<obs>/manifest.json``.
 
@@ -157,7 +158,7 @@ def _with_sha1sum(text: str, path: Path) -> str:
 
 
 def rewrite_sha1sums(paths: Sequence[str | Path], *, cache: str | Path | None = None,
-                     observatory: str = "csst") -> list[str]:
+                     observatory: str = DEFAULT_OBSERVATORY) -> list[str]:
     """Add or fix the ``sha1sum`` of mapping files in place (atomically); return changed paths.
 
     A rewritten mapping of the cache that the manifest records is re-recorded there too.
@@ -220,7 +221,7 @@ def _check_mapping(path: Path) -> str | None:
 
 
 def verify_files(files: Sequence[str | Path], *, cache: str | Path | None = None,
-                 observatory: str = "csst") -> list[FileCheck]:
+                 observatory: str = DEFAULT_OBSERVATORY) -> list[FileCheck]:
     """Verify named files: a mapping by its ``sha1sum``, a reference by the cache manifest.
 
     Each file is a path or a plain name in the cache. A mapping that the manifest records is

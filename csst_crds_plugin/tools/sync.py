@@ -42,6 +42,7 @@ from csst_crds_plugin.cache.manifest import (
 )
 from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsError, IntegrityError
 from csst_crds_plugin.loader import MappingLoader
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
 from csst_crds_plugin.settings import get_settings
@@ -330,7 +331,7 @@ class _Syncer:
                                     render_contexts_json(config))
 
 
-def sync(cache: str | Path | None, source: str | None, *, observatory: str = "csst",
+def sync(cache: str | Path | None, source: str | None, *, observatory: str = DEFAULT_OBSERVATORY,
          contexts: Sequence[str] = (), all_contexts: bool = False, references: bool = False,
          files: Sequence[str] = (), verify: bool = False, repair: bool = False, jobs: int = 4,
          progress: Progress | None = None) -> SyncReport:

@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.tools.audit import audit_delivery
 from csst_crds_plugin.tools.users import User, authenticate
 from csst_crds_plugin.web.render import Renderer
@@ -62,7 +63,7 @@ class _Upload:
 class Console:
     """The console's state: the cache, the renderer and the uploads awaiting confirmation."""
 
-    def __init__(self, cache: str | Path, *, observatory: str = "csst",
+    def __init__(self, cache: str | Path, *, observatory: str = DEFAULT_OBSERVATORY,
                  max_upload_mb: float = 1024.0, upload_dir: str | Path | None = None) -> None:
         self.view = CacheView(cache, observatory)
         self.max_upload = int(max_upload_mb * 1024 * 1024)
@@ -210,7 +211,8 @@ def _preview_rows(console: Console, paths: list[Path]) -> tuple[list[dict[str, A
     return rows, ok
 
 
-def create_app(cache: str | Path, *, observatory: str = "csst", max_upload_mb: float = 1024.0,
+def create_app(cache: str | Path, *, observatory: str = DEFAULT_OBSERVATORY,
+               max_upload_mb: float = 1024.0,
                upload_dir: str | Path | None = None) -> Starlette:
     """The console application over `cache`."""
     console = Console(cache, observatory=observatory, max_upload_mb=max_upload_mb,

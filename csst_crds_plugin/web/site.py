@@ -13,6 +13,7 @@ from pathlib import Path
 
 from csst_crds_plugin.cache.layout import atomic_open
 from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.web.render import Renderer
 from csst_crds_plugin.web.view import CacheView
 
@@ -28,7 +29,7 @@ def _write(path: Path, text: str) -> None:
         stream.write(text.encode("utf-8"))
 
 
-def write_site(cache: str | Path, out: str | Path, *, observatory: str = "csst",
+def write_site(cache: str | Path, out: str | Path, *, observatory: str = DEFAULT_OBSERVATORY,
                date: str | None = None, certify: bool = True) -> list[Path]:
     """Write the static site of `cache` into `out`; return the pages written."""
     from csst_crds_plugin.tools.coverage import coverage

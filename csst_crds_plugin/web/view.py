@@ -16,6 +16,7 @@ from csst_crds_plugin.cache.config import CacheConfig, load_config
 from csst_crds_plugin.cache.layout import CacheLayout, check_name
 from csst_crds_plugin.cache.manifest import digest_file, read_manifest
 from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.results import terminal_files
 from csst_crds_plugin.rules import DictNode, parse_mapping
 from csst_crds_plugin.tools.diffing.rules import walk_terminals
@@ -59,7 +60,7 @@ class _Memo:
 class CacheView:
     """Read-only views of one cache for the console pages."""
 
-    def __init__(self, root: str | Path, observatory: str = "csst") -> None:
+    def __init__(self, root: str | Path, observatory: str = DEFAULT_OBSERVATORY) -> None:
         self.layout = CacheLayout(root, observatory, readonly=True)
         self._memo = _Memo()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from csst_crds_plugin.cache import CacheConfig, CacheLayout, load_config, resolve_context
 from csst_crds_plugin.cache.manifest import check_references
 from csst_crds_plugin.errors import IntegrityError, ModifiedReferenceError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.rules import MappingIR
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify.cache_index import CacheIndex
@@ -27,7 +28,7 @@ __all__ = ["certify_context", "certify_files"]
 
 
 def certify_files(paths: Iterable[str | Path], *, cache: str | Path | None = None,
-                  observatory: str = "csst", context: str | None = None,
+                  observatory: str = DEFAULT_OBSERVATORY, context: str | None = None,
                   allow_pickle: bool = False,
                   check_references_present: bool = True) -> CertifyReport:
     """Certify reference files and mapping files (chosen by extension).
@@ -69,7 +70,7 @@ def _cache_named_by_environment() -> bool:
 
 
 def certify_context(cache: str | Path, context: str, *,
-                    observatory: str = "csst") -> CertifyReport:
+                    observatory: str = DEFAULT_OBSERVATORY) -> CertifyReport:
     """Certify a pmap and every mapping of its closure in a cache (used after each delivery).
 
     Besides each file's own checks: every named mapping and reference is present, and each

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.tools.certify.array_checks import check_arrays
 from csst_crds_plugin.tools.certify.constraints import Constraints, constraints_for
 from csst_crds_plugin.tools.certify.keyword_checks import check_keywords, crds_name_parts
@@ -21,7 +22,7 @@ __all__ = ["certify_reference"]
 _TYPES = "use .fits, .asdf, .json, .yaml or .toml"
 
 
-def certify_reference(path: str | Path, *, observatory: str = "csst",
+def certify_reference(path: str | Path, *, observatory: str = DEFAULT_OBSERVATORY,
                       allow_pickle: bool = False) -> tuple[FileReport, ReferenceContent | None]:
     """Check one reference file; return its report and what was read of it (None if nothing)."""
     report = FileReport(str(path), "reference")

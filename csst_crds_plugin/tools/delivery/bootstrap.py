@@ -14,6 +14,7 @@ from pathlib import Path
 
 from csst_crds_plugin.cache.config import load_config
 from csst_crds_plugin.cache.layout import CacheLayout
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.rules import DictNode
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.errors import DeliveryError
@@ -96,7 +97,7 @@ def _present(layout: CacheLayout, base: str | None) -> set[tuple[str, str]]:
 
 def add_reference_types(cache: str | Path | None, reftypes: Iterable[str], *,
                         parkeys: Mapping[str, Parkey] | None = None,
-                        observatory: str = "csst", activate: bool | None = None,
+                        observatory: str = DEFAULT_OBSERVATORY, activate: bool | None = None,
                         description: str | None = None,
                         lock_timeout: float = 600.0) -> TypesAdded:
     """Publish a context with an empty rmap for each new ``instrument:type``.

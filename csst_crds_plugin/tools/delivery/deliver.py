@@ -23,6 +23,7 @@ from typing import Any
 from csst_crds_plugin.cache.layout import CacheLayout, no_space
 from csst_crds_plugin.cache.manifest import Digest, read_manifest
 from csst_crds_plugin.errors import CacheError
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.rules import DictNode
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify import certify_files
@@ -81,7 +82,7 @@ class _Staged:
 
 def deliver(cache: str | Path | None, files: Iterable[str | Path], *,
             description: str | None = None, activate: bool = False,
-            observatory: str = "csst", allow_pickle: bool = False,
+            observatory: str = DEFAULT_OBSERVATORY, allow_pickle: bool = False,
             lock_timeout: float = 600.0) -> DeliveryResult:
     """Deliver reference `files` into `cache` (None: ``CSST_CRDS_PATH``) as one transaction.
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csst_crds_plugin.cache.layout import CacheLayout
+from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.rules import DictNode, MappingIR, parse_mapping
 from csst_crds_plugin.rules.ir import Key, Value
 from csst_crds_plugin.settings import get_settings
@@ -153,7 +154,7 @@ def derive_context(layout: CacheLayout, base: str | None, updates: Iterable[Rmap
 
 
 def new_context(cache: str | Path | None, base: str | None, rmaps: Sequence[str], *,
-                observatory: str = "csst", description: str | None = None,
+                observatory: str = DEFAULT_OBSERVATORY, description: str | None = None,
                 publish: bool = False, activate: bool = False,
                 lock_timeout: float = 600.0) -> NewContext:
     """CRDS ``newcontext``: a new pmap (and imaps) from `base` pointing at cached `rmaps`.
