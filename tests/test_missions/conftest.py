@@ -300,3 +300,40 @@ def kit() -> SimpleNamespace:
                            jwst_mask=jwst_mask, server_config=server_config,
                            deactivate_all=deactivate_all,
                            seed_crds_config=seed_crds_config)
+
+
+MY_PIPELINE = '''
+"""A Roman pipeline of one step, as a user would write it."""
+from romancal.dq_init import DQInitStep
+from romancal.stpipe import RomanPipeline
+
+
+class MyPipeline(RomanPipeline):
+    class_alias = "my_pipeline"
+    spec = """
+    output_ext = string(default=".asdf")
+    """
+    step_defs = {"dq_init": DQInitStep}
+
+    def process(self, data):
+        return self.dq_init.run(data)
+'''
+
+
+@pytest.fixture
+def readme_folder(tmp_path: Path) -> Path:
+    """The folder the README's mission examples assume: one cache with Roman and JWST rules,
+    ``r0001_uncal.asdf``, ``jw0001_uncal.fits``, ``my_mask.asdf`` and ``my_pipeline.py``."""
+    folder = tmp_path / "readme"
+    cache = folder / "crds_cache"
+    write_rules(cache, "roman", _roman_rules(), "roman_0001.pmap")
+    write_rules(cache, "jwst", _jwst_rules(), "jwst_0001.pmap")
+    roman_mask(cache / "references" / "roman" / "wfi" / "roman_wfi_mask_0001.asdf",
+               MASK_BIT, (2, 3))
+    jwst_mask(cache / "references" / "jwst" / "nircam" / "jwst_nircam_mask_0001.fits",
+              MASK_BIT, (2, 3))
+    roman_mask(folder / "my_mask.asdf", OVERRIDE_BIT, (1, 1))
+    roman_raw(folder / "r0001_uncal.asdf")
+    jwst_uncal(folder / "jw0001_uncal.fits")
+    (folder / "my_pipeline.py").write_text(MY_PIPELINE, encoding="utf-8")
+    return folder
