@@ -17,17 +17,14 @@ from csst_crds_plugin.stpipe_integration._activation import (
     deactivate,
     provider_scope,
 )
-from csst_crds_plugin.stpipe_integration._bases import (
-    ProviderPipeline,
-    ProviderStep,
-    step_label,
-)
+from csst_crds_plugin.stpipe_integration._bases import ProviderPipeline, ProviderStep
 from csst_crds_plugin.stpipe_integration._lookup import (
     StepReferenceError,
     clear_providers,
     explain_command,
     get_provider,
     reference_uri_to_cache_path,
+    step_label,
 )
 from csst_crds_plugin.stpipe_integration._parameters import (
     check_override_paths,

@@ -26,6 +26,7 @@ from csst_crds_plugin.stpipe_integration._lookup import (
     get_provider,
     locate,
     select_reference,
+    step_label,
     step_lookup_error,
 )
 from csst_crds_plugin.stpipe_integration._parameters import (
@@ -43,13 +44,6 @@ from csst_crds_plugin.stpipe_integration._run_record import record_run
 __all__ = ["SOFTWARE_VERSION", "ProviderPipeline", "ProviderStep"]
 
 log = logging.getLogger(__name__)
-
-def step_label(step: Step) -> str:
-    """``csst_dark``, or ``csst_dark (step 'dark' of Level1Pipeline)`` inside a pipeline."""
-    label = step.class_alias or type(step).__name__
-    if step.parent is not None:
-        label += f" (step {step.name!r} of {step.parent.name})"
-    return label
 
 
 class ProviderStep(Step):

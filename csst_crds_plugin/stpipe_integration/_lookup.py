@@ -7,6 +7,8 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from stpipe.step import Step
+
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.provider import ReferenceProvider
@@ -30,12 +32,21 @@ __all__ = [
     "select_reference",
     "selection_parameters",
     "shared_provider",
+    "step_label",
     "step_lookup_error",
     "uri_path",
 ]
 
 log = logging.getLogger(__name__)
 
+
+
+def step_label(step: Step) -> str:
+    """``csst_dark``, or ``csst_dark (step 'dark' of Level1Pipeline)`` inside a pipeline."""
+    label = step.class_alias or type(step).__name__
+    if step.parent is not None:
+        label += f" (step {step.name!r} of {step.parent.name})"
+    return label
 
 
 class StepReferenceError(ReferenceLookupError):

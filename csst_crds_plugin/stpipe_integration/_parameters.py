@@ -45,7 +45,7 @@ def check_override_paths(step: Step) -> None:
 
     ``N/A``, empty values and models are not paths and pass.
     """
-    from csst_crds_plugin.stpipe_integration._bases import step_label
+    from csst_crds_plugin.stpipe_integration._lookup import step_label
 
     pending = [step]
     while pending:
