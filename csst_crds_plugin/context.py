@@ -50,22 +50,6 @@ from csst_crds_plugin.selectors.values import (
     is_omit_value,
 )
 
-
-class MappingLoader(Protocol):
-    """What a mapping needs from the loader that built it (`csst_crds_plugin.loader`)."""
-
-    def load(self, name: str) -> RuleMapping:
-        """The mapping `name`, loaded once per process."""
-
-    def exists(self, name: str) -> bool:
-        """True if mapping `name` is present."""
-
-    def describe(self) -> str:
-        """Where mappings come from, for messages."""
-
-    def name_of(self, path: str) -> str:
-        """The basename of a mapping path."""
-
 __all__ = [
     "MAPPING_KINDS",
     "InstrumentMapping",
@@ -92,7 +76,20 @@ _REQUIRED: Final = {
 MAPPING_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
 """The mapping kind each file extension must declare (``mapping`` header field)."""
 
-# (path, size, mtime_ns, ignore_checksum) -> mapping object
+class MappingLoader(Protocol):
+    """What a mapping needs from the loader that built it (`csst_crds_plugin.loader`).
+
+    ``load(name)`` the mapping, once per process; ``exists(name)``; ``describe()`` where
+    mappings come from, for messages; ``name_of(path)`` the basename of a mapping path.
+    """
+
+    def load(self, name: str) -> RuleMapping: ...
+
+    def exists(self, name: str) -> bool: ...
+
+    def describe(self) -> str: ...
+
+    def name_of(self, path: str) -> str: ...
 
 
 def _normalise_header(raw: Mapping[Any, Any]) -> dict[str, Any]:
@@ -314,10 +311,8 @@ class ReferenceMapping(RuleMapping):
                  ) -> tuple[object | None, Mapping[str, str], tuple[str, ...]]:
         """Apply the header expressions: ``(early result, header for the selector, keys N/A)``.
 
-        ``rmap_omit`` true gives OMITTED, ``rmap_relevance`` false NOT_APPLICABLE (the early
-        result; None otherwise); ``parkey_relevance`` sets its irrelevant keys to ``N/A``.
-        `lookup` and `csst_crds_plugin.explain` both use this, so a trace shows exactly what
-        the lookup did.
+        ``rmap_omit`` true gives OMITTED, ``rmap_relevance`` false NOT_APPLICABLE; irrelevant
+        ``parkey_relevance`` keys become ``N/A``. `lookup` and `explain` both use this.
         """
         if self.omit is None and self.relevance is None and not self.parkey_relevance:
             return None, header, ()
@@ -367,27 +362,16 @@ def _in_context(exc: ReferenceLookupError, rmap: ReferenceMapping,
                 header: Mapping[str, str]) -> ReferenceLookupError:
     params = ", ".join(f"{k}={header.get(k, 'UNDEFINED')!r}" for k in rmap.required_keys)
     text = f"{rmap.name} ({rmap.filekind}): {exc} [parameters: {params}]"
-    if isinstance(exc, NoMatchError):
-        nearest = _nearest_rules(rmap, header)
+    selector = rmap.selector
+    if isinstance(exc, NoMatchError) and isinstance(selector, MatchSelector):
+        # the top-level Match rules failing the fewest parameters, with those they fail
+        nearest = selector.describe_nearest(
+            [header.get(name, "UNDEFINED") for name in selector.parameters])
         if nearest:
             text += f"; nearest rules: {nearest}"
     new = type(exc)(text)
     new.crds_message = str(exc)  # type: ignore[attr-defined]
     return new
-
-
-def _nearest_rules(rmap: ReferenceMapping, header: Mapping[str, str], limit: int = 3) -> str:
-    """The top-level Match rules failing the fewest parameters, with the parameters they fail."""
-    selector = rmap.selector
-    if not isinstance(selector, MatchSelector) or not selector.parameters:
-        return ""
-    values = [header.get(name, "UNDEFINED") for name in selector.parameters]
-    parts = []
-    for row, statuses in selector.nearest(values)[:limit]:
-        failed = [name for name, s in zip(selector.parameters, statuses, strict=True) if s == -1]
-        why = f"fails {', '.join(failed)}" if failed else "matches, but no date/version fits"
-        parts.append(f"{selector.raw_keys[row]!r} ({why})")
-    return "; ".join(parts)
 
 
 class InstrumentMapping(RuleMapping):
@@ -488,40 +472,25 @@ class PipelineMapping(RuleMapping):
             found = self._imaps[instrument] = loaded
         return found
 
-    def _require(self, names: list[str], instrument: str) -> None:
-        """Fail (category other) when mappings an instrument's lookups need are absent.
+    def _require(self, names: list[str], instrument: str = "") -> None:
+        """Fail (category other) when mappings of `names` are absent from the cache.
 
-        As CRDS, the unit is the instrument: a lookup reads the imap and every rmap it names
-        (to reduce the parameters), so one absent rmap fails every type of that instrument,
-        while the other instruments are served.
+        As CRDS, the unit of a lookup is its `instrument`: it reads the imap and every rmap
+        it names (to reduce the parameters), so one absent rmap fails every type of that
+        instrument, while the other instruments are served.
         """
         missing = [name for name in names if not self.loader.exists(name)]
         if missing:
+            needed = f", needed by every {instrument.upper()} lookup" if instrument else ""
             raise FileNotCachedError(
                 f"Context {self.name} names mapping files absent from the cache "
-                f"{self.loader.describe()}, needed by every {instrument.upper()} lookup: "
-                f"{', '.join(missing)}; fetch them with `csst-crds sync --files "
-                f"{' '.join(missing)}`"
+                f"{self.loader.describe()}{needed}: {', '.join(missing)}; fetch them with "
+                f"`csst-crds sync --files {' '.join(missing)}`"
             )
 
     def mapping_names(self) -> list[str]:
-        """Every mapping of the closure: this pmap, its imaps and their rmaps."""
-        names = [self.name]
-        for instrument, imap_name in sorted(self.entries.items()):
-            if is_na_value(imap_name) or is_omit_value(imap_name):
-                continue
-            names.append(imap_name)
-            names.extend(self.imap(instrument).rmap_names())
-        return names
-
-    def check_closure(self) -> None:
-        """Fail (category other) when any mapping of the whole closure is absent.
-
-        Lookups check only their instrument's part (see `imap`); this is for tools that
-        need everything (affected datasets, verification).
-        """
-        if self._closure_checked:
-            return
+        """The closure: this pmap, its imaps and their rmaps (absent ones too, but not the
+        unknowable rmaps of an absent imap)."""
         names = [self.name]
         for imap_name in self.entries.values():
             if is_na_value(imap_name) or is_omit_value(imap_name):
@@ -531,14 +500,17 @@ class PipelineMapping(RuleMapping):
                 loaded = self.loader.load(imap_name)
                 if isinstance(loaded, InstrumentMapping):
                     names.extend(loaded.rmap_names())
-        missing = [name for name in names if not self.loader.exists(name)]
-        if missing:
-            raise FileNotCachedError(
-                f"Context {self.name} names mapping files absent from the cache "
-                f"{self.loader.describe()}: {', '.join(missing)}; fetch them with "
-                f"`csst-crds sync --files {' '.join(missing)}`"
-            )
-        self._closure_checked = True
+        return names
+
+    def check_closure(self) -> None:
+        """Fail (category other) when any mapping of the whole closure is absent.
+
+        Lookups check only their instrument's part (see `imap`); this is for tools that
+        need everything (affected datasets, verification).
+        """
+        if not self._closure_checked:
+            self._require(self.mapping_names())
+            self._closure_checked = True
 
     def find_instrument(self, header: Mapping[str, str]) -> str:
         """The instrument named by the parameters (RULES.md §3.1 step 6), lower case."""

@@ -178,6 +178,17 @@ class MatchSelector(Selector, rule_name="Match"):
             row))
         return [(row, list(verdicts[row])) for row in order]
 
+    def describe_nearest(self, values: Sequence[str], limit: int = 3) -> str:
+        """The `limit` nearest rows, each with the parameters it fails (for error messages)."""
+        if not self.parameters:
+            return ""
+        parts = []
+        for row, statuses in self.nearest(values)[:limit]:
+            failed = [name for name, s in zip(self.parameters, statuses, strict=True) if s == -1]
+            why = f"fails {', '.join(failed)}" if failed else "matches, but no date/version fits"
+            parts.append(f"{self.raw_keys[row]!r} ({why})")
+        return "; ".join(parts)
+
     def groups(self, values: Sequence[str]) -> list[list[int]]:
         """Rows grouped by equal weight, best group first, rows in key order."""
         by_weight: dict[int, list[int]] = {}

@@ -134,7 +134,7 @@ def _load_closure(layout: CacheLayout, name: str) -> None:
     """Load context `name` and every imap and rmap of its closure (CsstCrdsError if one fails)."""
     pmap = ReferenceProvider(cache=layout.root, context=name, observatory=layout.observatory,
                              ignore_checksum=True).pmap
-    missing = [n for n in pmap.mapping_names() if not layout.has_mapping(n)]  # loads the imaps
+    missing = [n for n in pmap.mapping_names() if not layout.has_mapping(n)]
     if missing:  # checked here: loaded mappings are shared, a deleted file may still be in memory
         raise FileNotCachedError(f"names mapping files absent from the cache: "
                                  f"{', '.join(missing)}")
