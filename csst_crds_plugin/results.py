@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final, NamedTuple, TypeAlias, Union
 
+from csst_crds_plugin.errors import ReferenceLookupError
+
 __all__ = [
     "NA",
     "NOT_APPLICABLE",
@@ -13,6 +15,8 @@ __all__ = [
     "NotApplicable",
     "Selection",
     "Terminal",
+    "category_of",
+    "encode_value",
     "terminal_files",
 ]
 
@@ -111,3 +115,21 @@ class Selection(NamedTuple):
     def files(self) -> list[str]:
         """The selected file names (empty for N/A or an error)."""
         return terminal_files(self.value)
+
+
+def category_of(exc: BaseException) -> str:
+    """The RULES.md failure category of an exception (``other`` for non-lookup errors)."""
+    if isinstance(exc, ReferenceLookupError):
+        return exc.category
+    return "other"
+
+
+def encode_value(value: object) -> object:
+    """Encode a terminal for JSON: a name, a list, ``{"map": ...}`` or ``"N/A"``."""
+    if value is NOT_APPLICABLE:
+        return NA
+    if isinstance(value, tuple):
+        return [encode_value(item) for item in value]
+    if isinstance(value, MapResult):
+        return {"map": {k: encode_value(v) for k, v in value.items()}}
+    return value

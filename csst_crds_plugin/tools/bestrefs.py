@@ -13,32 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.cache.safe_read import loads_json
-from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
+from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.provider import ReferenceProvider
-from csst_crds_plugin.results import NA, NOT_APPLICABLE, MapResult
+from csst_crds_plugin.results import category_of, encode_value
 
 __all__ = [
-    "Case", "category_of", "compare_cases", "encode_value", "evaluate_case", "failed",
+    "Case", "compare_cases", "evaluate_case", "failed",
     "iter_cases", "iter_files", "run_cases",
 ]
-
-
-def category_of(exc: BaseException) -> str:
-    """The RULES.md failure category of an exception (``other`` for non-lookup errors)."""
-    if isinstance(exc, ReferenceLookupError):
-        return exc.category
-    return "other"
-
-
-def encode_value(value: object) -> object:
-    """Encode a terminal for JSON: a name, a list, ``{"map": ...}`` or ``"N/A"``."""
-    if value is NOT_APPLICABLE:
-        return NA
-    if isinstance(value, tuple):
-        return [encode_value(item) for item in value]
-    if isinstance(value, MapResult):
-        return {"map": {k: encode_value(v) for k, v in value.items()}}
-    return value
 
 
 def _error(exc: BaseException) -> dict[str, str]:

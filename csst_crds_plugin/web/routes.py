@@ -3,7 +3,7 @@ explain, search and the audit log."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -11,7 +11,16 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 if TYPE_CHECKING:
-    from csst_crds_plugin.web.app import Console
+    from csst_crds_plugin.web.render import Renderer
+    from csst_crds_plugin.web.view import CacheView
+
+
+
+class Console(Protocol):
+    """What the browse routes use of the console (`csst_crds_plugin.web.app.Console`)."""
+
+    renderer: Renderer
+    view: CacheView
 
 __all__ = ["browse_routes", "parse_parameters"]
 

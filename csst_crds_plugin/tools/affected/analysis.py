@@ -20,13 +20,13 @@ import numpy as np
 from csst_crds_plugin.context import INSTRUMENT_KEYS, InstrumentMapping, PipelineMapping
 from csst_crds_plugin.errors import CsstCrdsError, MissingInstrumentError
 from csst_crds_plugin.provider import ReferenceProvider
+from csst_crds_plugin.results import encode_value
 from csst_crds_plugin.selectors.bulk import BulkSelections, factorize
 from csst_crds_plugin.selectors.values import condition_value, is_na_value, is_omit_value
 from csst_crds_plugin.tools.affected.catalog import Catalog
 from csst_crds_plugin.tools.affected.catalog_io import CatalogPart
 from csst_crds_plugin.tools.affected.outcomes import ALL_TYPES, error_outcome, outcome_key
 from csst_crds_plugin.tools.affected.plan import ChangePlan
-from csst_crds_plugin.tools.bestrefs import encode_value
 
 __all__ = ["AffectedJob", "PartResult", "analyse_part", "providers_for"]
 

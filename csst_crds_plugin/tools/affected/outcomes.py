@@ -25,8 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from csst_crds_plugin.results import Selection
-from csst_crds_plugin.tools.bestrefs import category_of, encode_value
+from csst_crds_plugin.results import Selection, category_of, encode_value
 
 __all__ = ["ALL_TYPES", "compare_rows", "error_outcome", "outcome_key", "outcome_text"]
 
