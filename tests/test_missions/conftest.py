@@ -138,18 +138,23 @@ def roman_raw(path: Path, start: str = "2020-01-01T00:00:00.000") -> Path:
     return path
 
 
-@pytest.fixture
-def roman(tmp_path: Path) -> Mission:
-    """A Roman cache: WFI mask rules (two dates), dark N/A; a raw exposure of 2020-01-01."""
-    cache = tmp_path / "roman_cache"
+def fill_roman(cache: Path) -> Path:
+    """Roman rules and references in `cache`: WFI masks of two dates, skycells, dark N/A."""
+    import roman_datamodels as rdm
+
     write_rules(cache, "roman", _roman_rules(), "roman_0001.pmap")
     refs = cache / "references" / "roman" / "wfi"
     roman_mask(refs / "roman_wfi_mask_0001.asdf", MASK_BIT, (2, 3))
     roman_mask(refs / "roman_wfi_mask_0002.asdf", MASK_BIT, (5, 5))
-    import roman_datamodels as rdm
-
     rdm.datamodels.SkycellsRefModel.create_fake_data().save(
         refs / "roman_wfi_skycells_0001.asdf")
+    return cache
+
+
+@pytest.fixture
+def roman(tmp_path: Path) -> Mission:
+    """A Roman cache: WFI mask rules (two dates), dark N/A; a raw exposure of 2020-01-01."""
+    cache = fill_roman(tmp_path / "roman_cache")
     override = roman_mask(tmp_path / "user" / "my_mask.asdf", OVERRIDE_BIT, (1, 1))
     raw = roman_raw(tmp_path / "work" / "r0001_uncal.asdf")
     return Mission("roman", cache, raw, "roman_0001.pmap", "roman_wfi_mask_0001.asdf",
@@ -220,14 +225,19 @@ def jwst_uncal(path: Path, date: str = "2024-01-01") -> Path:
     return path
 
 
-@pytest.fixture
-def jwst(tmp_path: Path) -> Mission:
-    """A JWST cache: NIRCam mask rules (two dates), dark N/A; a ramp of 2024-01-01."""
-    cache = tmp_path / "jwst_cache"
+def fill_jwst(cache: Path) -> Path:
+    """JWST rules and references in `cache`: NIRCam masks of two dates, dark N/A."""
     write_rules(cache, "jwst", _jwst_rules(), "jwst_0001.pmap")
     refs = cache / "references" / "jwst" / "nircam"
     jwst_mask(refs / "jwst_nircam_mask_0001.fits", MASK_BIT, (2, 3))
     jwst_mask(refs / "jwst_nircam_mask_0002.fits", MASK_BIT, (5, 5))
+    return cache
+
+
+@pytest.fixture
+def jwst(tmp_path: Path) -> Mission:
+    """A JWST cache: NIRCam mask rules (two dates), dark N/A; a ramp of 2024-01-01."""
+    cache = fill_jwst(tmp_path / "jwst_cache")
     override = jwst_mask(tmp_path / "user" / "my_mask.fits", OVERRIDE_BIT, (1, 1))
     raw = jwst_uncal(tmp_path / "work" / "jw0001_uncal.fits")
     return Mission("jwst", cache, raw, "jwst_0001.pmap", "jwst_nircam_mask_0001.fits",
@@ -325,13 +335,7 @@ def readme_folder(tmp_path: Path) -> Path:
     """The folder the README's mission examples assume: one cache with Roman and JWST rules,
     ``r0001_uncal.asdf``, ``jw0001_uncal.fits``, ``my_mask.asdf`` and ``my_pipeline.py``."""
     folder = tmp_path / "readme"
-    cache = folder / "crds_cache"
-    write_rules(cache, "roman", _roman_rules(), "roman_0001.pmap")
-    write_rules(cache, "jwst", _jwst_rules(), "jwst_0001.pmap")
-    roman_mask(cache / "references" / "roman" / "wfi" / "roman_wfi_mask_0001.asdf",
-               MASK_BIT, (2, 3))
-    jwst_mask(cache / "references" / "jwst" / "nircam" / "jwst_nircam_mask_0001.fits",
-              MASK_BIT, (2, 3))
+    fill_jwst(fill_roman(folder / "crds_cache"))
     roman_mask(folder / "my_mask.asdf", OVERRIDE_BIT, (1, 1))
     roman_raw(folder / "r0001_uncal.asdf")
     jwst_uncal(folder / "jw0001_uncal.fits")
