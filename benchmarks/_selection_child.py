@@ -40,7 +40,7 @@ def _steady(lookup: Any, scenario: rulegen.Scenario, count: int) -> float:
 
 
 def run_engine(scenario: rulegen.Scenario, cache: Path, args: dict[str, Any]) -> dict[str, Any]:
-    """This engine through its public API."""
+    """Run this engine through its public API."""
     from csst_crds_plugin import ReferenceProvider
 
     start = time.perf_counter()
@@ -71,7 +71,7 @@ def run_engine(scenario: rulegen.Scenario, cache: Path, args: dict[str, Any]) ->
 
 
 def run_crds(scenario: rulegen.Scenario, cache: Path, args: dict[str, Any]) -> dict[str, Any]:
-    """The CRDS library offline: load with get_cached_mapping, look up with getrecommendations."""
+    """Run CRDS offline: load with get_cached_mapping, look up with getrecommendations."""
     os.environ.update(CRDS_PATH=str(cache), CRDS_MODE="local", CRDS_OBSERVATORY="tobs",
                       CRDS_SERVER_URL="https://tobs-serverless-mode.invalid")
     import crds

@@ -37,7 +37,7 @@ def _sparse_fits(path: Path, gigabytes: float) -> None:
 
 
 def _astropy_walk(path: str) -> None:
-    """What the scan did before: astropy's lazy HDU walk looking for the SCI extension."""
+    """Scan as before: astropy's lazy HDU walk looking for the SCI extension."""
     import warnings
 
     from astropy.io import fits

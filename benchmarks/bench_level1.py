@@ -46,7 +46,7 @@ CHIP = "06"
 
 
 def build(root: Path, shape: tuple[int, int], chips: int) -> list[Path]:
-    """The cache (once per shape) and `chips` level-0 files of chip 06."""
+    """Build the cache (once per shape) and `chips` level-0 files of chip 06."""
     from steps.demo.references import CHIPS, DAYS
     from steps.demo.run import build_cache, simulate_exposure
 
@@ -94,7 +94,7 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, 
 
 
 def step_packages(python: str) -> list[str]:
-    """The packages registering stpipe steps in that environment (strun loads them all)."""
+    """Return the packages registering stpipe steps in that environment (strun loads them all)."""
     script = ("import importlib.metadata as m; print(' '.join(sorted({e.dist.name for e in "
               "m.entry_points(group='stpipe.steps')})))")
     return subprocess.run([python, "-c", script], capture_output=True, text=True,
@@ -102,7 +102,7 @@ def step_packages(python: str) -> list[str]:
 
 
 def tree_rss(root: int) -> int:
-    """Summed RSS (bytes) of process `root` and all its descendants, from /proc."""
+    """Return the summed RSS (bytes) of process `root` and all its descendants, from /proc."""
     parents, rss = {}, {}
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in Path("/proc").iterdir():
@@ -144,7 +144,7 @@ def measure_tree(command: list[str], env: dict[str, str], out: Path) -> tuple[fl
 
 
 def same_arrays(first: Path, second: Path) -> list[str]:
-    """The extensions (SCI, ERR, DQ) whose values differ, compared bit for bit by blocks."""
+    """Return the extensions (SCI, ERR, DQ) whose values differ, compared bit for bit by blocks."""
     differ = []
     with fits.open(first) as a, fits.open(second) as b:
         for name in ("SCI", "ERR", "DQ"):

@@ -148,7 +148,7 @@ class RomanLike:
         self.parameters = parameters
 
     def get_crds_parameters(self) -> dict[str, str]:
-        """A copy of the parameters (as data models build a fresh dict)."""
+        """Return a copy of the parameters (as data models build a fresh dict)."""
         return dict(self.parameters)
 
     def save(self, path: str) -> None:
@@ -183,7 +183,7 @@ def measure(step: Any, models: list[Any], calls: int) -> tuple[float, float, lis
 
 
 def measure_provider(models: list[Any], calls: int) -> tuple[float, float, list[str]]:
-    """The provider's own ``get_reference_file`` on the models' parameters (no step)."""
+    """Time the provider's own ``get_reference_file`` on the models' parameters (no step)."""
     from csst_crds_plugin.stpipe_integration import get_provider
 
     provider = get_provider("csst")

@@ -42,7 +42,7 @@ def _mapping(kind: str, name: str, parkey: str, selector: str, extra: str = "") 
 
 
 def build(root: Path, size_mb: int) -> Path:
-    """A cache whose context selects one reference of `size_mb` MiB, recorded in the manifest."""
+    """Build a cache selecting one reference of `size_mb` MiB, recorded in the manifest."""
     mappings = root / "mappings" / "csst"
     mappings.mkdir(parents=True)
     texts = {
@@ -77,7 +77,7 @@ _BEFORE: dict[str, tuple[tuple[int, int, int], dict[str, int]]] = {}
 
 
 def _size_only(layout: CacheLayout, name: str, path: Path) -> None:
-    """The check lookups made before, as it was: the manifest re-read when it changes (an
+    """Check as lookups did before: the manifest re-read when it changes (an
     open and fstat per call), then the file's size compared with its entry."""
     manifest = layout.config_dir / "manifest.json"
     with manifest.open("rb") as stream:

@@ -49,7 +49,7 @@ class Scenario:
         return len(self.reftypes) * self.rules * self.dates
 
     def match_key(self, rule: int) -> tuple[str, ...]:
-        """The raw Match key of rule number `rule`: (DETECTOR,) or (DETECTOR, FILTER)."""
+        """Return the raw Match key of rule number `rule`: (DETECTOR,) or (DETECTOR, FILTER)."""
         if self.rules <= 30:
             return (f"{rule + 1:02d}",)
         return (f"{rule // 10 + 1:02d}", f"F{rule % 10:02d}")
@@ -60,7 +60,7 @@ class Scenario:
         return ("DETECTOR",) if self.rules <= 30 else ("DETECTOR", "FILTER")
 
     def date(self, rule: int, index: int) -> dt.datetime:
-        """The UseAfter date number `index` of rule `rule`."""
+        """Return the UseAfter date number `index` of rule `rule`."""
         return _BASE + dt.timedelta(hours=self.step_hours * index + rule % 24,
                                     minutes=rule % 60)
 
@@ -166,7 +166,7 @@ def make_parameters(scenario: Scenario, count: int, seed: int = 1) -> list[dict[
 
 
 def make_columns(rows: list[dict[str, str]]) -> dict[str, list[str]]:
-    """The same parameter sets as columns."""
+    """Return the same parameter sets as columns."""
     return {key: [row[key] for row in rows] for key in rows[0]}
 
 

@@ -245,7 +245,7 @@ class ReferenceMapping(RuleMapping):
 
     # -- lookup --------------------------------------------------------------------------------
     def namespace(self, header: Mapping[str, str]) -> dict[str, object]:
-        """The expression namespace: the header plus ``_`` copies of dotted keys."""
+        """Return the expression namespace: the header plus ``_`` copies of dotted keys."""
         space: dict[str, object] = dict(header)
         for key, value in header.items():
             if "." in key:
@@ -387,11 +387,11 @@ class InstrumentMapping(RuleMapping):
         self._required: tuple[str, ...] | None = None
 
     def rmap_names(self) -> list[str]:
-        """The rmap names this imap refers to."""
+        """Return the rmap names this imap refers to."""
         return [v for v in self.entries.values() if not is_na_value(v) and not is_omit_value(v)]
 
     def rmap(self, reftype: str) -> ReferenceMapping:
-        """The rmap for a reference type (loaded on first use)."""
+        """Return the rmap for a reference type (loaded on first use)."""
         found = self._rmaps.get(reftype)
         if found is None:
             loaded = self.loader.load(self.entries[reftype])
@@ -450,7 +450,7 @@ class PipelineMapping(RuleMapping):
         self._meta_prefix = described.meta_prefix
 
     def imap(self, instrument: str) -> InstrumentMapping:
-        """The imap of an instrument (lower-case name), loaded on first use."""
+        """Return the imap of an instrument (lower-case name), loaded on first use."""
         found = self._imaps.get(instrument)
         if found is None:
             name = self.entries.get(instrument)
@@ -489,7 +489,7 @@ class PipelineMapping(RuleMapping):
             )
 
     def mapping_names(self) -> list[str]:
-        """The closure: this pmap, its imaps and their rmaps (absent ones too, but not the
+        """Return the closure: this pmap, its imaps and their rmaps (absent ones too, but not the
         unknowable rmaps of an absent imap)."""
         names = [self.name]
         for imap_name in self.entries.values():
@@ -513,7 +513,7 @@ class PipelineMapping(RuleMapping):
             self._closure_checked = True
 
     def find_instrument(self, header: Mapping[str, str]) -> str:
-        """The instrument named by the parameters (RULES.md §3.1 step 6), lower case."""
+        """Return the instrument named by the parameters (RULES.md §3.1 step 6), lower case."""
         for key in self._instrument_keys:
             value = header.get(key)
             if value is not None and value != "UNDEFINED":
@@ -521,7 +521,7 @@ class PipelineMapping(RuleMapping):
         return self._instrument_name(None)
 
     def _instrument_name(self, value: str | None) -> str:
-        """The pmap's name for an instrument value; MissingInstrumentError for None."""
+        """Return the pmap's name for an instrument value; MissingInstrumentError for None."""
         if value is None:
             raise MissingInstrumentError(
                 f"Missing {self.instrument_key!r} keyword in header for determining instrument."
@@ -530,7 +530,7 @@ class PipelineMapping(RuleMapping):
         return self._aliases.get(name, name)
 
     def _keys_read(self, imap: InstrumentMapping) -> tuple[str, ...]:
-        """The keys a lookup in `imap` reads: its rmaps' keys and the instrument key."""
+        """Return the keys a lookup in `imap` reads: its rmaps' keys and the instrument key."""
         keys = self._minimal_keys.get(imap.name)
         if keys is None:
             keys = self._minimal_keys[imap.name] = tuple(
@@ -546,7 +546,7 @@ class PipelineMapping(RuleMapping):
     def _prepare(
         self, parameters: Mapping[str, object]
     ) -> tuple[InstrumentMapping, dict[str, str]]:
-        """The imap and the minimised header of raw parameters, conditioning only what is read.
+        """Return the imap and the minimised header of raw parameters, conditioning what is read.
 
         Equal to conditioning every parameter, then :meth:`find_instrument` and
         :meth:`minimise`; a header of hundreds of keys costs only the few the rules read.

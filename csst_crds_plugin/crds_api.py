@@ -66,7 +66,7 @@ def _not_found(error: Exception) -> str:
 
 
 def _crds_value(value: object) -> Any:
-    """A selection as CRDS returns it: a name, a tuple, a dict, or ``NOT FOUND n/a``."""
+    """Return a selection as CRDS returns it: a name, a tuple, a dict, or ``NOT FOUND n/a``."""
     if value is NOT_APPLICABLE:
         return NOT_FOUND_NA
     if isinstance(value, tuple):
@@ -89,7 +89,7 @@ def getrecommendations(parameters: Mapping[str, object], reftypes: Iterable[str]
                        context: str | None = None, ignore_cache: bool = False,
                        observatory: str = DEFAULT_OBSERVATORY,
                        fast: bool = False) -> dict[str, Any]:
-    """The best references' names for `parameters`, as ``crds.getrecommendations``.
+    """Return the best references' names for `parameters`, as ``crds.getrecommendations``.
 
     Parameters
     ----------
@@ -118,7 +118,7 @@ def getrecommendations(parameters: Mapping[str, object], reftypes: Iterable[str]
 def getreferences(parameters: Mapping[str, object], reftypes: Iterable[str] | None = None,
                   context: str | None = None, ignore_cache: bool = False,
                   observatory: str = DEFAULT_OBSERVATORY, fast: bool = False) -> dict[str, Any]:
-    """The best references' cache paths for `parameters`, as ``crds.getreferences``.
+    """Return the best references' cache paths for `parameters`, as ``crds.getreferences``.
 
     Arguments as for `getrecommendations`. Returns ``{reftype: absolute path}`` (tuples and
     dicts of paths where the rules give them; ``"NOT FOUND n/a"`` kept). A failed lookup raises
@@ -151,7 +151,7 @@ def references_from(provider: ReferenceProvider, parameters: Mapping[str, object
 
 
 def get_default_context(observatory: str | None = None, state: str | None = None) -> str:
-    """The cache's context for `state`, as ``crds.get_default_context``.
+    """Return the cache's context for `state`, as ``crds.get_default_context``.
 
     `state` is ``latest`` (the default, formerly ``operational``), ``operational``, ``edit`` or
     ``build`` (the operational context here); the names come from ``config/<obs>/``.
@@ -164,7 +164,7 @@ def get_default_context(observatory: str | None = None, state: str | None = None
 
 
 def get_context_name(observatory: str, context: str | None = None) -> str:
-    """The pmap name that `context` means, as ``crds.get_context_name``.
+    """Return the pmap name that `context` means, as ``crds.get_context_name``.
 
     A pmap name is returned as is; ``latest``, ``<obs>-operational``, ``<obs>-latest`` and
     ``<obs>-YYYY-MM-DDTHH:MM:SS`` are resolved from the cache's history; None means

@@ -66,7 +66,7 @@ class MappingLoader:
         return self.label
 
     def exists(self, name: str) -> bool:
-        """True if mapping `name` is present."""
+        """Return True if mapping `name` is present."""
         check_mapping_name(name)
         try:
             return self._exists(name)
@@ -78,7 +78,7 @@ class MappingLoader:
 
     @staticmethod
     def name_of(path: str) -> str:
-        """The basename of a mapping path."""
+        """Return the basename of a mapping path."""
         return path.replace("\\", "/").rsplit("/", 1)[-1]
 
     def load(self, name: str) -> RuleMapping:

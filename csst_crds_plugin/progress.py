@@ -81,7 +81,7 @@ class Phase:
             self.owner.rich.stop_task(self.task)
 
     def line(self) -> str:
-        """The phase as one line of text: bar, share, count, elapsed, ETA, note."""
+        """Return the phase as one line of text: bar, share, count, elapsed, ETA, note."""
         task = self.owner.rich.tasks[self.task]
         fraction = self.done / self.total if self.total else 1.0
         filled = int(_WIDTH * min(fraction, 1.0))

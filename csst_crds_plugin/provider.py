@@ -185,7 +185,7 @@ class ReferenceProvider:
         return select_many(self.pmap, parameters, reftypes, self.observatory)
 
     def get_reference_file(self, parameters: Mapping[str, object], reftype: str) -> str:
-        """The absolute cache path of the best reference, or ``"N/A"``."""
+        """Return the absolute cache path of the best reference, or ``"N/A"``."""
         reftype = reftype.lower()
         imap, selection = self._select(parameters, [reftype], "raise")
         if reftype not in selection:
@@ -226,7 +226,7 @@ class ReferenceProvider:
         return paths
 
     def keys_read(self, parameters: Mapping[str, object], reftype: str) -> tuple[str, ...]:
-        """The parameter names a lookup of `reftype` reads: the instrument key, then its rmap's.
+        """Return the parameters a lookup of `reftype` reads: the instrument key, then its rmap's.
 
         As the rules spell them (upper case, the observatory's prefix). Raises what the
         lookup would for a missing or unknown instrument.
@@ -239,12 +239,12 @@ class ReferenceProvider:
         return tuple(dict.fromkeys(keys))
 
     def locate(self, parameters: Mapping[str, object], name: str) -> Path:
-        """The cache path of reference `name` selected for `parameters` (size checked)."""
+        """Return the cache path of reference `name` selected for `parameters` (size checked)."""
         instrument = self.pmap.find_instrument(condition_parameters(parameters, self.observatory))
         return self._locate(instrument, name)
 
     def locate_name(self, name: str) -> Path:
-        """The cache path of reference `name` alone (``crds://name``); never outside the root."""
+        """Return the path of reference `name` alone (``crds://name``), never outside the root."""
         return self._locate(instrument_of_name(name), name)
 
     def _locate(self, instrument: str | None, name: str) -> Path:

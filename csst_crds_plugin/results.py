@@ -81,7 +81,7 @@ Terminal: TypeAlias = Union[str, tuple[Any, ...], MapResult, NotApplicable]
 
 
 def terminal_files(value: object) -> list[str]:
-    """The file names in a terminal value (none for NotApplicable)."""
+    """Return the file names in a terminal value (none for NotApplicable)."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, tuple):
@@ -113,12 +113,12 @@ class Selection(NamedTuple):
         return self.value is NOT_APPLICABLE
 
     def files(self) -> list[str]:
-        """The selected file names (empty for N/A or an error)."""
+        """Return the selected file names (empty for N/A or an error)."""
         return terminal_files(self.value)
 
 
 def category_of(exc: BaseException) -> str:
-    """The RULES.md failure category of an exception (``other`` for non-lookup errors)."""
+    """Return the RULES.md failure category of an exception (``other`` for non-lookup errors)."""
     if isinstance(exc, ReferenceLookupError):
         return exc.category
     return "other"

@@ -33,7 +33,7 @@ def select_many(
     reftypes: Iterable[str] | None,
     observatory: str,
 ) -> BulkSelections:
-    """The bulk lookup behind :meth:`ReferenceProvider.best_references_many`."""
+    """Run the bulk lookup behind :meth:`ReferenceProvider.best_references_many`."""
     if isinstance(parameters, Mapping):
         given = {name: Column(values) for name, values in parameters.items()}
         lengths = {len(column) for column in given.values()}

@@ -118,7 +118,7 @@ _last: list[tuple[tuple[str | None, ...], Settings]] = []
 
 
 def get_settings() -> Settings:
-    """The settings in force: the innermost settings_context, else the environment now.
+    """Return the settings in force: the innermost settings_context, else the environment now.
 
     The environment is read on every call; the Settings built from it are reused while the
     variables (and ``HOME``, for the default root) keep their values.

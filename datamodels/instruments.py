@@ -88,7 +88,7 @@ def _warn(message: str | None) -> None:
 
 
 def keyword_aliases(name: str) -> tuple[str, ...]:
-    """The other header keywords a raw file may use for selection keyword `name`."""
+    """Return the other header keywords a raw file may use for selection keyword `name`."""
     found = OBSERVATORY.keyword(name)
     return found.aliases if found is not None else ()
 

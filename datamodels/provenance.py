@@ -176,13 +176,13 @@ class CalStep(MetaBase):
 
 
 def reftype_abbreviation(reftype: str) -> str:
-    """The ≤ 6-character abbreviation of a reftype: ``readnoise`` → ``READN``."""
+    """Return the ≤ 6-character abbreviation of a reftype: ``readnoise`` → ``READN``."""
     name = reftype.lower()
     return _REFTYPE_ABBR.get(name) or re.sub(r"[^A-Z0-9]", "", name.upper())[:6]
 
 
 def step_abbreviation(step: str) -> str:
-    """The ≤ 4-character abbreviation of a step key: ``csst_dq_init`` → ``DQI``."""
+    """Return the ≤ 4-character abbreviation of a step key: ``csst_dq_init`` → ``DQI``."""
     name = step.lower().removeprefix("csst_")
     return _STEP_ABBR.get(name) or re.sub(r"[^A-Z0-9]", "", name.upper())[:4]
 

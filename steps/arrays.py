@@ -9,6 +9,6 @@ __all__ = ["level1_copies"]
 
 def level1_copies(data: np.ndarray, err: np.ndarray, dq: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """New native float32 data and error and uint32 DQ, for an in-place function to change."""
+    """Copy to native float32 data and error and uint32 DQ, for an in-place function to change."""
     return (np.array(data, dtype=np.float32), np.array(err, dtype=np.float32),
             np.array(dq, dtype=np.uint32))

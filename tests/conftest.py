@@ -44,7 +44,7 @@ CONFORMANCE = Path(os.environ.get("CSST_CRDS_CONFORMANCE_DIR") or
 
 @pytest.fixture
 def conformance_corpus() -> Path:
-    """The corpus: skipped with the reason in a user's clone, a failure under CI."""
+    """Return the corpus: skipped with the reason in a user's clone, a failure under CI."""
     if not CONFORMANCE.is_dir():
         if os.environ.get("CSST_CRDS_REQUIRE_CONFORMANCE"):
             pytest.fail(f"the conformance corpus {CONFORMANCE} is missing")
@@ -166,7 +166,7 @@ selector = Match({
 
 @pytest.fixture
 def tiny_texts() -> dict[str, str]:
-    """The tiny cache's mapping texts by file name (checksums are filled in when written)."""
+    """Return the tiny cache's mapping texts by file name (checksums are filled in when written)."""
     return {
         "csst_0001.pmap": TINY_PMAP,
         "csst_msc_0001.imap": TINY_IMAP,

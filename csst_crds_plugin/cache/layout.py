@@ -57,12 +57,12 @@ _THREAD_LOCKS_GUARD = threading.Lock()
 
 
 def observatory_of(name: str) -> str:
-    """The observatory of a mapping or reference name: ``jwst_0541.pmap`` → ``jwst``."""
+    """Return the observatory of a mapping or reference name: ``jwst_0541.pmap`` → ``jwst``."""
     return Path(name).name.split("_")[0].split(".")[0].lower()
 
 
 def instrument_of_name(name: str) -> str | None:
-    """The instrument a CRDS-style name carries: ``csst_msc_bias_0001.fits`` → ``msc``."""
+    """Return the instrument a CRDS-style name carries: ``csst_msc_bias_0001.fits`` → ``msc``."""
     parts = Path(name).name.split(".")[0].split("_")
     return parts[1].lower() if len(parts) > 2 else None
 
@@ -185,7 +185,7 @@ class CacheLayout:
         return str(path), text, (stat.st_size, stat.st_mtime_ns), data
 
     def has_mapping(self, name: str) -> bool:
-        """True if mapping `name` is present."""
+        """Return True if mapping `name` is present."""
         try:
             return self.inside(self.mapping_path(name)).is_file()
         except CacheError:
@@ -223,7 +223,7 @@ class CacheLayout:
         return self.references_dir / name
 
     def reference_candidates(self, name: str, instrument: str | None = None) -> list[Path]:
-        """The likely places of reference `name`, in search order (RULES.md §9.1)."""
+        """Return the likely places of reference `name`, in search order (RULES.md §9.1)."""
         check_name(name, "reference")
         flat = self.references_dir
         folders: list[Path] = []
@@ -234,7 +234,7 @@ class CacheLayout:
         return [folder / name for folder in dict.fromkeys(folders)]
 
     def find_reference(self, name: str, instrument: str | None = None) -> Path | None:
-        """The existing path of reference `name` inside the root, or None.
+        """Return the existing path of reference `name` inside the root, or None.
 
         The likely places come first; then every instrument folder, as CRDS's instrument mode.
         A path found before is reused while ``lstat`` shows the same regular file (device and
@@ -278,12 +278,12 @@ class CacheLayout:
         return None
 
     def reference_path(self, name: str, instrument: str | None = None) -> Path:
-        """The existing path of `name`, else where it would be written."""
+        """Return the existing path of `name`, else where it would be written."""
         return self.find_reference(name, instrument) or self.reference_target(name, instrument)
 
     def locate_reference(self, name: str, instrument: str | None = None,
                          mirror: str | None = None) -> Path:
-        """The existing absolute path of reference `name`; FileNotCachedError if absent."""
+        """Return the existing absolute path of reference `name`; FileNotCachedError if absent."""
         found = self.find_reference(name, instrument)
         if found is None:
             raise FileNotCachedError(
@@ -363,7 +363,7 @@ class CacheLayout:
 
 
 def _thread_lock(key: str) -> threading.RLock:
-    """The process-wide (re-entrant) thread lock for `key`."""
+    """Return the process-wide (re-entrant) thread lock for `key`."""
     with _THREAD_LOCKS_GUARD:
         return _THREAD_LOCKS.setdefault(key, threading.RLock())
 
@@ -373,7 +373,7 @@ _NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def no_space(exc: OSError, target: Path) -> CacheError | None:
-    """A CacheError naming `target` and its folder if `exc` means the disk is full, else None."""
+    """Return a CacheError naming `target` and its folder if `exc` means a full disk, else None."""
     if exc.errno not in _NO_SPACE:
         return None
     error = CacheError(f"{target}: {exc.strerror or os.strerror(exc.errno)} while writing it "

@@ -62,7 +62,7 @@ class Digest:
     size: int
 
     def as_json(self) -> dict[str, object]:
-        """The manifest entry."""
+        """Return the manifest entry."""
         return {"sha256": self.sha256, "size": self.size}
 
 
@@ -104,7 +104,7 @@ _CACHE: dict[str, tuple[tuple[int, int, int], dict[str, Digest]]] = {}
 
 
 def read_manifest(layout: CacheLayout) -> dict[str, Digest]:
-    """The cache's manifest (empty if absent); re-read only when the file changes."""
+    """Return the cache's manifest (empty if absent); re-read only when the file changes."""
     path = layout.config_dir / MANIFEST_NAME
     found = _CACHE.get(str(path))
     if found is not None:  # a stat is cheaper than an open; a change alters the key
@@ -163,7 +163,7 @@ def _key(status: os.stat_result) -> Key:
 
 
 def _read_stamps(layout: CacheLayout) -> dict[str, tuple[Key, str]]:
-    """The persisted stamps (empty if absent or unreadable: they are only a shortcut)."""
+    """Return the persisted stamps (empty if absent or unreadable: they are only a shortcut)."""
     path = layout.config_dir / STAMPS_NAME
     try:
         with path.open("rb") as stream:

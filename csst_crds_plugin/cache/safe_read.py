@@ -26,7 +26,7 @@ _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 def json_depth(data: bytes, limit: int | None = None) -> int:
-    """The deepest nesting of `data` (stops early, returning ``limit + 1``, past `limit`)."""
+    """Return the deepest nesting of `data` (stops early, returning ``limit + 1``, past `limit`)."""
     depth = deepest = 0
     for match in _TOKENS.finditer(data):
         token = match.group()

@@ -81,7 +81,7 @@ class Instrument(_Strict):
     """Detector → the filters it can carry."""
 
     def detector_names(self) -> tuple[str, ...]:
-        """The detectors: `detectors`, else the keys of `detector_filters`."""
+        """Return the detectors: `detectors`, else the keys of `detector_filters`."""
         return self.detectors or tuple(self.detector_filters)
 
 
@@ -122,14 +122,14 @@ class Observatory(_Strict):
     instruments: dict[str, Instrument] = Field(default_factory=dict)
 
     def rule_key(self, name: str) -> str:
-        """A parameter name as this observatory's rules spell it (upper case)."""
+        """Return a parameter name as this observatory's rules spell it (upper case)."""
         upper = name.upper()
         if self.meta_prefix and upper.startswith("META."):
             return self.meta_prefix + upper
         return upper
 
     def keyword(self, name: str) -> SelectionKeyword | None:
-        """The selection keyword `name`, if described."""
+        """Return the selection keyword `name`, if described."""
         return next((k for k in self.keywords if k.name == name.upper()), None)
 
 
@@ -139,7 +139,7 @@ def _package() -> str:
 
 @functools.cache
 def get_observatory(name: str) -> Observatory:
-    """The description of observatory `name` (case-insensitive); defaults if there is none."""
+    """Return the description of observatory `name` (any case); defaults if there is none."""
     key = str(name).strip().lower()
     if not _NAME.fullmatch(key):
         return Observatory(name=key)
@@ -157,7 +157,7 @@ def get_observatory(name: str) -> Observatory:
 
 
 def known_observatories() -> tuple[str, ...]:
-    """The observatories that have a description, sorted."""
+    """Return the observatories that have a description, sorted."""
     return tuple(sorted(entry.name.removesuffix(".toml")
                         for entry in resources.files(_package()).iterdir()
                         if entry.name.endswith(".toml")))

@@ -28,7 +28,7 @@ Normalised = tuple[str, str | None]
 
 
 def normalise_instrument(observatory: Observatory, value: object) -> str:
-    """The upper-case instrument name; `ValueError` if the observatory lists others only."""
+    """Return the upper-case instrument name; `ValueError` if the observatory lists others only."""
     name = str(value).strip().upper()
     if observatory.instruments and name not in observatory.instruments:
         raise ValueError(f"is not a {observatory.name.upper()} instrument; allowed: "
@@ -37,7 +37,7 @@ def normalise_instrument(observatory: Observatory, value: object) -> str:
 
 
 def allowed_detectors(observatory: Observatory, instrument: str) -> str:
-    """The detectors of `instrument`, as messages say them."""
+    """Return the detectors of `instrument`, as messages say them."""
     found = observatory.instruments.get(instrument)
     if found is None:
         return "any non-empty name"
@@ -47,7 +47,7 @@ def allowed_detectors(observatory: Observatory, instrument: str) -> str:
 
 
 def normalise_detector(observatory: Observatory, instrument: str, value: object) -> Normalised:
-    """A detector name as the rules spell it (``CCD06``, ``6`` → ``06``; ``c1`` → ``C1``)."""
+    """Return a detector name as the rules spell it (``CCD06``, ``6`` → ``06``; ``c1`` → ``C1``)."""
     text = str(value).strip()
     if not text:
         raise ValueError(f"is empty; allowed: {allowed_detectors(observatory, instrument)}")
@@ -69,7 +69,7 @@ def normalise_detector(observatory: Observatory, instrument: str, value: object)
 
 def normalise_filter(observatory: Observatory, instrument: str, detector: str | None,
                      value: object | None) -> tuple[str | None, str | None]:
-    """A filter name checked against the detector's; a missing one derived from a one-filter chip.
+    """Check a filter name against the detector's; derive a missing one from a one-filter chip.
 
     ``N/A`` passes unchanged. A filter outside a confirmed table raises `ValueError`; outside
     an unconfirmed one, it is kept with a warning.

@@ -150,11 +150,11 @@ class MappingIR:
         return self.source.path
 
     def header_dict(self) -> dict[Key, object]:
-        """The header as a plain dict (values not yet normalised)."""
+        """Return the header as a plain dict (values not yet normalised)."""
         return self.header.as_dict()
 
     def field_error(self, field: str, message: str) -> RuleSyntaxError:
-        """A RuleSyntaxError located at header field `field` (at the header if absent)."""
+        """Return a RuleSyntaxError located at header field `field` (at the header if absent)."""
         offsets = dict(zip((key for key, _ in self.header.entries), self.header.entry_offsets,
                            strict=False))
         line, column, source = self.source.locate(offsets.get(field, self.header.offset))
@@ -163,7 +163,7 @@ class MappingIR:
 
     def dict_field(self, header: dict[Key, object], field: str,
                    shape: str) -> list[tuple[Key, object]]:
-        """The items of `header[field]`, which must be a dict (absent or None: no items).
+        """Return the items of `header[field]`, which must be a dict (absent or None: no items).
 
         A value of another type raises :meth:`field_error`, showing the expected `shape`.
         """

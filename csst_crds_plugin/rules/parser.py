@@ -363,7 +363,7 @@ class _Parser:
 
 
 def _unexpected(char: str) -> str:
-    """The message for a character outside every token."""
+    """Return the message for a character outside every token."""
     hint = _FORBIDDEN_HINTS.get(char)
     if hint is not None:
         return f"{hint}: {char!r}"

@@ -11,7 +11,7 @@ _INDENT = "    "
 
 
 def sort_key(key: Key) -> tuple[object, ...]:
-    """A total order over mixed keys (strings, numbers, tuples), strings by their text."""
+    """Return a total order over mixed keys (strings, numbers, tuples), strings by their text."""
     if isinstance(key, tuple):
         return (3, tuple(sort_key(item) for item in key))
     if isinstance(key, str):

@@ -206,7 +206,7 @@ class Selector:
 
     # -- lookup --------------------------------------------------------------------------------
     def value_list(self, parameter: str) -> list[str] | None:
-        """The values pre-validation accepts for `parameter` (None: no value list)."""
+        """Return the values pre-validation accepts for `parameter` (None: no value list)."""
         return None
 
     def check_defined(self, header: Header) -> None:

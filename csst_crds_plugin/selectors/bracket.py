@@ -22,7 +22,7 @@ class BracketSelector(Selector, rule_name="Bracket"):
         return (1, 0, str(key))
 
     def lookup_key(self, header: Header) -> float:
-        """The header value as a number."""
+        """Return the header value as a number."""
         name = self.parameters[0]
         return self.number(name, header[name])
 

@@ -59,7 +59,7 @@ class Column:
         return len(self.raw) if self.raw is not None else len(self.items or ())
 
     def value(self, row: int) -> Any:
-        """The raw value of one row, as a single lookup would receive it."""
+        """Return the raw value of one row, as a single lookup would receive it."""
         return str(self.raw[row]) if self.raw is not None else self.items[row]  # type: ignore[index]
 
     def conditioned(self) -> tuple[np.ndarray, list[str]]:
@@ -322,7 +322,7 @@ def _search(choices: list[Any], kinds: np.ndarray, combo: np.ndarray, dated: np.
 
 def _combinations(parameters: tuple[str, ...], columns: dict[str, Column], rows: np.ndarray
                   ) -> tuple[list[tuple[str, ...]], np.ndarray]:
-    """The distinct conditioned value tuples of `parameters` over `rows`, and each row's."""
+    """Return the distinct conditioned value tuples of `parameters` over `rows`, and each row's."""
     count = len(rows)
     parts: list[tuple[np.ndarray, list[str]]] = []
     for name in parameters:
@@ -428,7 +428,7 @@ class BulkSelections:
         self.errors[reftype][row] = error
 
     def value(self, reftype: str, row: int) -> Any:
-        """The outcome of one row and type: a terminal, an exception, or None if absent."""
+        """Return the outcome of one row and type: a terminal, an exception, or None if absent."""
         code = int(self.codes[reftype][row]) if reftype in self.codes else self.ABSENT
         if code == self.FAILED:
             return self.errors[reftype][row]

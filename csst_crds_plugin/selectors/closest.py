@@ -31,7 +31,7 @@ class ClosestTimeSelector(UseAfterSelector, rule_name="ClosestTime"):
             ) from exc
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
-        """The choice whose key is nearest the date; ties go to the first key in string order."""
+        """Yield the choice whose key is nearest the date; a tie goes to the first key (as text)."""
         if not self.keys:
             return
         seconds = (parse_date(key) - _EPOCH).total_seconds()

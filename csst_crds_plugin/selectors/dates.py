@@ -45,7 +45,7 @@ class UndefinedDateError(DateFormatError):
 
 
 def encode_instant(seconds: Any, fraction: Any = 0) -> Any:
-    """The sortable integer of a date: ``2 * YYYYMMDDhhmmss + (microseconds > 0)``.
+    """Return the sortable integer of a date: ``2 * YYYYMMDDhhmmss + (microseconds > 0)``.
 
     `seconds` is the ``YYYYMMDDhhmmss`` number (an int or a numpy integer array), `fraction`
     whether the time has microseconds. Integer order is then the order of the reformatted

@@ -91,7 +91,7 @@ class MatchSelector(Selector, rule_name="Match"):
         self._plans: dict[tuple[str, ...], list[list[int]] | str] = {}
 
     def value_list(self, parameter: str) -> list[str] | None:
-        """The conditioned values of the parameter's column (``[]`` if any key is esoteric)."""
+        """Return the conditioned values of the parameter's column (``[]`` if a key is esoteric)."""
         return self._values.get(parameter, [])
 
     # -- pre-validation ------------------------------------------------------------------------
@@ -128,7 +128,7 @@ class MatchSelector(Selector, rule_name="Match"):
         return values
 
     def _invalid(self, values: tuple[str, ...]) -> str | None:
-        """The pre-validation failure message for a lookup key, or None."""
+        """Return the pre-validation failure message for a lookup key, or None."""
         for name, value in zip(self.parameters, values, strict=True):
             if value in self._value_sets[name]:
                 continue
@@ -179,7 +179,7 @@ class MatchSelector(Selector, rule_name="Match"):
         return [(row, list(verdicts[row])) for row in order]
 
     def describe_nearest(self, values: Sequence[str], limit: int = 3) -> str:
-        """The `limit` nearest rows, each with the parameters it fails (for error messages)."""
+        """Describe the `limit` nearest rows, each with the parameters it fails (for messages)."""
         if not self.parameters:
             return ""
         parts = []
@@ -213,7 +213,7 @@ class MatchSelector(Selector, rule_name="Match"):
         return found
 
     def choose(self, header: Header) -> Choice:
-        """The base algorithm with the per-key work memoised (same results and errors)."""
+        """Choose as the base algorithm does, with the per-key work memoised (same errors)."""
         for name in self.parameters:
             if name not in header:
                 self.check_defined(header)
@@ -229,7 +229,7 @@ class MatchSelector(Selector, rule_name="Match"):
         raise FallbackNoMatchError("No match found.")
 
     def direct_target(self, values: tuple[str, ...]) -> UseAfterSelector | None:
-        """The UseAfter that the best (single) row of a lookup key leads to, or None.
+        """Return the UseAfter that the best (single) row of a lookup key leads to, or None.
 
         When that UseAfter yields a file, :meth:`choose` returns that file: the first weight
         group is tried first and a success ends the search.

@@ -24,7 +24,7 @@ KEY_NESTING_LIMIT: Final = 64
 
 
 def is_esoteric(key: str) -> bool:
-    """True for keys pre-validation cannot check: ``{}``, ``()``, ``##``, BETWEEN, NOT."""
+    """Return True for keys pre-validation cannot check: ``{}``, ``()``, ``##``, BETWEEN, NOT."""
     upper = key.upper()
     return (
         upper.startswith(("{", "(", "#")) and upper.endswith(("}", ")", "#"))
@@ -155,7 +155,7 @@ def _short(key: str, limit: int = 60) -> str:
 
 
 def _group_depth(pattern: str) -> int:
-    """The deepest nesting of groups in a regular expression (escapes and classes skipped)."""
+    """Return the deepest nesting of groups in a regular expression (skipping escapes, classes)."""
     depth = deepest = 0
     index, end = 0, len(pattern)
     while index < end:

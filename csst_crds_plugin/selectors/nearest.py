@@ -31,12 +31,12 @@ class GeometricallyNearestSelector(Selector, rule_name="GeometricallyNearest"):
             ) from exc
 
     def lookup_key(self, header: Header) -> float:
-        """The header value as a number."""
+        """Return the header value as a number."""
         name = self.parameters[0]
         return self.number(name, header[name])
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
-        """The choice at the first minimum of |key - value| in float32."""
+        """Yield the choice at the first minimum of |key - value| in float32."""
         if not self.keys:
             return
         deltas = np.abs(self._numbers - np.float32(key))

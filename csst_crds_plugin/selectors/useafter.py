@@ -116,7 +116,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         return super().condition_keys(keys, parameters)
 
     def encoded(self) -> np.ndarray | None:
-        """The keys as `encode_instant` integers, for vectorised lookups (cached).
+        """Return the keys as `encode_instant` integers, for vectorised lookups (cached).
 
         None unless every key is canonical (``YYYY-MM-DD HH:MM:SS``, so integer order is string
         order) and every choice is a terminal.
@@ -152,11 +152,11 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         return ["*"]
 
     def lookup_key(self, header: Header) -> Any:
-        """The normalised observation date."""
+        """Return the normalised observation date."""
         return lookup_date(self, header)
 
     def choose(self, header: Header) -> Choice:
-        """The base algorithm, unrolled for the one candidate UseAfter has (same results)."""
+        """Choose as the base algorithm does, unrolled for UseAfter's one candidate."""
         if not self._plain_choose:
             return super().choose(header)
         for name in self.parameters:
@@ -176,7 +176,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         return choice
 
     def choose_file(self, header: Header) -> str | None:
-        """The file :meth:`choose` returns when it plainly succeeds with one; else None.
+        """Return the file :meth:`choose` returns when it plainly succeeds with one; else None.
 
         A shortcut for callers that fall back to :meth:`choose` on None (which then raises, or
         returns, exactly what it always does).
@@ -214,7 +214,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         return choice if type(choice) is str else None
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
-        """The one choice with the greatest key <= the lookup key."""
+        """Yield the one choice with the greatest key <= the lookup key."""
         index = bisect.bisect_right(self.keys, key) - 1
         if index < 0:
             raise FallbackNoMatchError(f"No selection <= {key!r}")

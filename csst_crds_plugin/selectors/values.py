@@ -147,7 +147,7 @@ class KeyPlan:
                                                        tuple[str, ...] | None], ...]] = {}
 
     def first(self, parameters: Mapping[str, object], names: tuple[str, ...]) -> str | None:
-        """The first of `names` whose conditioned value is neither absent nor UNDEFINED."""
+        """Return the first of `names` whose conditioned value is neither absent nor UNDEFINED."""
         for name in names:
             raws = self._raws.get(name)
             if raws is not None:
@@ -179,7 +179,7 @@ class KeyPlan:
 
 
 def condition_picked(parameters: Mapping[str, object], raws: tuple[str, ...]) -> str | None:
-    """The conditioned value ``condition_mapping`` would keep for one name, or None."""
+    """Return the conditioned value ``condition_mapping`` would keep for one name, or None."""
     for raw in raws:
         value = parameters[raw]
         if type(value) is str:

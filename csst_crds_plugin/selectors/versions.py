@@ -47,12 +47,12 @@ class VersionAfterSelector(UseAfterSelector, rule_name="VersionAfter"):
             raise RuleValidationError(f"VersionAfter key: {exc}") from exc
 
     def lookup_key(self, header: Header) -> tuple[int, int, int]:
-        """The parameters joined with ``.``, or-list spaces removed, as a version tuple."""
+        """Return the parameters joined with ``.``, or-list spaces removed, as a version tuple."""
         text = "|".join(glob_list(".".join(header[name] for name in self.parameters)))
         return parse_version(text)
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
-        """The one choice with the greatest version <= the lookup version."""
+        """Yield the one choice with the greatest version <= the lookup version."""
         index = bisect.bisect_right(self.keys, key) - 1
         if index < 0:
             raise FallbackNoMatchError(f"No selection <= {key!r}")
@@ -79,7 +79,7 @@ class SelectVersionSelector(Selector, rule_name="SelectVersion"):
 
     @classmethod
     def condition_key(cls, key: Any, parameters: tuple[str, ...]) -> tuple[Any, str]:
-        """A relation becomes (version, op) with op in ``<``, ``<=``, ``=``."""
+        """Turn a relation into (version, op), with op in ``<``, ``<=``, ``=``."""
         text = str(key)
         if text.replace("=", "").strip() == "default":
             return (sys.maxsize, "=")
@@ -101,7 +101,7 @@ class SelectVersionSelector(Selector, rule_name="SelectVersion"):
         return (isinstance(version, tuple), version, op)
 
     def lookup_key(self, header: Header) -> float:
-        """The header value as a number (``default`` is upper-cased by conditioning, so fails)."""
+        """Return the header value as a number (``default``, upper-cased by conditioning, fails)."""
         name = self.parameters[0]
         value = header[name]
         if value.replace("=", "").strip() == "default":
@@ -109,7 +109,7 @@ class SelectVersionSelector(Selector, rule_name="SelectVersion"):
         return self.number(name, value)
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
-        """The first key, in sorted order, not below (value, '=')."""
+        """Yield the first key, in sorted order, not below (value, '=')."""
         for (version, op), choice in zip(self.keys, self.choices, strict=True):
             if isinstance(version, tuple):
                 raise ReferenceLookupError(

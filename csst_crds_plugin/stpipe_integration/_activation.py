@@ -118,7 +118,7 @@ def _crds_exceptions() -> tuple[type[BaseException] | None, type[BaseException] 
 
 
 def crds_compatible(exc: CsstCrdsError) -> CsstCrdsError:
-    """The same error, also an instance of the CRDS class a mission would catch.
+    """Return the same error, also an instance of the CRDS class a mission would catch.
 
     Lookup failures become ``crds.core.exceptions.CrdsLookupError`` too, everything else
     ``CrdsError`` (stpipe's ``pars-*`` lookup takes that as "use the defaults"). Without the
@@ -162,7 +162,7 @@ class Activation:
         self.active = False
 
     def provider(self, observatory: str) -> ReferenceProvider:
-        """The provider for `observatory`, built once; a clear error if the cache lacks it."""
+        """Return the provider for `observatory`, built once; raise if the cache lacks it."""
         observatory = str(observatory).lower()
         if self.cache is None and self.context is None:
             return shared_provider(observatory)
@@ -193,7 +193,7 @@ class Activation:
 
 
 def get_provider(observatory: str) -> ReferenceProvider:
-    """The provider for `observatory`: the active registration's, else the shared one."""
+    """Return the provider for `observatory`: the active registration's, else the shared one."""
     handle = active()
     if handle is not None:
         return handle.provider(observatory)
@@ -201,7 +201,7 @@ def get_provider(observatory: str) -> ReferenceProvider:
 
 
 def active() -> Activation | None:
-    """The innermost active registration, or None."""
+    """Return the innermost active registration, or None."""
     return _stack[-1] if _stack else None
 
 
@@ -320,22 +320,22 @@ def get_multiple_reference_paths(parameters: Mapping[str, Any], reference_file_t
 
 def get_reference_file(parameters: Mapping[str, Any], reference_file_type: str,
                        observatory: str) -> str:
-    """The absolute cache path of the best reference, or ``"N/A"``."""
+    """Return the absolute cache path of the best reference, or ``"N/A"``."""
     return _provider(observatory).get_reference_file(parameters, reference_file_type)
 
 
 def get_context_used(observatory: str) -> str:
-    """The provider's context for `observatory` (what mission provenance records)."""
+    """Return the provider's context for `observatory` (what mission provenance records)."""
     return _provider(observatory).context
 
 
 def get_svn_version() -> str:
-    """This software's name and version (what mission provenance records)."""
+    """Return this software's name and version (what mission provenance records)."""
     return SOFTWARE_VERSION
 
 
 def reference_uri_to_cache_path(reference_uri: str, observatory: str) -> str:
-    """The cache path of ``crds://<name>``; the name never leads outside the cache root."""
+    """Return the cache path of ``crds://<name>``; the name never leads outside the cache root."""
     return uri_path(_provider(observatory), reference_uri)
 
 

@@ -64,7 +64,7 @@ class ProviderStep(Step):
             return super().run(*args)
 
     def get_reference_file(self, input_file: Any, reference_file_type: str) -> Any:
-        """The override if one is set (stpipe's branch), else the provider's path or N/A."""
+        """Return the override if one is set (stpipe's branch), else the provider's path or N/A."""
         if self.get_ref_override(reference_file_type) is not None:
             return super().get_reference_file(input_file, reference_file_type)
         parameters, observatory = self._get_crds_parameters(input_file)
@@ -76,7 +76,7 @@ class ProviderStep(Step):
     @classmethod
     def _get_config_from_parameters(cls, crds_parameters: dict[str, Any],
                                     crds_observatory: str) -> Any:
-        """The ``pars-<class>`` parameters from the provider; none found means defaults."""
+        """Return the ``pars-<class>`` parameters from the provider; none found means defaults."""
         return parameters_config(cls, crds_parameters, crds_observatory)
 
     @classmethod
@@ -217,7 +217,7 @@ class ProviderPipeline(Pipeline, ProviderStep):
                     log.info("Prefetch for %s reference file is '%s'.", reftype.upper(), path)
 
     def _users(self, reftype: str) -> str:
-        """The steps of this pipeline that use `reftype`, for messages."""
+        """Return the steps of this pipeline that use `reftype`, for messages."""
         names = [step_label(step) for step in self._unskipped_steps
                  if reftype in step.reference_file_types]
         return ", ".join(names) or self.name

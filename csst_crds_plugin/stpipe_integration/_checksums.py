@@ -46,7 +46,7 @@ def _path(use: ReferenceUse, observatory: str) -> Path | None:
 
 
 def _recorded(use: ReferenceUse, observatory: str) -> str | None:
-    """The manifest's sha256 of a reference the rules chose (checked when it was served)."""
+    """Return the manifest's sha256 of a reference the rules chose (checked when it was served)."""
     if use.source != RULE:
         return None
     try:
@@ -57,7 +57,7 @@ def _recorded(use: ReferenceUse, observatory: str) -> str | None:
 
 
 def with_checksums(uses: Iterable[ReferenceUse], observatory: str) -> list[ReferenceUse]:
-    """`uses` with the checksum of each file found."""
+    """Return `uses` with the checksum of each file found."""
     done = []
     for use in uses:
         recorded = _recorded(use, observatory)

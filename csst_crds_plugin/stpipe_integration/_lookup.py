@@ -65,7 +65,7 @@ class StepReferenceError(ReferenceLookupError):
 
 def selection_parameters(provider: ReferenceProvider, parameters: Mapping[str, object],
                          reftype: str) -> dict[str, object]:
-    """The parameters the rules read for `reftype` (instrument key first), as given.
+    """Return the parameters the rules read for `reftype` (instrument key first), as given.
 
     Falls back to every plain keyword (no dotted data-model paths) when the rules cannot
     tell, e.g. for an unknown instrument.
@@ -81,7 +81,7 @@ def selection_parameters(provider: ReferenceProvider, parameters: Mapping[str, o
 
 def explain_command(provider: ReferenceProvider, reftype: str,
                     parameters: Mapping[str, object]) -> str:
-    """The ``csst-crds explain`` command line that traces this lookup."""
+    """Return the ``csst-crds explain`` command line that traces this lookup."""
     words = ["csst-crds", "explain", "--cache", str(provider.cache_root), "--context",
              provider.context, "--type", reftype]
     words.extend(f"{key}={value}" for key, value in parameters.items() if value is not None)
@@ -91,7 +91,7 @@ def explain_command(provider: ReferenceProvider, reftype: str,
 def step_lookup_error(step: str, reftype: str, provider: ReferenceProvider,
                       parameters: Mapping[str, object], exc: ReferenceLookupError
                       ) -> StepReferenceError:
-    """A `StepReferenceError` for a failed lookup, with the explain command to run."""
+    """Return a `StepReferenceError` for a failed lookup, with the explain command to run."""
     shown = selection_parameters(provider, parameters, reftype)
     command = explain_command(provider, reftype, shown)
     listing = ", ".join(f"{key}={'(missing)' if value is None else repr(value)}"
@@ -109,7 +109,7 @@ def step_lookup_error(step: str, reftype: str, provider: ReferenceProvider,
 
 def select_reference(step: str, parameters: Mapping[str, object], observatory: str,
                      reftype: str) -> str:
-    """The provider's path (or ``"N/A"``) for one type; failures name the step."""
+    """Return the provider's path (or ``"N/A"``) for one type; failures name the step."""
     try:
         provider = get_provider(observatory)
     except CsstCrdsError as exc:
@@ -130,12 +130,12 @@ def select_reference(step: str, parameters: Mapping[str, object], observatory: s
 
 
 def locate(provider: ReferenceProvider, parameters: Mapping[str, object], name: str) -> Path:
-    """The cache path of a selected reference name; FileNotCachedError if absent."""
+    """Return the cache path of a selected reference name; FileNotCachedError if absent."""
     return provider.locate(parameters, name)
 
 
 def reference_uri_to_cache_path(reference_uri: str, observatory: str = DEFAULT_OBSERVATORY) -> str:
-    """The cache path of ``crds://<name>`` (stpipe's ``crds_client`` function, serverless).
+    """Return the cache path of ``crds://<name>`` (stpipe's ``crds_client`` function, serverless).
 
     The name must be a plain file name; it can never lead outside the cache root.
     """

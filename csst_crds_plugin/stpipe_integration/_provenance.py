@@ -60,7 +60,7 @@ def reference_uses(used: Iterable[tuple[str, Any]],
 
 
 def records_csst_provenance(result: object) -> bool:
-    """True for a model that takes the CSST record (``meta.ref_file.set(reftype, name, source)``).
+    """Tell whether a model takes the CSST record (``meta.ref_file.set(reftype, name, source)``).
 
     Mission models (jwst, romancal) record provenance in their own schema, through their own
     ``finalize_result``; the plugin never writes into them.

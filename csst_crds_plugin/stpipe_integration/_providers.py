@@ -15,7 +15,7 @@ _URI = "crds://"
 
 
 def shared_provider(observatory: str) -> ReferenceProvider:
-    """The provider for `observatory` under the settings in force, built once and reused.
+    """Return the provider for `observatory` under the settings in force, built once and reused.
 
     Like the CRDS client, a process keeps the context it resolved first, so one pipeline run
     never mixes contexts; `clear_providers` forgets them (a changed setting makes a new one).
@@ -50,7 +50,7 @@ def clear_providers() -> None:
 
 
 def uri_path(provider: ReferenceProvider, reference_uri: str) -> str:
-    """The cache path of ``crds://<name>`` in `provider`'s cache; never outside its root."""
+    """Return the cache path of ``crds://<name>`` in `provider`'s cache; never outside its root."""
     if not reference_uri.startswith(_URI):
         raise ReferenceLookupError(
             f"reference URI {reference_uri!r} should start with {_URI!r}, e.g. "

@@ -38,12 +38,12 @@ class AuditEntry:
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return asdict(self)
 
 
 def local_user() -> str:
-    """The operating-system user running a command (``cli`` entries)."""
+    """Return the operating-system user running a command (``cli`` entries)."""
     try:
         return getpass.getuser()
     except (OSError, KeyError):

@@ -25,7 +25,7 @@ __all__ = ["bad_files", "mark_bad"]
 
 
 def bad_files(layout: CacheLayout) -> list[str]:
-    """The files marked bad (``contexts.json`` and a CRDS ``server_config``), sorted."""
+    """Return the files marked bad (``contexts.json`` and a CRDS ``server_config``), sorted."""
     return sorted(load_config(layout).bad_files)
 
 

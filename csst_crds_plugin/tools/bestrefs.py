@@ -57,7 +57,7 @@ def iter_cases(path: str | Path) -> Iterator[tuple[object, Case]]:
 
 
 def failed(line: Mapping[str, Any]) -> bool:
-    """True when a result line holds an error (a failed lookup or an unreadable input)."""
+    """Return True when a result line holds an error (a failed lookup or an unreadable input)."""
     if "error" in line:
         return True
     results = line.get("results")

@@ -72,13 +72,13 @@ class CoverageReport:
         return found
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"context": self.context, "date": self.date, "max_age_days": dict(self.max_age),
                 "ok": self.ok, "counts": self.counts(),
                 "rows": [asdict(row) for row in self.rows]}
 
     def lines(self) -> list[str]:
-        """An aligned text table, problems marked with ``!``."""
+        """Return an aligned text table, problems marked with ``!``."""
         head = ("", "INSTRUMENT", "DETECTOR", "TYPE", "STATUS", "FILE", "USEAFTER", "AGE(d)",
                 "NOTE")
         table = [head]
@@ -112,7 +112,7 @@ def parse_date(text: str | None) -> datetime:
 
 
 def rule_dates(ir: Any, name: str) -> list[str]:
-    """The UseAfter dates of the rules of an rmap (its IR) that select `name`."""
+    """Return the UseAfter dates of the rules of an rmap (its IR) that select `name`."""
     found = []
     for path, classes, terminal in walk_terminals(ir.selector):
         if name in terminal_files(terminal) or terminal == name:

@@ -78,7 +78,7 @@ class FitsHdu:
 
 
 def _open(path: Path) -> tuple[BinaryIO, int | None]:
-    """The stream and its size (None for a gzip stream, whose size is only known at its end)."""
+    """Open the stream and return its size (None for gzip, whose size is only known at its end)."""
     if path.name.lower().endswith(".gz"):
         return gzip.open(path, "rb"), None  # type: ignore[return-value]
     stream = path.open("rb")
@@ -86,7 +86,7 @@ def _open(path: Path) -> tuple[BinaryIO, int | None]:
 
 
 def _header_bytes(stream: BinaryIO, path: Path, index: int) -> bytes | None:
-    """The header blocks of the HDU starting here; None at a clean end of file."""
+    """Return the header blocks of the HDU starting here; None at a clean end of file."""
     blocks = []
     for count in range(MAX_HEADER_BLOCKS):
         block = stream.read(BLOCK)
@@ -160,7 +160,7 @@ def _parse(raw: bytes, path: Path, index: int) -> Any:
 
 
 def read_fits_headers(path: str | Path, stop: Any = None) -> list[FitsHdu]:
-    """The HDUs of a FITS file (headers only), checked as the module docstring says.
+    """Return the HDUs of a FITS file (headers only), checked as the module docstring says.
 
     Parameters
     ----------
@@ -215,7 +215,7 @@ _BLOCK_HEADER = 48  # flags, compression, allocated, used and data sizes, checks
 
 
 def _yaml_text(path: Path) -> tuple[bytes, int]:
-    """The YAML tree of an ASDF file (up to its end marker) and where its blocks start."""
+    """Return the YAML tree of an ASDF file (up to its end marker) and where its blocks start."""
     with path.open("rb") as stream:
         data = stream.read(MAX_YAML_BYTES + 1)
     end = data.find(b"\n...\n")

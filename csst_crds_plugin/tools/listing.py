@@ -14,7 +14,7 @@ __all__ = ["layout_for", "list_config", "list_contexts", "list_mappings", "list_
 
 
 def layout_for(cache: str | Path | None, observatory: str) -> CacheLayout:
-    """The layout of `cache` (default: the settings' root)."""
+    """Return the layout of `cache` (default: the settings' root)."""
     settings = get_settings()
     return CacheLayout(cache if cache is not None else settings.cache_root, observatory,
                        readonly=settings.readonly)
@@ -66,7 +66,7 @@ def list_references(layout: CacheLayout) -> list[str]:
 
 
 def list_config(layout: CacheLayout) -> list[str]:
-    """The config files present and what they say."""
+    """Return the config files present and what they say."""
     config = load_config(layout)
     lines = [f"config folder: {layout.config_dir}"]
     for name in (*CONFIG_FILES, "ref_cache_subdir_mode", "manifest.json"):
@@ -87,7 +87,7 @@ def list_config(layout: CacheLayout) -> list[str]:
 
 
 def status(layout: CacheLayout) -> list[str]:
-    """A summary: root, read-only, operational context, counts, sizes, bad files."""
+    """Return a summary: root, read-only, operational context, counts, sizes, bad files."""
     config = load_config(layout)
     mappings = _mappings(layout, (".pmap", ".imap", ".rmap"))
     references = iter_references(layout)

@@ -28,7 +28,7 @@ _SKIP = ("N/A", "OMIT")
 
 
 def _locate(layout: CacheLayout, name: str) -> Path:
-    """A path as given, else a cached mapping or reference of that name."""
+    """Return a path as given, else a cached mapping or reference of that name."""
     path = Path(name)
     if path.is_file():
         return path
@@ -65,7 +65,7 @@ def cat_files(layout: CacheLayout, names: Iterable[str]) -> list[str]:
 
 
 def resolve_contexts(layout: CacheLayout, specs: Sequence[str]) -> list[str]:
-    """The pmap name each context spec means (all cached contexts when none is given)."""
+    """Return the pmap name each context spec means (all cached contexts when none is given)."""
     if not specs:
         return sorted(p.name for p in layout.mappings_dir.glob("*.pmap"))
     config = load_config(layout)
@@ -126,7 +126,7 @@ def required_parkeys(layout: CacheLayout, contexts: Sequence[str]) -> list[str]:
 
 
 def dataset_headers(files: Iterable[str]) -> list[str]:
-    """The selection parameters of each FITS or ASDF dataset, one block per file."""
+    """Return the selection parameters of each FITS or ASDF dataset, one block per file."""
     from csst_crds_plugin.tools.affected.scan import scan_file
 
     lines = []

@@ -32,7 +32,7 @@ def _path(layout: CacheLayout, name: str, kind: str) -> Path | None:
 
 
 def make_lock(layout: CacheLayout, context: str) -> dict[str, Any]:
-    """The lock of `context` (a pmap name or spec), hashed from the cache."""
+    """Return the lock of `context` (a pmap name or spec), hashed from the cache."""
     pmap = resolve_context(context, load_config(layout), "the context")
     closure = local_closure(layout, [pmap])
     files: dict[str, dict[str, object]] = {}

@@ -61,7 +61,7 @@ class RuleMatch:
                 f"({self.rmap})")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"instrument": self.instrument, "reftype": self.reftype, "rmap": self.rmap,
                 "parameters": {name: _jsonable(value) for name, value in self.assignments()},
                 "path": [_jsonable(k) for k in self.path], "classes": list(self.classes),
@@ -86,7 +86,7 @@ class MatchesReport:
         return [str(match) for match in self.matches]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"file": self.file, "context": self.context, "found": self.found,
                 "matches": [m.to_dict() for m in self.matches]}
 
@@ -97,7 +97,7 @@ def _real(name: str) -> bool:
 
 def matches(file: str | Path, *, cache: str | Path | None = None, context: str | None = None,
             observatory: str | None = None) -> MatchesReport:
-    """The rule paths of `context` (default: the pinned or operational one) selecting `file`."""
+    """Return the rule paths of `context` (default: the pinned or operational) selecting `file`."""
     name = check_name(Path(file).name, "reference")
     if name.endswith((".pmap", ".imap", ".rmap")):
         raise NotAReferenceError(f"{name} is a mapping; `csst-crds matches` takes reference "

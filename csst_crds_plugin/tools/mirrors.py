@@ -34,7 +34,7 @@ class Mirror(Protocol):
     label: str
 
     def read(self, relpath: str) -> bytes | None:
-        """The whole file, or None if the mirror has none."""
+        """Return the whole file, or None if the mirror has none."""
 
     def stream(self, relpath: str) -> Iterator[tuple[BinaryIO, int | None]]:
         """Context manager: an open stream and its length if known; FileNotFoundError if absent."""
@@ -53,7 +53,7 @@ class DirectoryMirror:
             raise CacheError(f"mirror {self.root} is not a directory")
 
     def read(self, relpath: str) -> bytes | None:
-        """The whole file, or None if absent."""
+        """Return the whole file, or None if absent."""
         try:
             return (self.root / relpath).read_bytes()
         except (FileNotFoundError, NotADirectoryError):
@@ -61,7 +61,7 @@ class DirectoryMirror:
 
     @contextmanager
     def stream(self, relpath: str) -> Iterator[tuple[BinaryIO, int | None]]:
-        """An open file and its size."""
+        """Yield an open file and its size."""
         path = self.root / relpath
         with path.open("rb") as handle:
             yield handle, path.stat().st_size
@@ -107,7 +107,7 @@ class HttpMirror:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def read(self, relpath: str) -> bytes | None:
-        """The whole file, or None on 404."""
+        """Return the whole file, or None on 404."""
         try:
             with self._open(relpath) as response:
                 return response.read()
@@ -116,18 +116,18 @@ class HttpMirror:
 
     @contextmanager
     def stream(self, relpath: str) -> Iterator[tuple[BinaryIO, int | None]]:
-        """The response stream and its Content-Length."""
+        """Yield the response stream and its Content-Length."""
         with self._open(relpath) as response:
             length = response.headers.get("Content-Length")  # type: ignore[attr-defined]
             yield response, int(length) if length and length.isdigit() else None
 
     def list_names(self, relfolder: str) -> list[str] | None:
-        """A static tree cannot be listed: the mirror's manifest and config name the files."""
+        """Return None: a static tree cannot be listed (its manifest and config name the files)."""
         return None
 
 
 def open_mirror(source: str) -> DirectoryMirror | HttpMirror:
-    """A mirror for a directory path or an ``http(s)://`` URL."""
+    """Return a mirror for a directory path or an ``http(s)://`` URL."""
     scheme = urllib.parse.urlsplit(source).scheme.lower()
     if scheme in ("http", "https"):
         return HttpMirror(source)

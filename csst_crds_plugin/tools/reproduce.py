@@ -70,7 +70,7 @@ def _from_asdf(path: Path) -> OutputRecord:
 
 
 def read_record(path: str | Path) -> OutputRecord:
-    """The provenance of a FITS or ASDF output."""
+    """Return the provenance of a FITS or ASDF output."""
     path = Path(path)
     try:
         record = _from_asdf(path) if path.suffix.lower() == ".asdf" else _from_fits(path)

@@ -79,7 +79,7 @@ class SyncReport:
         return not self.failed and not self.problems
 
     def summary(self) -> str:
-        """A one-paragraph summary."""
+        """Return a one-paragraph summary."""
         lines = [
             f"contexts: {', '.join(self.contexts) or '-'}",
             f"fetched {len(self.fetched)} files ({self.bytes / 1e6:.1f} MB), {self.present} "

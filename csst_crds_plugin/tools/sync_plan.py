@@ -44,7 +44,7 @@ def default_source(layout: CacheLayout, source: str | None) -> str | None:
 
 
 def context_range(names: Iterable[str], observatory: str, spec: str) -> list[str]:
-    """The pmap names among `names` whose serial lies in ``N:M`` (both included)."""
+    """Return the pmap names among `names` whose serial lies in ``N:M`` (both included)."""
     found = _RANGE.match(spec)
     if found is None:
         raise ConfigurationError(f"--range {spec!r}: give two context numbers, e.g. 3:7")
@@ -67,7 +67,7 @@ class Closure:
 
 
 def local_closure(layout: CacheLayout, contexts: Iterable[str]) -> Closure:
-    """The closure of cached `contexts` (mappings named but absent are listed, not loaded)."""
+    """Return the closure of cached `contexts` (listing but not loading absent mappings)."""
     settings = get_settings()
     loader = MappingLoader(layout.read_mapping_data, layout.has_mapping,
                            ignore_checksum=settings.ignore_checksum,
@@ -94,7 +94,7 @@ def local_closure(layout: CacheLayout, contexts: Iterable[str]) -> Closure:
 
 def dataset_references(layout: CacheLayout, contexts: Sequence[str],
                        files: Sequence[str]) -> dict[str, str]:
-    """{reference: context} that the datasets `files` select under each cached context."""
+    """Map each reference the datasets `files` select under a cached context to that context."""
     from csst_crds_plugin.provider import ReferenceProvider
     from csst_crds_plugin.tools.affected.scan import scan_file
 

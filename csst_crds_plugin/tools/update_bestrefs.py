@@ -24,7 +24,7 @@ _SPECIAL = {"readnoise": "READN", "saturation": "SATURA"}
 
 
 def keyword_of(reftype: str) -> str:
-    """The ``R_<TYPE>`` keyword of a reference type (``readnoise`` → ``R_READN``)."""
+    """Return the ``R_<TYPE>`` keyword of a reference type (``readnoise`` → ``R_READN``)."""
     name = reftype.lower()
     return "R_" + (_SPECIAL.get(name) or re.sub(r"[^A-Z0-9]", "", name.upper())[:6])
 

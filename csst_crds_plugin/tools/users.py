@@ -41,7 +41,7 @@ class User:
     created: str = ""
 
     def may(self, role: str) -> bool:
-        """True when the user has `role`."""
+        """Return True when the user has `role`."""
         return role in self.roles
 
 
@@ -136,7 +136,7 @@ def list_users(layout: CacheLayout) -> list[User]:
 
 
 def authenticate(layout: CacheLayout, token: str | None) -> User | None:
-    """The user whose token this is, or None."""
+    """Return the user whose token this is, or None."""
     if not token:
         return None
     digest = _hash(token.strip())

@@ -42,7 +42,7 @@ class UsesReport:
         return bool(self.mappings)
 
     def lines(self) -> list[str]:
-        """``mapping NAME`` (direct), ``via NAME`` (above them), ``context NAME.pmap``."""
+        """Return ``mapping NAME`` (direct), ``via NAME`` (above them), ``context NAME.pmap``."""
         direct = set(self.mappings)
         contexts = set(self.contexts)
         return ([f"mapping {name}" for name in self.mappings]
@@ -51,14 +51,14 @@ class UsesReport:
                 + [f"unreadable {item}" for item in self.unreadable])
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"file": self.file, "cache": self.cache, "used": self.used,
                 "mappings": self.mappings, "users": self.users, "contexts": self.contexts,
                 "unreadable": self.unreadable}
 
 
 def named_files(ir: MappingIR) -> set[str]:
-    """The file names a mapping names: sub-mappings of a pmap or imap, references of an rmap."""
+    """List the files a mapping names: sub-mappings of a pmap or imap, references of an rmap."""
     if isinstance(ir.selector, DictNode):
         values = ir.selector.as_dict().values()
         return {name for value in values for name in terminal_names(value)}

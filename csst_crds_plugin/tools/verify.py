@@ -83,7 +83,7 @@ def count_verifiable(layout: CacheLayout) -> int:
 
 
 def _named_mappings(path: Path) -> list[str]:
-    """The mapping names a pmap or imap selects (its selector's values), in order."""
+    """Return the mapping names a pmap or imap selects (its selector's values), in order."""
     try:
         ir = parse_mapping(path.read_bytes().decode("utf-8"), str(path))
         values = ir.selector.as_dict().values()  # type: ignore[union-attr]
@@ -93,7 +93,7 @@ def _named_mappings(path: Path) -> list[str]:
 
 
 def absent_mappings(layout: CacheLayout) -> list[Problem]:
-    """Mappings that a cached pmap names (directly or through its imaps) but the cache lacks.
+    """Return the mappings a cached pmap names (directly or through its imaps) but the cache lacks.
 
     Lookups fail only for the instruments that need them; verification reports them all.
     """

@@ -80,7 +80,7 @@ class Console:
         return CacheLayout(self.view.layout.root, self.view.layout.observatory)
 
     def renderer(self) -> Renderer:
-        """A renderer over a fresh view (so each request reads the cache as it is now)."""
+        """Return a renderer over a fresh view (so each request reads the cache as it is now)."""
         return Renderer(CacheView(self.view.layout.root, self.view.layout.observatory),
                         live=True)
 
@@ -94,7 +94,7 @@ class Console:
         return key
 
     def take_upload(self, key: str, user: User) -> _Upload:
-        """The upload `key` (once only), if it is the user's; else a stale-form refusal."""
+        """Return the upload `key` (once only), if it is the user's; else a stale-form refusal."""
         with self._lock:
             self._expire()
             upload = self.uploads.get(key)
@@ -214,7 +214,7 @@ def _preview_rows(console: Console, paths: list[Path]) -> tuple[list[dict[str, A
 def create_app(cache: str | Path, *, observatory: str = DEFAULT_OBSERVATORY,
                max_upload_mb: float = 1024.0,
                upload_dir: str | Path | None = None) -> Starlette:
-    """The console application over `cache`."""
+    """Return the console application over `cache`."""
     console = Console(cache, observatory=observatory, max_upload_mb=max_upload_mb,
                       upload_dir=upload_dir)
     from csst_crds_plugin.web.routes import browse_routes

@@ -25,7 +25,7 @@ _SITE_PAGES = {"home": "index.html", "coverage": "coverage.html", "audit": "audi
 
 
 def diff_rows(view: CacheView, old: str, new: str) -> list[dict[str, Any]]:
-    """The differences between two contexts, rule by rule, as table rows."""
+    """Return the differences between two contexts, rule by rule, as table rows."""
     for name in (old, new):
         view.mapping(name)  # NotFoundError unless both are cached mappings
     report = diff_files(old, new, cache=view.layout.root, observatory=view.layout.observatory)
@@ -90,7 +90,7 @@ class Renderer:
                          observatory=view.layout.observatory)
 
     def context(self, name: str) -> str:
-        """A context as instruments -> types -> rmaps."""
+        """Return a context as instruments -> types -> rmaps."""
         view = self.view
         header = view.mapping(name).header_dict()
         config = view.config
@@ -100,13 +100,13 @@ class Renderer:
                          tree=view.context_tree(name), config=config)
 
     def rmap(self, name: str) -> str:
-        """An rmap's rules as a table."""
+        """Return an rmap's rules as a table."""
         header, columns, rows = self.view.rules(name)
         return self.page("rmap.html", name, 1, header=header, columns=columns, rows=rows,
                          bad=self.view.config.bad_files)
 
     def reference(self, name: str) -> str:
-        """A reference's page."""
+        """Return a reference's page."""
         return self.page("reference.html", name, 1, page=self.view.reference(name))
 
     def references(self) -> str:
@@ -115,20 +115,20 @@ class Renderer:
                          names=self.view.reference_names(), bad=self.view.config.bad_files)
 
     def diff(self, old: str, new: str, depth: int) -> str:
-        """The differences between two contexts (a form without them, on the server)."""
+        """Return the differences between two contexts (a form without them, on the server)."""
         changes = diff_rows(self.view, old, new) if old and new else []
         title = f"{old} → {new}" if old and new else "Compare two contexts"
         return self.page("diff.html", title, depth, a=old, b=new, changes=changes,
                          contexts=self.view.contexts())
 
     def coverage(self, report: Any, date_value: str = "", max_age_value: str = "") -> str:
-        """The coverage table."""
+        """Return the coverage table."""
         return self.page("coverage.html", "Coverage", 0, report=report, date_value=date_value,
                          max_age_value=max_age_value,
                          references=set(self.view.reference_names()))
 
     def audit(self) -> str:
-        """The audit log, newest first."""
+        """Return the audit log, newest first."""
         from csst_crds_plugin.tools.audit import read_audit
 
         return self.page("audit.html", "Audit log", 0,

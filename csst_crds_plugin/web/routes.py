@@ -37,7 +37,7 @@ def parse_parameters(text: str) -> dict[str, str]:
 
 
 def browse_routes(console: Console) -> list[Route]:
-    """The GET routes over `console`'s cache."""
+    """Return the GET routes over `console`'s cache."""
 
     def html(render: Any, *args: Any) -> Any:
         async def endpoint(request: Request) -> Response:

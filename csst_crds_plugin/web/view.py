@@ -71,7 +71,7 @@ class CacheView:
         return load_config(self.layout)
 
     def mapping_names(self, extension: str = "") -> list[str]:
-        """Cached mapping names (of one extension), sorted."""
+        """Return the cached mapping names (of one extension), sorted."""
         folder = self.layout.mappings_dir
         if not folder.is_dir():
             return []
@@ -80,7 +80,7 @@ class CacheView:
                       and not p.name.startswith("."))
 
     def mapping(self, name: str) -> Any:
-        """The parsed mapping `name` (NotFoundError if not cached)."""
+        """Return the parsed mapping `name` (NotFoundError if not cached)."""
         name = check_name(name, "mapping")
         if not name.endswith(MAPPING_EXTENSIONS) or not self.layout.has_mapping(name):
             raise NotFoundError(f"{name}: no such mapping in {self.layout.mappings_dir}")
@@ -104,7 +104,7 @@ class CacheView:
         return found
 
     def entries(self, name: str) -> list[tuple[str, str]]:
-        """A pmap's or imap's entries (key, mapping name or N/A/OMIT)."""
+        """Return a pmap's or imap's entries (key, mapping name or N/A/OMIT)."""
         selector = self.mapping(name).selector
         if not isinstance(selector, DictNode):
             raise NotFoundError(f"{name}: not a context or instrument mapping")
@@ -122,7 +122,7 @@ class CacheView:
 
     # -- rules ----------------------------------------------------------------------------------
     def rules(self, rmap: str) -> tuple[dict[str, Any], list[str], list[RuleRow]]:
-        """An rmap's header, its column names (parkeys, then dates) and its rule rows."""
+        """Return an rmap's header, its column names (parkeys, then dates) and its rule rows."""
         if not rmap.endswith(".rmap"):
             raise NotFoundError(f"{rmap}: not a reference mapping (.rmap)")
         ir = self.mapping(rmap)
@@ -150,7 +150,7 @@ class CacheView:
 
     # -- references -----------------------------------------------------------------------------
     def reference_path(self, name: str) -> Path:
-        """The cached file of reference `name` (NotFoundError if absent)."""
+        """Return the cached file of reference `name` (NotFoundError if absent)."""
         name = check_name(name, "reference")
         found = None if name.endswith(MAPPING_EXTENSIONS) else self.layout.find_reference(name)
         if found is None:
@@ -166,7 +166,7 @@ class CacheView:
                       if p.is_file() and not p.name.startswith("."))
 
     def header(self, name: str) -> dict[str, Any]:
-        """A cached reference's header keywords (upper case), read once."""
+        """Return a cached reference's header keywords (upper case), read once."""
         if name not in self._memo.headers:
             from csst_crds_plugin.tools.delivery.submission import read_header
 
@@ -189,7 +189,7 @@ class CacheView:
         return found
 
     def dependants(self, name: str) -> list[str]:
-        """Cached references whose ``R_*`` keywords name `name`."""
+        """Return the cached references whose ``R_*`` keywords name `name`."""
         if self._memo.dependants is None:
             index: dict[str, list[str]] = {}
             for other in self.reference_names():

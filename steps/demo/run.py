@@ -53,7 +53,7 @@ def _say(out: TextIO, text: str) -> None:
 
 
 def prepare(directory: Path) -> Path:
-    """An empty demo folder: refuse to clear a folder the demo did not make."""
+    """Prepare an empty demo folder; refuse to clear a folder the demo did not make."""
     if directory.exists() and any(directory.iterdir()):
         if not (directory / MARKER).exists():
             raise ConfigurationError(
@@ -101,7 +101,7 @@ def build_cache(root: Path, out: TextIO, *, days: Sequence[str] = DAYS,
 
 def simulate_exposure(folder: Path, chip: str = CHIP, shape: tuple[int, int] = SHAPE,
                       obsid: str = "10100300001") -> Path:
-    """A level-0 MSC exposure of `chip`: sky + bias + dark current, Poisson noise, a star."""
+    """Write a level-0 MSC exposure of `chip`: sky + bias + dark current, Poisson noise, a star."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20270102)
     electrons = rng.poisson(800.0 + 0.02 * EXPTIME, shape).astype(float)
@@ -154,7 +154,7 @@ def run_pipeline(raw: Path, output_dir: Path, log_level: str = "WARNING") -> Pat
 
 
 def run_demo(directory: str | Path, out: TextIO, log_level: str = "WARNING") -> DemoResult:
-    """The whole demo; prints what happens to `out` and returns what it built.
+    """Run the whole demo; print what happens to `out` and return what it built.
 
     `log_level` is the pipeline's (strun's ``--log-level``): INFO shows every step's log.
     """
@@ -222,7 +222,7 @@ def _why(result: DemoResult, name: str) -> str:
 
 
 def print_provenance(result: DemoResult, out: TextIO) -> None:
-    """The output's provenance keywords, each checked against the cache."""
+    """Print the output's provenance keywords, each checked against the cache."""
     _say(out, f"\n4. Output {result.output.name}: provenance in its primary header")
     for key, value in result.provenance.items():
         note = ""

@@ -88,7 +88,7 @@ def run_exposure(chips: Sequence[str | os.PathLike[str]], output_dir: str | os.P
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The ``csst-level1-exposure`` command."""
+    """Run the ``csst-level1-exposure`` command."""
     parser = argparse.ArgumentParser(
         prog="csst-level1-exposure",
         description="Run strun csst_level1 on the chips of an exposure, N at a time; N comes "

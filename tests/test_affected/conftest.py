@@ -179,7 +179,7 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 @pytest.fixture(scope="session")
 def contexts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The cache holding csst_0001.pmap and csst_0002.pmap (read-only for every test)."""
+    """Return the cache holding csst_0001.pmap and csst_0002.pmap (read-only for every test)."""
     return write_contexts(tmp_path_factory.mktemp("affected") / "cache")
 
 

@@ -31,7 +31,7 @@ def _primary(**cards: object) -> fits.Header:
 
 
 def model_fits(path: Path) -> Path:
-    """A file with data: primary (no data) and a 64x64 float32 SCI image holding the keywords."""
+    """Write a file: primary (no data) and a 64x64 float32 SCI image holding the keywords."""
     import numpy as np
 
     sci = fits.ImageHDU(np.zeros((64, 64), np.float32), name="SCI")

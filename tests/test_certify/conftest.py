@@ -46,8 +46,11 @@ def write_mapping(tmp_path: Path) -> Callable[[str, str], Path]:
 
 @pytest.fixture
 def write_fits(tmp_path: Path) -> WriteFile:
-    """A FITS reference: primary header from GOOD_HEADER + overrides (minus `drop`), then
-    SCI/ERR/DQ image extensions (`sci`, `err`, `dq` replace the 4×4 defaults; None omits)."""
+    """Return a writer of FITS references.
+
+    Each has a primary header from GOOD_HEADER + overrides (minus `drop`), then SCI/ERR/DQ image
+    extensions (`sci`, `err`, `dq` replace the 4×4 defaults; None omits).
+    """
 
     def write(name: str = "csst_msc_bias_0001.fits", *, drop: tuple[str, ...] = (),
               folder: Path | None = None, sci: Any = "default", err: Any = "default",
@@ -73,7 +76,7 @@ def write_fits(tmp_path: Path) -> WriteFile:
 
 @pytest.fixture
 def write_asdf(tmp_path: Path) -> WriteFile:
-    """An ASDF reference shaped like a data model's: nested ``meta`` and data/err/dq arrays."""
+    """Return a writer of ASDF references like a model's: nested ``meta``, data/err/dq arrays."""
 
     def write(name: str = "csst_msc_dark_0001.asdf", *, meta: dict[str, Any] | None = None,
               data: Any = None) -> Path:
@@ -99,7 +102,7 @@ def write_asdf(tmp_path: Path) -> WriteFile:
 
 @pytest.fixture
 def write_document(tmp_path: Path) -> WriteFile:
-    """A JSON, YAML or TOML reference (by extension): ``meta`` keywords plus array entries."""
+    """Return a writer of JSON, YAML or TOML references (by extension): ``meta`` plus arrays."""
 
     def write(name: str, meta: dict[str, Any], **arrays: Any) -> Path:
         tree = {"meta": meta, **arrays}
@@ -117,7 +120,7 @@ def write_document(tmp_path: Path) -> WriteFile:
 
 @pytest.fixture
 def good_header() -> dict[str, Any]:
-    """A copy of the keywords of a valid MSC bias of chip 06."""
+    """Return a copy of the keywords of a valid MSC bias of chip 06."""
     return dict(GOOD_HEADER)
 
 
@@ -202,7 +205,7 @@ selector = Match({
 
 @pytest.fixture
 def clean_cache(cache_builder: Callable[..., Path], write_fits: WriteFile) -> Path:
-    """A certify-clean CSST cache: pmap → MSC imap → bias and flat rmaps, real FITS files."""
+    """Return a certify-clean CSST cache: pmap → MSC imap → bias and flat rmaps, real FITS files."""
     root = cache_builder(
         mappings={"csst_0001.pmap": PMAP, "csst_msc_0001.imap": IMAP,
                   "csst_msc_bias_0001.rmap": BIAS_RMAP, "csst_msc_flat_0001.rmap": FLAT_RMAP},

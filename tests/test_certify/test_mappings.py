@@ -28,7 +28,7 @@ selector = Match({{
 
 
 def rmap(rules: str, extra: str = "", observatory: str = "CSST") -> str:
-    """An MSC bias rmap with these Match rules (indented 4) and extra header lines."""
+    """Return an MSC bias rmap with these Match rules (indented 4) and extra header lines."""
     return RMAP.format(rules=rules, extra=extra, observatory=observatory)
 
 

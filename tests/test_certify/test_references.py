@@ -16,13 +16,13 @@ from csst_crds_plugin.tools.certify import CertifyReport, FileReport, certify_fi
 
 
 def one(report: CertifyReport) -> FileReport:
-    """The report of the only file."""
+    """Return the report of the only file."""
     (file_report,) = report.files
     return file_report
 
 
 def errors_about(report: CertifyReport, *words: str) -> list[str]:
-    """The errors that contain every word."""
+    """Return the errors that contain every word."""
     return [m for m in one(report).errors if all(w in m for w in words)]
 
 

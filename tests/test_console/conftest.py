@@ -14,7 +14,7 @@ from csst_crds_plugin.cli.main import main
 
 @pytest.fixture(scope="session")
 def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's cache (read only: copy it with `demo_copy` to change it)."""
+    """Return the demo's cache (read only: copy it with `demo_copy` to change it)."""
     folder = tmp_path_factory.mktemp("console-demo") / "run"
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["demo", "--dir", str(folder)]) == 0
@@ -23,7 +23,7 @@ def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo_copy(demo_cache: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo cache."""
+    """Return a private copy of the demo cache."""
     target = tmp_path / "cache"
     shutil.copytree(demo_cache, target)
     return target
@@ -31,7 +31,7 @@ def demo_copy(demo_cache: Path, tmp_path: Path) -> Path:
 
 def write_reference(path: Path, reftype: str, detector: str, useafter: str, *,
                     fill: float, **keywords: object) -> Path:
-    """An 8x8 MSC reference FITS file with the CSST reference keywords."""
+    """Write an 8x8 MSC reference FITS file with the CSST reference keywords."""
     import numpy as np
     from astropy.io import fits
 

@@ -25,7 +25,7 @@ _BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-
 
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """A headless Chromium, from the system packages only (nothing is downloaded)."""
+    """Yield a headless Chromium, from the system packages only (nothing is downloaded)."""
     binary = next((b for b in _BROWSERS if Path(b).exists()), None)
     driver = shutil.which("chromedriver")
     if binary is None or driver is None:

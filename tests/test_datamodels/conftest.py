@@ -12,12 +12,12 @@ import datamodels
 
 
 def native_bytes(array: np.ndarray) -> bytes:
-    """The array's bits in native byte order (FITS arrays come back big-endian)."""
+    """Return the array's bits in native byte order (FITS arrays come back big-endian)."""
     return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("=")).tobytes()
 
 
 def assert_same_model(a: datamodels.DataModel, b: datamodels.DataModel) -> None:
-    """Same class, same metadata (every field), same arrays bit for bit."""
+    """Check for the same class, same metadata (every field), same arrays bit for bit."""
     assert type(a) is type(b)
     assert a.meta.model_dump() == b.meta.model_dump()
     arrays_a, arrays_b = a.arrays(), b.arrays()
@@ -31,13 +31,13 @@ def assert_same_model(a: datamodels.DataModel, b: datamodels.DataModel) -> None:
 
 @pytest.fixture(scope="session")
 def same_model():
-    """The comparison helper, as a stateless fixture (test modules do not import each other)."""
+    """Return the comparison helper as a stateless fixture (test modules import no other)."""
     return assert_same_model
 
 
 @pytest.fixture
 def level0_path(tmp_path: Path) -> Path:
-    """A realistic C5-style MSC level-0 file written with astropy alone (CSST.md §2.1)."""
+    """Return a realistic C5-style MSC level-0 file written with astropy alone (CSST.md §2.1)."""
     primary = fits.PrimaryHDU()
     header = primary.header
     header["TELESCOP"] = "CSST"

@@ -57,7 +57,7 @@ def make_reference(tmp_path: Path) -> MakeReference:
 
 @pytest.fixture
 def rules_cache(tmp_path: Path) -> Path:
-    """A cache whose first context, csst_0001.pmap, has empty MSC bias, dark and flat rmaps."""
+    """Build a cache whose first context, csst_0001.pmap, has empty MSC bias, dark, flat rmaps."""
     root = tmp_path / "cache"
     add_reference_types(root, ["msc:bias", "msc:dark", "msc:flat"])
     return root

@@ -19,7 +19,7 @@ EXPOSURE = {"INSTRUME": "MSC", "DETECTOR": "06", "FILTER": "y", "READMODE": "FAS
 
 
 def _chain(make_reference: Any, chip: str = "06", prefix: str = "") -> list[Path]:
-    """A bias, the dark made from it and the flat made from both, named by file name."""
+    """Make a bias, the dark made from it and the flat made from both, named by file name."""
     bias = make_reference(f"{prefix}bias.fits", "bias", chip)
     dark = make_reference(f"{prefix}dark.fits", "dark", chip, R_BIAS=bias.name)
     flat = make_reference(f"{prefix}flat.fits", "flat", chip, R_BIAS=bias.name,

@@ -29,7 +29,7 @@ DAYS = ("2027-01-01", "2027-01-02", "2027-01-03")
 
 
 def _pmap_chain(root: Path, last: str) -> list[str]:
-    """The contexts from `last` back to the first, following derived_from."""
+    """Return the contexts from `last` back to the first, following derived_from."""
     chain = [last]
     while True:
         text = (root / "mappings" / "csst" / chain[-1]).read_text(encoding="utf-8")

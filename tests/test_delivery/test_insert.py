@@ -39,7 +39,7 @@ def _canonical(value: object) -> str:
 
 def ref(detector: str = "06", readmode: str = "FAST", useafter: str = "2027-01-02T00:00:00",
         **extra: object) -> dict[str, object]:
-    """A reference header as read from a file."""
+    """Return a reference header as read from a file."""
     return {"INSTRUME": "MSC", "REFTYPE": "BIAS", "DETECTOR": detector, "READMODE": readmode,
             "USEAFTER": useafter, **extra}
 

@@ -39,7 +39,7 @@ def _wait_for(condition: Any, child: subprocess.Popen[str], seconds: float = 60)
 @pytest.fixture
 def gated_mirror(cache_builder: Any, tiny_texts: dict[str, str],
                  tmp_path: Path) -> Iterator[tuple[str, Path, threading.Event]]:
-    """A mirror served on 127.0.0.1 whose responses stall after 64 KiB until the gate opens."""
+    """Serve a mirror on 127.0.0.1 whose responses stall after 64 KiB until the gate opens."""
     root = tmp_path / "mirror"
     refs: dict[str, str | bytes] = {f"msc/{n}": hashlib.sha256(n.encode()).digest() * 10_000
                                     for n in NAMES}

@@ -133,7 +133,7 @@ def test_round_trip_is_canonical_and_stable() -> None:
 
 
 def _plain(node: object) -> object:
-    """A node as plain data without offsets, dict entries in key order."""
+    """Return a node as plain data without offsets, dict entries in key order."""
     if isinstance(node, SelectorNode):
         return (node.name, _plain(node.body))
     if isinstance(node, DictNode):

@@ -89,7 +89,7 @@ WRAPPERS = [("(", ",)"), ("[", "]"), ("{'a' : ", "}"), ("Match({'a' : ", "})")]
 
 
 def _nested(opening: str, closing: str, depth: int) -> str:
-    """A header value nested `depth` deep, inside the header dict (one level already)."""
+    """Return a header value nested `depth` deep, inside the header dict (one level already)."""
     return ("header = {\n    'deep' : " + opening * depth + "'x'" + closing * depth +
             ",\n}\nselector = {}\n")
 

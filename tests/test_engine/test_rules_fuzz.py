@@ -55,7 +55,7 @@ ODD_KEYS = ("(a{99999999999})", "(a{4294967296})", "([)", "(?P<x)", "(*)", "(a)(
 
 # -- mutations: each takes (random, text) and returns the mutated text ---------------------------
 def _gap(rng: random.Random, text: str) -> int:
-    """A position between tokens (beside a blank or punctuation), else anywhere."""
+    """Return a position between tokens (beside a blank or punctuation), else anywhere."""
     for _ in range(8):
         index = rng.randrange(len(text) + 1)
         if index == len(text) or text[index] in " \n,:{}()":

@@ -116,7 +116,7 @@ MINIMAL_VALUES = {
 
 @functools.cache
 def _fast_and_slow(rmap_text: str) -> tuple[Any, Any]:
-    """The rmap loaded twice: with its Match -> UseAfter shortcut, and without (general path)."""
+    """Load the rmap twice: with its Match -> UseAfter shortcut, and without (general path)."""
     text = textwrap.dedent(rmap_text).lstrip("\n")
     loader = MappingLoader(lambda name: (name, text, (0, 0)), lambda name: True)
     fast = load_mapping(text, "csst_msc_bias_0001.rmap", loader, ignore_checksum=True)

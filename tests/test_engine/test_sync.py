@@ -40,7 +40,7 @@ CONTEXTS = {"observatory": "csst", "operational": "csst_0001.pmap",
 @pytest.fixture
 def make_mirror(cache_builder: Any, tiny_texts: dict[str, str],
                 tmp_path: Path) -> Callable[[int], Path]:
-    """A mirror (same layout as a cache) with references of `size` bytes and a manifest."""
+    """Return a mirror (same layout as a cache) with references of `size` bytes and a manifest."""
 
     def build(size: int = 64) -> Path:
         root = tmp_path / "mirror"

@@ -40,7 +40,7 @@ CONTEXTS = {"observatory": "csst", "operational": "csst_0001.pmap"}
 
 @pytest.fixture
 def mirror(cache_builder: Any, tiny_texts: dict[str, str], tmp_path: Path) -> Path:
-    """A mirror with six 200 kB references and a manifest."""
+    """Return a mirror with six 200 kB references and a manifest."""
     root = tmp_path / "mirror"
     refs: dict[str, str | bytes] = {
         f"msc/{name}": (hashlib.sha256(name.encode()).digest() * 6250) for name in REFERENCES}
@@ -52,7 +52,7 @@ def mirror(cache_builder: Any, tiny_texts: dict[str, str], tmp_path: Path) -> Pa
 
 @pytest.fixture
 def served(mirror: Path) -> Iterator[str]:
-    """The mirror over HTTP on 127.0.0.1."""
+    """Yield the mirror over HTTP on 127.0.0.1."""
     class Handler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
@@ -75,7 +75,7 @@ def _sync_cli(cache: Path, source: str, env: dict[str, str] | None = None,
 
 
 def _check_complete(cache: Path, mirror: Path) -> None:
-    """The mirror's context loads and selects the mirror's bytes; sync --verify exits 0."""
+    """Check that the mirror's context loads and selects its bytes; sync --verify exits 0."""
     assert main(["sync", "--verify", "--cache", str(cache)]) == 0
     assert verify_cache(CacheLayout(cache, "csst")) == []
     recorded = read_manifest(CacheLayout(cache, "csst"))

@@ -35,7 +35,7 @@ OVERRIDE_BIT = 4  # another bit, set only by the override masks
 
 
 def server_config(observatory: str, context: str) -> str:
-    """A CRDS ``server_config`` naming `context` as operational (what a synced cache holds)."""
+    """Return a CRDS ``server_config`` naming `context` operational (what a synced cache holds)."""
     return repr({
         "observatory": observatory, "operational_context": context, "edit_context": context,
         "latest_context": context, "versions_context": context, "bad_files": "",
@@ -113,7 +113,7 @@ def _roman_rules(detector: str = "WFI01") -> dict[str, str]:
 
 
 def roman_mask(path: Path, bit: int, pixel: tuple[int, int]) -> Path:
-    """A Roman MASK reference (roman_datamodels' own model) flagging one pixel."""
+    """Write a Roman MASK reference (roman_datamodels' own model) flagging one pixel."""
     import roman_datamodels as rdm
 
     model = rdm.datamodels.MaskRefModel.create_fake_data(shape=ROMAN_SHAPE)
@@ -125,7 +125,7 @@ def roman_mask(path: Path, bit: int, pixel: tuple[int, int]) -> Path:
 
 
 def roman_raw(path: Path, start: str = "2020-01-01T00:00:00.000") -> Path:
-    """A Roman level-1 raw exposure of detector WFI01."""
+    """Write a Roman level-1 raw exposure of detector WFI01."""
     import roman_datamodels as rdm
     from astropy.time import Time
 
@@ -153,7 +153,7 @@ def fill_roman(cache: Path) -> Path:
 
 @pytest.fixture
 def roman(tmp_path: Path) -> Mission:
-    """A Roman cache: WFI mask rules (two dates), dark N/A; a raw exposure of 2020-01-01."""
+    """Return a Roman cache: WFI mask rules (two dates), dark N/A; a raw exposure of 2020-01-01."""
     cache = fill_roman(tmp_path / "roman_cache")
     override = roman_mask(tmp_path / "user" / "my_mask.asdf", OVERRIDE_BIT, (1, 1))
     raw = roman_raw(tmp_path / "work" / "r0001_uncal.asdf")
@@ -195,7 +195,7 @@ def _jwst_subarray(meta: object) -> None:
 
 
 def jwst_mask(path: Path, bit: int, pixel: tuple[int, int]) -> Path:
-    """A JWST MASK reference (stdatamodels' own MaskModel) flagging one pixel."""
+    """Write a JWST MASK reference (stdatamodels' own MaskModel) flagging one pixel."""
     from stdatamodels.jwst import datamodels
 
     model = datamodels.MaskModel(JWST_SHAPE)
@@ -211,7 +211,7 @@ def jwst_mask(path: Path, bit: int, pixel: tuple[int, int]) -> Path:
 
 
 def jwst_uncal(path: Path, date: str = "2024-01-01") -> Path:
-    """A NIRCam ramp (``_uncal``) of detector NRCA1, full frame."""
+    """Write a NIRCam ramp (``_uncal``) of detector NRCA1, full frame."""
     from stdatamodels.jwst import datamodels
 
     model = datamodels.RampModel((1, 2, *JWST_SHAPE))
@@ -236,7 +236,7 @@ def fill_jwst(cache: Path) -> Path:
 
 @pytest.fixture
 def jwst(tmp_path: Path) -> Mission:
-    """A JWST cache: NIRCam mask rules (two dates), dark N/A; a ramp of 2024-01-01."""
+    """Return a JWST cache: NIRCam mask rules (two dates), dark N/A; a ramp of 2024-01-01."""
     cache = fill_jwst(tmp_path / "jwst_cache")
     override = jwst_mask(tmp_path / "user" / "my_mask.fits", OVERRIDE_BIT, (1, 1))
     raw = jwst_uncal(tmp_path / "work" / "jw0001_uncal.fits")
@@ -259,7 +259,7 @@ def seed_crds_config(folder: Path, observatory: str, context: str) -> None:
 
 @pytest.fixture
 def crds_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty CRDS cache and an unreachable server; nothing may be written there."""
+    """Yield an empty CRDS cache and an unreachable server; nothing may be written there."""
     folder = tmp_path / "crds_cache"
     folder.mkdir()
     monkeypatch.setenv("CRDS_PATH", str(folder))
@@ -296,14 +296,14 @@ def run_cli(args: list[str], cwd: Path, cache: Path, crds: Path,
 
 
 def flagged(dq: np.ndarray, bit: int) -> list[tuple[int, int]]:
-    """The (row, column) pixels of a 2-D DQ array with `bit` set."""
+    """Return the (row, column) pixels of a 2-D DQ array with `bit` set."""
     rows, cols = np.nonzero(np.asarray(dq) & bit)
     return sorted(zip(rows.tolist(), cols.tolist(), strict=True))
 
 
 @pytest.fixture
 def kit() -> SimpleNamespace:
-    """The helpers above, for test modules (a conftest is not importable under importlib)."""
+    """Return the helpers above, for test modules (a conftest is not importable under importlib)."""
     return SimpleNamespace(MASK_BIT=MASK_BIT, OVERRIDE_BIT=OVERRIDE_BIT, flagged=flagged,
                            run_cli=run_cli, roman_raw=roman_raw, jwst_uncal=jwst_uncal,
                            mapping=mapping, write_rules=write_rules, roman_mask=roman_mask,
@@ -332,7 +332,7 @@ class MyPipeline(RomanPipeline):
 
 @pytest.fixture
 def readme_folder(tmp_path: Path) -> Path:
-    """The folder the README's mission examples assume: one cache with Roman and JWST rules,
+    """Return the folder the README's mission examples assume: one cache with Roman and JWST rules,
     ``r0001_uncal.asdf``, ``jw0001_uncal.fits``, ``my_mask.asdf`` and ``my_pipeline.py``."""
     folder = tmp_path / "readme"
     fill_jwst(fill_roman(folder / "crds_cache"))

@@ -33,7 +33,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo(demo_run: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo run (cache, exposure, output) that a test may change."""
+    """Return a private copy of the demo run (cache, exposure, output) that a test may change."""
     copy = tmp_path / "demo"
     shutil.copytree(demo_run, copy, symlinks=True)
     return copy
@@ -50,7 +50,7 @@ SERVER_CONFIG = (
 
 @pytest.fixture
 def jwst_cache(conformance_corpus: Path, tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
-    """The jwst_0541 closure with a CRDS server_config and an empty file per selected reference."""
+    """Build the jwst_0541 closure with a CRDS server_config and an empty file per selected file."""
     suite = conformance_corpus / "jwst-0541"
     root = tmp_path / "crds"
     shutil.copytree(suite / "cache" / "mappings", root / "mappings")
@@ -78,7 +78,7 @@ def crds() -> Any:
 
 
 def crds_environment(cache: Path) -> dict[str, str]:
-    """The environment that runs the CRDS library offline on `cache` (JWST, no server)."""
+    """Return the environment that runs the CRDS library offline on `cache` (JWST, no server)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRDS_", "CSST_CRDS_"))}
     env.update(CRDS_PATH=str(cache), CRDS_MODE="local", CRDS_OBSERVATORY="jwst",
                CRDS_SERVER_URL="https://jwst-serverless-mode.invalid")
@@ -96,5 +96,5 @@ def run_crds(cache: Path, *args: str, cwd: Path | None = None) -> str:
 
 
 def crds_json(cache: Path, code: str) -> Any:
-    """The JSON that Python `code` prints on its last line, run with CRDS offline on `cache`."""
+    """Run Python `code` with CRDS offline on `cache`; return the JSON of its last line."""
     return json.loads(run_crds(cache, "-c", code).strip().splitlines()[-1])

@@ -33,7 +33,7 @@ def _through_plugin(calls: list[list[Any]]) -> list[dict[str, Any]]:
 
 
 def _same(theirs: dict[str, Any], mine: dict[str, Any], every_type: bool = False) -> bool:
-    """The same answer; with `every_type` (reftypes=None) ours may hold more types.
+    """Tell whether the answers agree; with `every_type` (reftypes=None) ours may hold more types.
 
     CRDS with the jwst package installed narrows reftypes=None to the types of the exposure's
     pipeline; the engine gives every type of the instrument (a documented departure).

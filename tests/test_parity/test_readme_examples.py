@@ -33,7 +33,7 @@ def _blocks() -> list[tuple[str, str, str]]:
 
 @pytest.fixture
 def checkout(demo_run: Path, tmp_path: Path) -> Path:
-    """A folder laid out as the README assumes: .venv/ and csst-crds-demo/ after the demo."""
+    """Return a folder laid out as the README assumes: .venv/ and csst-crds-demo/ after the demo."""
     folder = tmp_path / "checkout"
     folder.mkdir()
     (folder / ".venv").symlink_to(Path(sys.prefix))

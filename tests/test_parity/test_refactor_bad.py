@@ -23,7 +23,7 @@ EXPOSURE = {"INSTRUME": "MSC", "DETECTOR": "06", "READMODE": "FAST", "DATE-OBS":
 
 
 def _plain(node: Any) -> Any:
-    """A selector tree as plain data (offsets dropped), to compare two files' rules."""
+    """Return a selector tree as plain data (offsets dropped), to compare two files' rules."""
     if isinstance(node, SelectorNode):
         return [node.name, [(k, _plain(v)) for k, v in node.entries]]
     if isinstance(node, DictNode):
@@ -51,7 +51,7 @@ def _crds_refactor(tmp_path: Path, *words: str) -> None:
 
 @pytest.fixture
 def jwst_rmap(conformance_corpus: Path, tmp_path: Path) -> Path:
-    """The jwst_0541 rmap that selects the most files, copied into a scratch folder."""
+    """Return the jwst_0541 rmap that selects the most files, copied into a scratch folder."""
     folder = tmp_path / "rules"
     folder.mkdir()
     rmaps = sorted((conformance_corpus / "jwst-0541" / "cache" / "mappings" / "jwst")

@@ -14,7 +14,7 @@ BIAS_PARKEY = "(('DETECTOR', 'READMODE'), ('DATE-OBS', 'TIME-OBS'))"
 
 def rmap(name: str, selector: str, *, parkey: str = BIAS_PARKEY, filekind: str = "BIAS",
          instrument: str = "MSC", extra: str = "", derived_from: str = "generated") -> str:
-    """An rmap with the given selector text (``Match({...})``) and a correct sha1sum."""
+    """Return an rmap with the given selector text (``Match({...})``) and a correct sha1sum."""
     return set_sha1sum(
         "header = {\n"
         f"    'derived_from' : '{derived_from}',\n"
@@ -51,12 +51,12 @@ def _dict_mapping(kind: str, name: str, entries: dict[str, str], parkey: str,
 
 def imap(name: str, entries: dict[str, str], instrument: str = "MSC",
          derived_from: str = "generated") -> str:
-    """An imap text {reftype: rmap} with a correct sha1sum."""
+    """Return an imap text {reftype: rmap} with a correct sha1sum."""
     return _dict_mapping("INSTRUMENT", name, entries, "('REFTYPE',)", instrument, derived_from)
 
 
 def pmap(name: str, entries: dict[str, str], derived_from: str = "generated") -> str:
-    """A pmap text {instrument: imap} with a correct sha1sum."""
+    """Return a pmap text {instrument: imap} with a correct sha1sum."""
     return _dict_mapping("PIPELINE", name, entries, "('INSTRUME',)", None, derived_from)
 
 
@@ -109,7 +109,7 @@ FLAT_PARKEY = "(('DETECTOR', 'FILTER'), ('DATE-OBS', 'TIME-OBS'))"
 
 @pytest.fixture
 def two_contexts(tmp_path: Path) -> Path:
-    """A cache with csst_0001.pmap and csst_0002.pmap (operational): the second adds a bias
+    """Return a cache with csst_0001.pmap and csst_0002.pmap (operational): the second adds a bias
     for chip 06 on 2027-01-02 (bias rmap 0001 -> 0002) and a flat type; gain stays N/A."""
     root = tmp_path / "cache"
     write(root / "mappings" / "csst", {

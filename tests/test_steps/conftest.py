@@ -98,7 +98,7 @@ def _no_crds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 @pytest.fixture(scope="session")
 def trap_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding a ``sitecustomize.py`` that traps CRDS (put it on PYTHONPATH)."""
+    """Return a folder holding a ``sitecustomize.py`` that traps CRDS (put it on PYTHONPATH)."""
     folder = tmp_path_factory.mktemp("crds_trap")
     (folder / "sitecustomize.py").write_text(TRAP_SOURCE.format(targets=CRDS_TARGETS),
                                              encoding="utf-8")
@@ -127,7 +127,7 @@ def _useafter(*pairs: tuple[str, str]) -> str:
 
 
 def level1_rules() -> dict[str, str]:
-    """Mapping texts: csst_0001.pmap (old dark) and csst_0002.pmap (new dark, pars-flatstep)."""
+    """Return the mappings: csst_0001.pmap (old dark), csst_0002.pmap (new dark, pars-flatstep)."""
     detector_mode = "(('DETECTOR', 'READMODE'), ('DATE-OBS', 'TIME-OBS'))"
     day1, day2 = "2027-01-01 00:00:00", "2027-01-02 00:00:00"
     rmaps = dict([
@@ -177,7 +177,7 @@ def _reference(model_class: type, reftype: str, **arrays: np.ndarray) -> datamod
 
 
 def reference_models() -> dict[str, datamodels.DataModel]:
-    """The reference files of the cache, by file name."""
+    """Return the reference files of the cache, by file name."""
     full = np.full
     mask = np.zeros(SHAPE, np.uint32)
     mask[MASKED_PIXEL] = MASK_BITS
@@ -218,7 +218,10 @@ def write_pars(path: Path, class_name: str, **parameters: Any) -> Path:
 
 @pytest.fixture(scope="session")
 def level1_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The cache: rules for six types in two contexts, 64×64 references; csst_0002 operational."""
+    """Build the cache: rules of six types in two contexts, 64×64 references.
+
+    csst_0002.pmap is the operational context.
+    """
     root = tmp_path_factory.mktemp("level1") / "cache"
     mappings = root / "mappings" / "csst"
     references = root / "references" / "csst" / "msc"
@@ -237,7 +240,7 @@ def level1_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def exposure(detector: str = "06", date: str = "2027-01-02") -> datamodels.RawModel:
-    """A level-0 MSC exposure of 64×64 pixels at 10:00 on `date`."""
+    """Return a level-0 MSC exposure of 64×64 pixels at 10:00 on `date`."""
     data = np.full(SHAPE, RAW, np.uint16)
     data[SATURATED_PIXEL] = SATURATED_RAW
     band = {"06": "y", "08": "g"}[detector]
@@ -251,7 +254,7 @@ def exposure(detector: str = "06", date: str = "2027-01-02") -> datamodels.RawMo
 
 @pytest.fixture(scope="session")
 def raw_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The level-0 exposure (detector 06, 2027-01-02 10:00) saved as FITS."""
+    """Return the level-0 exposure (detector 06, 2027-01-02 10:00) saved as FITS."""
     path = tmp_path_factory.mktemp("inputs") / "exposure_L0.fits"
     exposure().save(path)
     return path
@@ -266,7 +269,7 @@ def level1_settings(level1_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
 @pytest.fixture(scope="session")
 def numbers() -> SimpleNamespace:
-    """The round numbers the cache and the exposures are built from."""
+    """Return the round numbers the cache and the exposures are built from."""
     names = ("SHAPE", "RAW", "SATURATED_RAW", "SATURATION", "SATURATED_PIXEL", "MASKED_PIXEL",
              "ZERO_FLAT_PIXEL", "LOW_FLAT_PIXEL", "MASK_BITS", "BIAS", "BIAS_ERR", "GAIN",
              "EXPTIME", "DARK_1", "DARK_2", "DARK_ERR", "FLAT", "FLAT_ERR", "LOW_FLAT",

@@ -75,7 +75,7 @@ def old_flat(data: Any, err: Any, dq: Any, flat: Any, flat_err: Any, flat_dq: An
 
 
 def old_level1(raw: Any, refs: dict[str, Any], exptime: float, min_flat: float) -> Any:
-    """The whole chain on whole arrays: mask, saturation, bias, gain, dark, flat."""
+    """Run the whole chain on whole arrays: mask, saturation, bias, gain, dark, flat."""
     with np.errstate(all="ignore"):
         data = np.asarray(raw, dtype=F32)
         err, dq = np.zeros(data.shape, F32), np.zeros(data.shape, U32)
@@ -87,7 +87,7 @@ def old_level1(raw: Any, refs: dict[str, Any], exptime: float, min_flat: float) 
 
 
 def assert_float32_equal(actual: np.ndarray, expected: np.ndarray) -> None:
-    """Same NaNs and infinities; finite values equal to float32 rounding (one unit)."""
+    """Check for the same NaNs and infinities, finite values equal to float32 rounding (1 unit)."""
     actual, expected = np.asarray(actual, F32), np.asarray(expected, F32)
     assert actual.shape == expected.shape
     np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
@@ -157,7 +157,7 @@ def test_each_block_function_equals_its_whole_array_formula(data: Any, shape: An
 
 # -- whole runs --------------------------------------------------------------------------------
 def random_references(shape: tuple[int, int], seed: int) -> dict[str, Any]:
-    """References with NaN, zero, negative, infinite and flagged pixels sprinkled in."""
+    """Return references with NaN, zero, negative, infinite and flagged pixels sprinkled in."""
     rng = np.random.default_rng(seed)
 
     def spoil(array: np.ndarray) -> np.ndarray:

@@ -50,7 +50,7 @@ class Run:
 
 
 def dark_file(path: Path, value: float, shape: tuple[int, int]) -> Path:
-    """A dark reference of a constant `value` (e-/s)."""
+    """Write a dark reference of a constant `value` (e-/s)."""
     datamodels.DarkRefModel({
         "reftype": "DARK", "instrument": {"name": "MSC", "detector": "06"},
         "useafter": "2027-01-01T00:00:00", "pedigree": "GROUND", "description": "user dark",
@@ -121,7 +121,7 @@ def references(header: fits.Header) -> dict[str, tuple[str, str]]:
 
 
 def assert_clean(run: Run) -> None:
-    """The run succeeded and never reached the CRDS library."""
+    """Check that the run succeeded and never reached the CRDS library."""
     assert run.done.returncode == 0, run.done.stderr[-3000:]
     assert not run.trap_log.exists(), run.trap_log.read_text(encoding="utf-8")
 

@@ -68,7 +68,7 @@ class PartResult:
 
 
 def providers_for(job: AffectedJob) -> tuple[ReferenceProvider, ReferenceProvider]:
-    """The old and new providers, made once per process."""
+    """Return the old and new providers, made once per process."""
     found = []
     for context in (job.old, job.new):
         key = (job.cache, job.observatory, context, job.ignore_checksum)
@@ -183,7 +183,7 @@ def _lookup_columns(catalog: Catalog, rows: np.ndarray, names: dict[str, str],
                     imaps: tuple[InstrumentMapping | None, ...], old: PipelineMapping,
                     new: PipelineMapping, types: tuple[str, ...] | None,
                     everything: bool) -> Any:
-    """The parameter columns the lookups of these rows can use, as text arrays.
+    """Return the parameter columns the lookups of these rows can use, as text arrays.
 
     A plain rmap (no expressions) reads only its own keys, so for the compared types those
     are enough; an rmap with expressions sees the instrument's whole minimised header.
@@ -252,7 +252,7 @@ def _outcome(bulk: BulkSelections, reftype: str, row: int) -> object:
 
 def _outcome_indexes(bulk: BulkSelections, reftype: str, rows: np.ndarray,
                      outcomes: dict[str, int], table: list[object]) -> list[int]:
-    """The report outcome (an index into `table`) of each of `rows` for one type."""
+    """Return the report outcome (an index into `table`) of each of `rows` for one type."""
     codes = bulk.codes[reftype][rows] if reftype in bulk.codes else \
         np.full(len(rows), BulkSelections.ABSENT, dtype=np.int64)
     if bulk.row_errors:

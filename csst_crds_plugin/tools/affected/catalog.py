@@ -31,7 +31,7 @@ class CatalogError(CsstCrdsError, ValueError):
 
 
 def value_text(value: object, where: str, key: str) -> str | None:
-    """The text of a catalogue value: ``str(value)`` for a scalar, None for null."""
+    """Return the text of a catalogue value: ``str(value)`` for a scalar, None for null."""
     if value is None:
         return None
     if isinstance(value, (str, int, float, bool)):
@@ -43,7 +43,7 @@ def value_text(value: object, where: str, key: str) -> str | None:
 
 
 def code_dtype(size: int) -> np.dtype[Any]:
-    """The smallest signed integer type holding codes ``-1 .. size - 1``."""
+    """Return the smallest signed integer type holding codes ``-1 .. size - 1``."""
     for dtype in (np.int8, np.int16, np.int32):
         if size < np.iinfo(dtype).max:
             return np.dtype(dtype)
@@ -73,12 +73,12 @@ class CatalogColumn:
         return len(self.codes)
 
     def text(self, row: int) -> str | None:
-        """The text of one row, or None if missing."""
+        """Return the text of one row, or None if missing."""
         code = int(self.codes[row])
         return None if code == MISSING else self.values[code]
 
     def lookup_values(self, rows: np.ndarray | slice) -> np.ndarray | list[str]:
-        """The texts of `rows` as a numpy string array, ``UNDEFINED`` where missing."""
+        """Return the texts of `rows` as a numpy string array, ``UNDEFINED`` where missing."""
         codes = self.codes[rows]
         missing = bool(len(codes)) and int(codes.min()) < 0
         table = [*self.values, UNDEFINED] if missing else self.values  # code -1: the last
@@ -148,13 +148,13 @@ class Catalog:
                        self.source)
 
     def id_of(self, row: int) -> object:
-        """The id of row `row` (an int or a str)."""
+        """Return the id of row `row` (an int or a str)."""
         if self.ids is None:
             return self.start + row + 1
         return self.ids[row].item()
 
     def ids_of(self, rows: np.ndarray) -> list[object]:
-        """The ids of several rows."""
+        """Return the ids of several rows."""
         if self.ids is None:
             return (rows + self.start + 1).tolist()
         return self.ids[rows].tolist()
@@ -169,7 +169,7 @@ class Catalog:
         return found
 
     def find(self, dataset: object) -> int:
-        """The row of a dataset id (compared as text); raise CatalogError if absent."""
+        """Return the row of a dataset id (compared as text); raise CatalogError if absent."""
         wanted = str(dataset)
         if self.ids is None:
             if wanted.isdigit() and self.start < int(wanted) <= self.start + self.count:
@@ -208,7 +208,7 @@ class Catalog:
 
 
 def make_ids(ids: Sequence[object]) -> np.ndarray:
-    """An id array: int64 when every id is an integer, else strings."""
+    """Return an id array: int64 when every id is an integer, else strings."""
     values = list(ids)
     if all(type(v) is int for v in values):
         try:

@@ -53,7 +53,7 @@ _BLOCK = 1 << 18  # rows per block while reading text formats
 
 
 def catalog_format(path: str | Path, given: str | None = None) -> str:
-    """The format of a catalogue file, from `given` or its extension."""
+    """Return the format of a catalogue file, from `given` or its extension."""
     if given:
         return given
     found = FORMATS.get(Path(path).suffix.lower())
@@ -224,7 +224,7 @@ class CatalogPart:
     id_column: str = ID_COLUMN
 
     def load(self) -> Catalog:
-        """The rows of this part."""
+        """Return the rows of this part."""
         if self.rows is not None:
             return self.rows
         pq = require_pyarrow()

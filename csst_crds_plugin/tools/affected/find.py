@@ -27,7 +27,7 @@ DEFAULT_PART_ROWS = 1 << 20
 
 
 def available_cores() -> int:
-    """The cores this process may use."""
+    """Return the cores this process may use."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover (not Linux)

@@ -36,12 +36,12 @@ Row = Mapping[str, Selection] | BaseException
 
 
 def error_outcome(exc: BaseException) -> dict[str, str]:
-    """The report form of an error."""
+    """Return the report form of an error."""
     return {"error": category_of(exc), "message": str(exc)}
 
 
 def outcome_key(value: object) -> tuple[Any, ...]:
-    """A hashable key equal for outcomes that count as the same (see the module docstring)."""
+    """Return a hashable key, equal for outcomes that count as the same (see the module doc)."""
     if isinstance(value, BaseException):
         return ("error", category_of(value))
     if value is None:
@@ -84,7 +84,7 @@ def compare_rows(old: Row, new: Row) -> dict[str, tuple[object, object]]:
 
 
 def outcome_text(outcome: object) -> str:
-    """A one-cell rendering for CSV and tables: a name, names joined by spaces, ``error:cat``."""
+    """Render in one cell for CSV and tables: a name, names joined by spaces, ``error:cat``."""
     if outcome is None:
         return "(absent)"
     if isinstance(outcome, str):

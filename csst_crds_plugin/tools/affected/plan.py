@@ -34,7 +34,7 @@ class ChangePlan:
     everything: bool = False
 
     def types_for(self, instrument: str | None) -> tuple[str, ...] | None | bool:
-        """The reftypes to compare for an instrument, None for all, False to skip it."""
+        """Return the reftypes to compare for an instrument, None for all, False to skip it."""
         if self.everything:
             return None
         if instrument is None or instrument not in self.instruments:

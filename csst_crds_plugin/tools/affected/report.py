@@ -149,7 +149,7 @@ def _write(report: AffectedReport, fmt: str, out: TextIO,
 
 
 def summary_table(report: AffectedReport) -> str:
-    """The counts as a small text table."""
+    """Return the counts as a small text table."""
     lines = [f"{report.old} -> {report.new}: {report.affected:,} of {report.total:,} datasets "
              f"affected ({report.examined:,} examined)"]
     summary = report.summary()

@@ -73,7 +73,7 @@ Reader = Callable[[Path], Mapping[str, object]]
 
 
 def _fits_headers(path: Path) -> list[Any]:
-    """The primary header and the SCI one (else the first image extension with data).
+    """Return the primary header and the SCI one (else the first image extension with data).
 
     Headers only, read with limits (tools/inputs.py): data sections are skipped, never read.
     """
@@ -127,7 +127,7 @@ def _read_asdf(path: Path, extra: Sequence[str]) -> dict[str, object]:
 
 
 def scan_file(path: str | Path, extra: Sequence[str] = ()) -> dict[str, object]:
-    """The selection parameters of one FITS or ASDF file (see the module docstring)."""
+    """Return the selection parameters of one FITS or ASDF file (see the module docstring)."""
     path = Path(path)
     try:
         found = _read_asdf(path, extra) if path.suffix.lower() == ".asdf" \

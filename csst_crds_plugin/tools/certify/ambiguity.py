@@ -21,7 +21,7 @@ ConditionedKey = tuple[str, ...]
 
 
 def match_superset(general: ConditionedKey, special: ConditionedKey) -> bool:
-    """True when `general` matches every value `special` matches (CRDS ``match_superset``)."""
+    """Tell whether `general` matches every value `special` matches (CRDS ``match_superset``)."""
     for outer, inner in zip(general, special, strict=True):
         if outer == inner or outer == "*" or "N/A" in (outer, inner):
             continue
@@ -34,7 +34,7 @@ def match_superset(general: ConditionedKey, special: ConditionedKey) -> bool:
 
 
 def equal_weight(first: ConditionedKey, second: ConditionedKey) -> bool:
-    """True when both keys have the same number of non-N/A positions where they differ."""
+    """Return True when both keys have the same number of non-N/A positions where they differ."""
     first_count = second_count = len(first)
     for a, b in zip(first, second, strict=True):
         if a == "N/A" and b != "N/A":
@@ -45,7 +45,7 @@ def equal_weight(first: ConditionedKey, second: ConditionedKey) -> bool:
 
 
 def partial_overlap(first: ConditionedKey, second: ConditionedKey) -> bool:
-    """True when some values (other than N/A) match both keys at the same weight."""
+    """Return True when some values (other than N/A) match both keys at the same weight."""
     for a, b in zip(first, second, strict=True):
         if (a == "N/A") != (b == "N/A"):
             return False  # one cares, the other not: the weights differ

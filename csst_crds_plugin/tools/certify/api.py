@@ -64,7 +64,7 @@ def certify_files(paths: Iterable[str | Path], *, cache: str | Path | None = Non
 
 
 def _cache_named_by_environment() -> bool:
-    """True when ``CSST_CRDS_PATH`` (or ``CRDS_PATH``) names an existing cache."""
+    """Return True when ``CSST_CRDS_PATH`` (or ``CRDS_PATH``) names an existing cache."""
     named = any(os.environ.get(name, "").strip() for name in ("CSST_CRDS_PATH", "CRDS_PATH"))
     return named and get_settings().cache_root.is_dir()
 
@@ -109,7 +109,7 @@ def certify_context(cache: str | Path, context: str, *,
 
 
 def _resolve(index: CacheIndex, context: str) -> str:
-    """A pmap name, or a spec such as ``csst-operational`` resolved from the cache's config."""
+    """Resolve a pmap name, or a spec such as ``csst-operational`` from the cache's config."""
     if context.strip().endswith(".pmap"):
         return Path(context.strip()).name
     config: CacheConfig = load_config(index.layout)
@@ -138,7 +138,7 @@ def _check_names_present(report: FileReport, ir: MappingIR, index: CacheIndex) -
 
 
 def _refused(path: Path, exc: OSError) -> str:
-    """A short message for a reference refused by the manifest check (it must fit the report)."""
+    """Word a reference refused by the manifest check briefly (the message must fit the report)."""
     if isinstance(exc, ModifiedReferenceError):
         why = "its content differs from its manifest entry (modified or corrupted)"
     elif isinstance(exc, IntegrityError):
@@ -151,7 +151,7 @@ def _refused(path: Path, exc: OSError) -> str:
 
 def _check_parent(report: FileReport, ir: MappingIR, observatory: str, instrument: str,
                   reftype: str) -> None:
-    """An imap or rmap must agree with the pmap/imap entry that names it."""
+    """Check that an imap or rmap agrees with the pmap/imap entry that names it."""
     header = ir.header_dict()
     found = str(header.get("observatory", "")).lower()
     if found and found != observatory.lower():

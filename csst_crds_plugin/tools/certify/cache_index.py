@@ -48,5 +48,5 @@ class CacheIndex:
             return set()
 
     def describe(self) -> str:
-        """The cache root, for messages."""
+        """Return the cache root, for messages."""
         return str(self.layout.root)

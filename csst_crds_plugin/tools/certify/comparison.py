@@ -43,7 +43,7 @@ class Comparison:
         return [head, *[f"  {change}" for change in self.changes]]
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"path": self.path, "rmap": self.rmap, "replaces": self.replaces,
                 "rule": list(self.rule), "changes": self.changes, "problem": self.problem}
 

@@ -58,7 +58,7 @@ class KeywordRule(_Strict):
     description: str = ""
 
     def merged(self, other: KeywordRule) -> KeywordRule:
-        """This rule with the fields `other` sets explicitly."""
+        """Return this rule with the fields `other` sets explicitly."""
         return self.model_copy(update=other.model_dump(exclude_unset=True))
 
 
@@ -139,7 +139,7 @@ def _read(package: str, name: str) -> InstrumentFile:
 
 
 def _keyword(rules: dict[str, KeywordRule], name: str, **fields: object) -> KeywordRule:
-    """The rule `name` of `rules` with `fields` set (a new rule if there is none)."""
+    """Return the rule `name` of `rules` with `fields` set (a new rule if there is none)."""
     found = rules.get(name, KeywordRule())
     return found.merged(KeywordRule.model_validate(fields))
 
@@ -155,7 +155,7 @@ def _with_instruments(common: InstrumentFile, described: Observatory) -> Instrum
 
 
 def _with_tables(found: InstrumentFile, instrument: Instrument | None) -> InstrumentFile:
-    """An instrument file with the observatory's detector and filter tables.
+    """Return an instrument file with the observatory's detector and filter tables.
 
     The tables (detectors, filters, the detector → filter table) are kept once, in the
     observatory description; an unconfirmed list or table gives warnings, not errors.
@@ -180,7 +180,7 @@ def _with_tables(found: InstrumentFile, instrument: Instrument | None) -> Instru
 
 @functools.cache
 def load_observatory(observatory: str) -> tuple[InstrumentFile, dict[str, InstrumentFile]]:
-    """The observatory's common file and its instrument files (by upper-case name).
+    """Return the observatory's common file and its instrument files (by upper-case name).
 
     An observatory without constraints gets an empty common file and no instruments.
     """
@@ -208,7 +208,7 @@ def load_observatory(observatory: str) -> tuple[InstrumentFile, dict[str, Instru
 
 
 def constraints_for(observatory: str, instrument: str, reftype: str) -> Constraints:
-    """Merged constraints: common < instrument < reference type.
+    """Merge the constraints: common < instrument < reference type.
 
     An unknown instrument or type gets what is known (``known_instrument``, ``known_reftype``
     say which); an observatory without constraints files gets empty constraints.

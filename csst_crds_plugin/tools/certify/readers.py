@@ -69,7 +69,7 @@ class ReferenceContent:
 
 
 def count_nan(array: Any, rows: int = 512) -> int:
-    """The number of NaN values of a floating array, a block of rows at a time."""
+    """Return the number of NaN values of a floating array, a block of rows at a time."""
     array = np.asarray(array) if not hasattr(array, "shape") else array
     if array.dtype.kind not in "fc":
         return 0
@@ -80,7 +80,7 @@ def count_nan(array: Any, rows: int = 512) -> int:
 
 
 def format_of(path: str | Path) -> str | None:
-    """The reference format named by the extension (``.fits.gz`` too), or None."""
+    """Return the reference format named by the extension (``.fits.gz`` too), or None."""
     name = Path(path).name.lower()
     if name.endswith((".fits.gz", ".fit.gz", ".fts.gz")):
         return "fits"

@@ -61,7 +61,7 @@ def _check_known(report: FileReport, constraints: Constraints, header: dict[str,
 
 
 def _check_name(report: FileReport, observatory: str, header: dict[str, object]) -> None:
-    """A CRDS-style name must agree with the header's instrument and type."""
+    """Check that a CRDS-style name agrees with the header's instrument and type."""
     parts = crds_name_parts(Path(report.path).name)
     if parts is None or parts[0] != observatory.lower():
         # Only ``<observatory>_<instr>_<type>_NNNN.<ext>`` is a cache name: a submitter's

@@ -41,7 +41,7 @@ class FileReport:
         return problem if problem.startswith(self.path) else f"{self.path}: {problem}"
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"path": self.path, "kind": self.kind, "ok": self.ok,
                 "errors": list(self.errors), "warnings": list(self.warnings)}
 
@@ -68,6 +68,6 @@ class CertifyReport:
         return [message for report in self.files for message in report.warnings]
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready form: ``{"ok", "errors", "warnings", "files": [...]}``."""
+        """Return a JSON-ready form: ``{"ok", "errors", "warnings", "files": [...]}``."""
         return {"ok": self.ok, "errors": len(self.errors), "warnings": len(self.warnings),
                 "files": [report.to_dict() for report in self.files]}

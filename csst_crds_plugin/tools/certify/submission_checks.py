@@ -57,7 +57,7 @@ class ContextRules:
         return self._parsed[name]
 
     def rmap(self, instrument: str, reftype: str) -> _Rmap | str:
-        """The rmap receiving `instrument`/`reftype` references, or why there is none."""
+        """Return the rmap receiving `instrument`/`reftype` references, or why there is none."""
         pmap = self._parse(self.context)
         if isinstance(pmap, str):
             return pmap
@@ -124,7 +124,7 @@ def check_against_rules(item: Submitted, rules: ContextRules) -> tuple[str, ...]
 
 def _dry_run(report: FileReport, rmap: _Rmap, key: tuple[str, ...],
              parameters: tuple[str, ...]) -> None:
-    """Inserting `key` must not make it an equal-weight special case of an existing rule."""
+    """Check that inserting `key` makes no equal-weight special case of an existing rule."""
     selector = rmap.ir.selector
     assert isinstance(selector, SelectorNode)
     existing: list[tuple[str, ...]] = []

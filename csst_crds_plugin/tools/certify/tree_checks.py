@@ -26,7 +26,7 @@ _RELATIONAL_WORDS = re.compile(r" (AND|OR) ")
 
 
 def rmap_levels(header: dict[Any, Any]) -> list[tuple[str, ...]]:
-    """The rmap ``parkey`` as one tuple of upper-case names per nesting level."""
+    """Return the rmap ``parkey`` as one tuple of upper-case names per nesting level."""
     parkey = header.get("parkey", ())
     levels = parkey if isinstance(parkey, tuple) else (parkey,)
     return [tuple(str(p).upper() for p in (level if isinstance(level, tuple) else (level,)))
@@ -34,7 +34,7 @@ def rmap_levels(header: dict[Any, Any]) -> list[tuple[str, ...]]:
 
 
 def level_selectors(selector: SelectorNode | DictNode) -> list[str]:
-    """The selector names along the first path of the tree, one per nesting level."""
+    """Return the selector names along the first path of the tree, one per nesting level."""
     names = []
     node: object = selector
     while isinstance(node, SelectorNode):

@@ -39,7 +39,7 @@ class _Staged(Protocol):
 
 def dependency_keywords(observatory: str, instrument: str, reftype: str,
                         header: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """The dependency keywords of a reference: (required, present in `header`)."""
+    """Return the dependency keywords of a reference: (required, present in `header`)."""
     rules = constraints_for(observatory, instrument, reftype).keywords
     declared = {name for name, rule in rules.items() if rule.format == "reference"}
     required = set(DEPENDENCIES.get(reftype, ())) | {

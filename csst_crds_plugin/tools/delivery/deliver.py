@@ -65,7 +65,7 @@ class DeliveryResult:
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"context": self.context, "derived_from": self.derived_from,
                 "names": dict(self.names), "mappings": list(self.mappings),
                 "replaced": dict(self.replaced), "activated": self.activated,
@@ -166,7 +166,7 @@ def _refuse_known(layout: CacheLayout, staged: Sequence[_Staged]) -> None:
 
 
 def _entries(layout: CacheLayout, name: str) -> dict[str, str]:
-    """A cached pmap's or imap's entries, keys lower case."""
+    """Return a cached pmap's or imap's entries, keys lower case."""
     selector = read_cached(layout, name).selector
     if not isinstance(selector, DictNode):
         raise DeliveryError(f"{name}: a context's selector must be a dict of names")
@@ -175,7 +175,7 @@ def _entries(layout: CacheLayout, name: str) -> dict[str, str]:
 
 def _rmap_names(layout: CacheLayout, base: str,
                 staged: Sequence[_Staged]) -> dict[tuple[str, str], str]:
-    """The rmap of the base context receiving each (instrument, reftype)."""
+    """Return the rmap of the base context receiving each (instrument, reftype)."""
     imaps = _entries(layout, base)
     found: dict[tuple[str, str], str] = {}
     for item in staged:
@@ -215,7 +215,7 @@ def _transaction(layout: CacheLayout, staged: Sequence[_Staged], description: st
 def _steps(layout: CacheLayout, staged: Sequence[_Staged], targets: dict[tuple[str, str], str],
            base: str, description: str | None, activate: bool,
            written: list[str]) -> tuple[dict[str, RmapInserter], tuple[str, ...], NewContext]:
-    """The journalled steps: name the references, write the new mappings, commit."""
+    """Plan the journalled steps: name the references, write the new mappings, commit."""
     for item in staged:
         sub = item.submission
         stem = reference_stem(layout.observatory, sub.instrument, sub.reftype, str(sub.path))

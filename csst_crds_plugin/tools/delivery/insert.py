@@ -68,7 +68,7 @@ class Insertion:
 
 
 def match_superset(general: Sequence[str], special: Sequence[str]) -> bool:
-    """True if conditioned Match key `general` matches whenever `special` does (CRDS's rule)."""
+    """Tell whether conditioned Match key `general` matches whenever `special` does (as CRDS)."""
     for v1, v2 in zip(general, special, strict=True):
         if v1 == v2 or v1 == "*" or v2 == "N/A" or (v1 == "N/A" and v2 == "*"):
             continue
@@ -78,7 +78,7 @@ def match_superset(general: Sequence[str], special: Sequence[str]) -> bool:
 
 
 def different_match_weight(special: Sequence[str], general: Sequence[str]) -> bool:
-    """True if the keys have different numbers of N/A (don't care) positions."""
+    """Return True if the keys have different numbers of N/A (don't care) positions."""
     special_count = general_count = len(special)
     for v1, v2 in zip(special, general, strict=True):
         if v1 == "N/A" and v2 != "N/A":
@@ -177,7 +177,7 @@ class RmapInserter:
 
     # -- the dataset header --------------------------------------------------------------------
     def dataset_header(self, reference: Mapping[str, object], origin: str) -> dict[str, str]:
-        """The values the rmap selects on, from a reference header (RULES.md §10.4 steps 1-4)."""
+        """Return the values the rmap selects on, from a reference header (RULES.md §10.4, 1-4)."""
         ref = {str(k).upper(): v for k, v in reference.items()}
         for ref_key, dataset_key in self.to_dataset.items():
             if ref_key in ref:
@@ -239,7 +239,7 @@ class RmapInserter:
     # -- keys ----------------------------------------------------------------------------------
     def make_key(self, rule: str, header: Mapping[str, str], params: tuple[str, ...],
                  origin: str) -> Any:
-        """The raw key for one level, as CRDS's ``_make_key`` of that selector class."""
+        """Return the raw key for one level, as CRDS's ``_make_key`` of that selector class."""
         values = [header[p] for p in params]
         if rule in _DATED:
             return " ".join(values)
@@ -362,7 +362,7 @@ class RmapInserter:
 
     # -- output --------------------------------------------------------------------------------
     def render(self, new_name: str) -> str:
-        """The new rmap text: canonical, ``name`` = `new_name`, ``derived_from`` = the old name."""
+        """Render the new rmap: canonical, ``name`` = `new_name`, ``derived_from`` the old name."""
         try:
             return render_new_version(self.ir, new_name, self.name, self.root.to_ir())
         except CsstCrdsError:

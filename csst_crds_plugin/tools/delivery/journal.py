@@ -68,7 +68,7 @@ class Journal:
         self.save()
 
     def manifest(self, digests: Mapping[str, Digest]) -> None:
-        """These manifest entries are about to be added."""
+        """Record the manifest entries about to be added."""
         self.record["manifest"] = {name: d.as_json() for name, d in digests.items()}
         self.save()
 

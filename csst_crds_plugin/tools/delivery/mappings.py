@@ -49,7 +49,7 @@ def parse_verified(text: str, path: str) -> MappingIR:
 
 
 def read_cached(layout: CacheLayout, name: str) -> MappingIR:
-    """A cached mapping's verified intermediate form."""
+    """Return a cached mapping's verified intermediate form."""
     path, text, _stat = layout.read_mapping(name)
     return parse_verified(text, path)
 

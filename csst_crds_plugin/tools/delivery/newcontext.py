@@ -61,7 +61,7 @@ class NewContext:
 
 
 def rmap_update(layout: CacheLayout, name: str) -> RmapUpdate:
-    """The update a cached rmap makes, from its header; ``<instr>_<type>_n/a`` sets N/A."""
+    """Return the update a cached rmap makes, from its header; ``<instr>_<type>_n/a`` sets N/A."""
     if name.lower().endswith("_n/a"):
         parts = name.split("_")
         if len(parts) != 3:
@@ -77,7 +77,7 @@ def rmap_update(layout: CacheLayout, name: str) -> RmapUpdate:
 
 def fresh_mapping(kind: str, observatory: str, parkey: Value, *, instrument: str = "",
                   filekind: str = "", selector: str = "{\n}") -> MappingIR:
-    """An empty mapping of `kind` (PIPELINE, INSTRUMENT, REFERENCE) to render under a name."""
+    """Make an empty mapping of `kind` (PIPELINE, INSTRUMENT, REFERENCE) to render under a name."""
     fields = [("derived_from", GENERATED), ("mapping", kind),
               ("observatory", observatory.upper()), ("parkey", parkey)]
     if instrument:
@@ -90,7 +90,7 @@ def fresh_mapping(kind: str, observatory: str, parkey: Value, *, instrument: str
 
 
 def _key_for(entries: list[tuple[Key, Value]], wanted: str, upper: bool) -> Key:
-    """The existing key naming `wanted` (any case), else `wanted` in the keys' usual case."""
+    """Return the existing key naming `wanted` (any case), else `wanted` in the keys' usual case."""
     for key, _value in entries:
         if str(key).lower() == wanted.lower():
             return key

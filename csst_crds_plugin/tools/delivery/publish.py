@@ -31,7 +31,7 @@ __all__ = ["commit_context", "latest_context", "publish_context", "refuse_report
 
 
 def latest_context(layout: CacheLayout) -> str | None:
-    """The cache's latest context (declared, else last activated, else operational), or None."""
+    """Return the latest context (declared, else last activated, else operational), or None."""
     return load_config(layout).latest_context
 
 

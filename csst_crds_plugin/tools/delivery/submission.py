@@ -37,7 +37,7 @@ class Submission:
 
 
 def read_header(path: str | Path) -> dict[str, Any]:
-    """The header keywords of a reference file (upper-case names); pickles are never opened."""
+    """Read the header keywords of a reference file (upper-case names); never open a pickle."""
     path = Path(path)
     if path.suffix.lower() in PICKLE_EXTENSIONS:
         raise DeliveryError(f"{path}: a pickle has no header that can be read safely (it is "

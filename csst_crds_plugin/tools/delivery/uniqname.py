@@ -77,7 +77,7 @@ def existing_names(*folders: Path) -> set[str]:
 
 
 def reference_names_in_use(layout: CacheLayout, instrument: str) -> set[str]:
-    """Reference names taken in a cache: flat and instrument folders, and the manifest."""
+    """Return the reference names taken in a cache: flat and instrument folders, the manifest."""
     folder = layout.references_dir / instrument.lower()
     names = existing_names(layout.references_dir, folder) | set(read_manifest(layout))
     return {name for name in names if not name.endswith(_MAPPING_EXTENSIONS)}
@@ -94,7 +94,7 @@ def next_serial(names: Iterable[str], stem: str, ext: str | None = None) -> int:
 
 
 def temp_path(folder: Path, label: str) -> Path:
-    """A fresh hidden temporary path in `folder`, named as the cache's cleanup expects."""
+    """Return a fresh hidden temporary path in `folder`, named as the cache's cleanup expects."""
     token = secrets.token_hex(4)
     return folder / f"{TEMP_PREFIX}{os.getpid()}-{os.uname().nodename}-{token}-{label}"
 

@@ -38,7 +38,7 @@ class FileChange:
         return f"{self.where}: {label} changed: {self.old!r} -> {self.new!r}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         detail = {k: v for k, v in self.detail.items() if k != "text"}
         return {"type": self.what, "where": self.where, "action": self.action, "key": self.key,
                 "old": jsonable(self.old), "new": jsonable(self.new), "detail": detail,

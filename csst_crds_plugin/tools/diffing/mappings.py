@@ -67,7 +67,7 @@ class HeaderChange:
         return f"{self.new_mapping}: {what}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"type": "header", "old_mapping": self.old_mapping,
                 "new_mapping": self.new_mapping, "key": self.key, "action": self.action,
                 "old": _jsonable(self.old), "new": _jsonable(self.new), "text": str(self)}
@@ -94,7 +94,7 @@ class EntryChange:
         return f"{self.new_mapping}: {what}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"type": "entry", "old_mapping": self.old_mapping,
                 "new_mapping": self.new_mapping, "key": self.key, "action": self.action,
                 "old": self.old, "new": self.new, "text": str(self)}
@@ -108,7 +108,7 @@ class MappingFinder:
         self.layout = layout
 
     def find(self, name: str) -> Path | None:
-        """The path of mapping `name`, or None."""
+        """Return the path of mapping `name`, or None."""
         if "/" in name or "\\" in name or name in (".", ".."):
             return None
         for folder in self.folders:
@@ -133,7 +133,7 @@ def mapping_kind(ir: MappingIR) -> str:
 
 
 def mapping_entries(ir: MappingIR) -> dict[str, str]:
-    """A pmap's or imap's entries, keys lower-cased as lookups see them."""
+    """Return a pmap's or imap's entries, keys lower-cased as lookups see them."""
     if not isinstance(ir.selector, DictNode):
         raise DiffInputError(f"{ir.path}: the selector of a {mapping_kind(ir).lower()} mapping "
                              "must be a dict")
@@ -252,7 +252,7 @@ def _sub_entries(finder: MappingFinder, name: str | None) -> dict[str, str]:
 def changed_mappings(cache: str | Path | None, old_context: str, new_context: str, *,
                      observatory: str | None = None,
                      ) -> dict[tuple[str, str], tuple[str | None, str | None]]:
-    """The rmaps that differ between two contexts of a cache.
+    """Return the rmaps that differ between two contexts of a cache.
 
     Returns ``{(instrument, reftype): (old rmap or None, new rmap or None)}`` in lower case, for
     every type whose rmap was replaced, added (``None`` before) or removed (``None`` after).

@@ -51,7 +51,7 @@ class DiffReport:
         return [str(d) for d in self.differences] + [f"note: {n}" for n in self.notes]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"old": self.old, "new": self.new, "kind": self.kind, "same": self.same,
                 "differences": [d.to_dict() for d in self.differences], "notes": self.notes}
 
@@ -63,7 +63,7 @@ def _layout(cache: str | Path | None, observatory: str) -> CacheLayout:
 
 
 def observatory_for(name: str, cache: str | Path | None) -> str:
-    """The observatory a CRDS-style name carries if the cache has mappings for it, else the
+    """Return the observatory a CRDS-style name carries if the cache has mappings for it, else the
     default observatory."""
     guess = observatory_of(name) if "_" in name else ""
     if guess.isalnum() and guess != DEFAULT_OBSERVATORY:
@@ -74,7 +74,7 @@ def observatory_for(name: str, cache: str | Path | None) -> str:
 
 
 def locate_file(arg: str | Path, layout: CacheLayout) -> Path:
-    """A file given as a path, or as a plain name of a mapping or reference in the cache."""
+    """Return a file given as a path, or as a plain name of a mapping or reference in the cache."""
     path = Path(arg)
     if path.is_file():
         return path

@@ -53,11 +53,11 @@ class RuleChange:
         return self.new_rmap or self.old_rmap or "?"
 
     def old_files(self) -> list[str]:
-        """Reference names the old side selects at this path."""
+        """Return the reference names the old side selects at this path."""
         return [] if self.action == CLASSES else terminal_names(self.old)
 
     def new_files(self) -> list[str]:
-        """Reference names the new side selects at this path."""
+        """Return the reference names the new side selects at this path."""
         return [] if self.action == CLASSES else terminal_names(self.new)
 
     def path_text(self) -> str:
@@ -76,7 +76,7 @@ class RuleChange:
         return f"{self.rmap}: {self.path_text()}: {what}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {
             "type": "rule", "old_rmap": self.old_rmap, "new_rmap": self.new_rmap,
             "action": self.action, "path": [_jsonable(k) for k in self.path],
@@ -87,7 +87,7 @@ class RuleChange:
 
 
 def terminal_names(value: Any) -> list[str]:
-    """The file names a terminal value holds (a name, a tuple of names, a dict of names)."""
+    """Return the file names a terminal value holds (a name, a tuple of names, a dict of names)."""
     if isinstance(value, str):
         return [] if is_na_value(value) or is_omit_value(value) else [value]
     if isinstance(value, DictNode):
@@ -114,7 +114,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def read_ir(mapping: MappingIR | str | Path) -> MappingIR:
-    """A mapping's parsed form, from itself or from a file path (rule text is never executed)."""
+    """Parse a mapping, given as itself or as a file path (rule text is never executed)."""
     if isinstance(mapping, MappingIR):
         return mapping
     path = Path(mapping)
@@ -132,7 +132,7 @@ class DiffInputError(CsstCrdsError, ValueError):
 
 
 def rmap_levels(ir: MappingIR) -> tuple[tuple[str, ...], ...]:
-    """The parkey of an rmap as one tuple of upper-case names per nesting level."""
+    """Return the parkey of an rmap as one tuple of upper-case names per nesting level."""
     parkey = ir.header_dict().get("parkey", ())
     if not isinstance(parkey, tuple):
         parkey = (parkey,)
@@ -144,7 +144,7 @@ def rmap_levels(ir: MappingIR) -> tuple[tuple[str, ...], ...]:
 
 
 def _plain(value: Any) -> Any:
-    """A value in a form that compares by content."""
+    """Return a value in a form that compares by content."""
     if isinstance(value, DictNode):
         return ("<dict>", tuple(sorted((repr(k), repr(_plain(v)))
                                        for k, v in value.as_dict().items())))
