@@ -53,7 +53,7 @@ def _date(day: int) -> str:
 
 
 def write_rules(root: Path, obs: str, instrument: str, keys: tuple[str, ...]) -> None:
-    """pmap -> imap -> dark rmap of DETECTORS x MODES rules with DAYS UseAfter dates each."""
+    """Write pmap -> imap -> dark rmap of DETECTORS x MODES rules with DAYS UseAfter dates each."""
     name_key, detector_key, mode_key, date_key, time_key = keys
     mappings = root / "mappings" / obs
     mappings.mkdir(parents=True)

@@ -77,8 +77,11 @@ _BEFORE: dict[str, tuple[tuple[int, int, int], dict[str, int]]] = {}
 
 
 def _size_only(layout: CacheLayout, name: str, path: Path) -> None:
-    """Check as lookups did before: the manifest re-read when it changes (an
-    open and fstat per call), then the file's size compared with its entry."""
+    """Check as lookups did before.
+
+    The manifest is re-read when it changes (an open and fstat per call), then the file's size
+    is compared with its entry.
+    """
     manifest = layout.config_dir / "manifest.json"
     with manifest.open("rb") as stream:
         status = os.fstat(stream.fileno())

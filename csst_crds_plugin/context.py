@@ -489,8 +489,10 @@ class PipelineMapping(RuleMapping):
             )
 
     def mapping_names(self) -> list[str]:
-        """Return the closure: this pmap, its imaps and their rmaps (absent ones too, but not the
-        unknowable rmaps of an absent imap)."""
+        """Return the closure: this pmap, its imaps and their rmaps.
+
+        Absent mappings are named too, but not the unknowable rmaps of an absent imap.
+        """
         names = [self.name]
         for imap_name in self.entries.values():
             if is_na_value(imap_name) or is_omit_value(imap_name):

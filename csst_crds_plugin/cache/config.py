@@ -251,9 +251,11 @@ def _how_to_get_one(layout: CacheLayout) -> str:
 
 
 def resolve_context(spec: str, config: CacheConfig, origin: str) -> str:
-    """Resolve a context spec offline: a pmap name or path, ``<obs>-operational``,
-    ``<obs>-latest`` (or ``latest``), ``<obs>-edit``, ``<obs>-versions``, or
-    ``<obs>-YYYY-MM-DDTHH:MM:SS`` (the context operational at that time, from the history).
+    """Resolve a context spec offline.
+
+    A spec is a pmap name or path, ``<obs>-operational``, ``<obs>-latest`` (or ``latest``),
+    ``<obs>-edit``, ``<obs>-versions``, or ``<obs>-YYYY-MM-DDTHH:MM:SS`` (the context
+    operational at that time, from the history).
     """
     obs = config.observatory
     text = spec.strip()

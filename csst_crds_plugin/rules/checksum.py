@@ -21,13 +21,13 @@ def normalise_newlines(text: str) -> str:
 
 
 def compute_sha1sum(text: str, data: bytes | None = None) -> str:
-    """SHA-1 hex digest of `text` without every line that contains ``sha1sum``.
+    r"""Return the SHA-1 hex digest of `text` without every line that contains ``sha1sum``.
 
     `data`, if given, must be the UTF-8 bytes `text` was decoded from: they are hashed as they
     are, without encoding the text again (the digest is the same).
 
-    >>> with_line = "header = {\\n    'sha1sum' : 'x',\\n}\\n"
-    >>> compute_sha1sum(with_line) == compute_sha1sum("header = {\\n}\\n")
+    >>> with_line = "header = {\n    'sha1sum' : 'x',\n}\n"
+    >>> compute_sha1sum(with_line) == compute_sha1sum("header = {\n}\n")
     True
     """
     normal = normalise_newlines(text)

@@ -73,8 +73,11 @@ def _strictly_increasing(items: Sequence[Any]) -> bool:
 def _ordered_columns(
     entries: Sequence[tuple[Any, Choice]],
 ) -> tuple[list[Any], list[Choice]] | None:
-    """(keys, choices) of entries kept as columns (a large rule block: ``column_keys`` and
-    ``column_values``) whose keys are strictly increasing, so without duplicates; else None."""
+    """Return (keys, choices) of entries kept as columns, if their keys strictly increase.
+
+    Columns are a large rule block's ``column_keys`` and ``column_values``; strictly increasing
+    keys have no duplicates. Anything else gives None.
+    """
     keys = getattr(entries, "column_keys", None)
     choices = getattr(entries, "column_values", None)
     if type(keys) is not list or type(choices) is not list:

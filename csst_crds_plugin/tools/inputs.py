@@ -314,8 +314,11 @@ def check_yaml(text: bytes | str, path: str | Path, what: str = "YAML document")
 
 
 def check_asdf(path: str | Path) -> None:
-    """Refuse an ASDF file whose blocks do not fit the file, or whose YAML tree is too deep or
-    whose aliases expand too far (:func:`check_yaml`)."""
+    """Refuse an ASDF file whose blocks, YAML depth or alias expansion exceed the limits.
+
+    The blocks must fit the file; the tree's depth and aliases are checked by
+    :func:`check_yaml`.
+    """
     path = Path(path)
     text, blocks = _yaml_text(path)
     if blocks >= 0:

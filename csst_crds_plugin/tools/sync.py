@@ -407,8 +407,11 @@ def _repair(syncer: _Syncer, report: SyncReport, known: dict[str, str | None]) -
 
 
 def _run_all(jobs: int, function: Callable[[Any], None], items: Iterable[Any]) -> None:
-    """Run `function` on every item with `jobs` threads; on Ctrl-C, start no new item and
-    let the running ones finish (each writes its file whole or not at all)."""
+    """Run `function` on every item with `jobs` threads.
+
+    On Ctrl-C, start no new item and let the running ones finish (each writes its file whole or
+    not at all).
+    """
     pool = ThreadPoolExecutor(jobs)
     try:
         list(pool.map(function, items))

@@ -1,6 +1,8 @@
-"""Whole-cache integrity check: mappings by ``sha1sum``, references by manifest SHA-256 and size,
-and the configuration: ``contexts.json`` and ``server_config`` parse, are well typed, and every
-context they name is cached and loads (its whole closure), the operational one included.
+"""Whole-cache integrity check.
+
+Mappings are checked by ``sha1sum``, references by manifest SHA-256 and size, and the
+configuration: ``contexts.json`` and ``server_config`` parse, are well typed, and every context
+they name is cached and loads (its whole closure), the operational one included.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The console's browse routes (GET only): home, contexts, rules, references, diff, coverage,
-explain, search and the audit log."""
+"""The console's browse routes (GET only).
+
+Home, contexts, rules, references, diff, coverage, explain, search and the audit log.
+"""
 
 from __future__ import annotations
 

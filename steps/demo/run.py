@@ -188,7 +188,7 @@ def run_demo(directory: str | Path, out: TextIO, log_level: str = "WARNING") -> 
 
 
 def references_used(path: Path) -> dict[str, str]:
-    """reftype → file name, as the data models read the output's provenance."""
+    """Map reftype → file name, as the data models read the output's provenance."""
     with datamodels.open(path) as model:
         return {reftype: entry.name for reftype, entry in model.meta.ref_file
                 if reftype != "crds" and entry is not None}

@@ -1,5 +1,8 @@
-"""Bad and hostile input files: FITS and ASDF read with limits, and batch commands
-(``bestrefs --files``, ``catalog build``, ``affected``) that report each bad input and go on."""
+"""Bad and hostile input files.
+
+FITS and ASDF are read with limits, and batch commands (``bestrefs --files``, ``catalog
+build``, ``affected``) report each bad input and go on.
+"""
 
 from __future__ import annotations
 

@@ -23,8 +23,11 @@ PART = 4_000
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    """Two worker processes on 127.0.0.1, started once for the module (a free HTTP port: with
-    dashboard_address=None the scheduler still binds 8787, which another user may hold)."""
+    """Start two worker processes on 127.0.0.1, once for the module.
+
+    The dashboard gets a free HTTP port: with dashboard_address=None the scheduler still binds
+    8787, which another user may hold.
+    """
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address="127.0.0.1:0")
     client = Client(cluster)

@@ -1,5 +1,7 @@
-"""Fixtures for certify tests: reference files written with astropy, asdf, json, yaml and
-tomli_w (not with the code under test), and a small CSST cache whose rules are certify-clean.
+"""Fixtures for certify tests.
+
+Reference files are written with astropy, asdf, json, yaml and tomli_w (not with the code under
+test); a small CSST cache has certify-clean rules.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The constraint files: they load, they are strict, and their tables match CSST.md as the data
-models (written independently from the same notes) have them."""
+"""The constraint files load, are strict, and match CSST.md as the data models have it.
+
+The data models were written independently from the same notes.
+"""
 
 from __future__ import annotations
 

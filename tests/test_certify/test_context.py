@@ -1,5 +1,7 @@
-"""certify_context (a whole context closure) and certify_files with a cache and a context:
-the rmap that would receive a reference, identical selections, dependencies."""
+"""Certify a whole context closure, and files against a cache and a context.
+
+The checks: the rmap that would receive a reference, identical selections, dependencies.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""certify of rule files: syntax, checksums, duplicates, the ambiguity check, UseAfter dates,
-header checks, references present, and the constructs where the engine departs from CRDS."""
+"""Certify rule files.
+
+The checks: syntax, checksums, duplicates, the ambiguity check, UseAfter dates, header checks,
+references present, and the constructs where the engine departs from CRDS.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The audit log keeps every entry when threads of one process append at once (the console
-appends from its worker threads)."""
+"""The audit log keeps every entry when threads of one process append at once.
+
+The console appends from its worker threads.
+"""
 
 from __future__ import annotations
 

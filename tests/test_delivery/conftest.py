@@ -70,8 +70,11 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def snapshot() -> Callable[[Path], dict[str, bytes]]:
-    """``snapshot(root)``: every file of a cache (relative path → bytes), lock files and the
-    stamps of verified references (a record of hashes already checked) excluded."""
+    """Return ``snapshot(root)``: every file of a cache (relative path → bytes).
+
+    Lock files and the stamps of verified references (a record of hashes already checked) are
+    left out.
+    """
     return _snapshot
 
 

@@ -147,8 +147,11 @@ def _file_size_limit(limit: int) -> Callable[[], None]:
 def test_a_delivery_stopped_by_a_full_disk_names_the_file_and_leaves_no_trace(
         rules_cache: Path, make_reference: Any,
         snapshot: Callable[[Path], dict[str, bytes]]) -> None:
-    """A full disk (simulated by a file size limit: EFBIG, handled as ENOSPC) while a delivery
-    copies its file: one message naming the file and folder, nothing published."""
+    """A full disk while a delivery copies its file: one message, nothing published.
+
+    The disk is simulated by a file size limit (EFBIG, handled as ENOSPC); the message names
+    the file and folder.
+    """
     big = make_reference("big.fits", "bias", "06")
     with fits.open(big, mode="update") as hdus:
         hdus["SCI"].data = np.full((256, 256), 3.0, dtype=np.float32)  # 256 kB

@@ -54,8 +54,10 @@ def test_a_lookup_refuses_a_fresh_same_size_change(delivered: tuple[Path, Path])
 
 def test_a_remembered_file_is_hashed_again_once_it_changes(
         delivered: tuple[Path, Path]) -> None:
-    """Once the file is older than the timestamp window, its state is remembered (and saved);
-    a change to it changes that state and the next lookup refuses it."""
+    """A file older than the timestamp window, once changed, is refused by the next lookup.
+
+    Its state is remembered (and saved); a change to the file changes that state.
+    """
     root, path = delivered
     time.sleep(2.1)
     provider = ReferenceProvider(cache=root)

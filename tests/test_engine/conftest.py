@@ -11,8 +11,10 @@ import pytest
 
 
 class Overtime(BaseException):
-    """Raised when the CPU-time limit expires. Not an Exception, so that no ``except
-    Exception`` in the code under test can swallow it."""
+    """Raised when the CPU-time limit expires.
+
+    Not an Exception, so that no ``except Exception`` in the code under test can swallow it.
+    """
 
 
 @contextmanager

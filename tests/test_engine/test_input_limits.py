@@ -1,5 +1,8 @@
-"""Hostile or broken inputs: over-deep JSON, a broken configuration that verify must report,
-and a cache path that is missing or not a folder."""
+"""Hostile or broken inputs.
+
+Over-deep JSON, a broken configuration that verify must report, and a cache path that is
+missing or not a folder.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Ctrl-C: a real ``csst-crds`` process interrupted by SIGINT exits 130 with one line and leaves
-no partial or temporary file (sync from a loopback HTTP mirror, catalog build)."""
+"""Ctrl-C: a real ``csst-crds`` process interrupted by SIGINT exits 130 with one line.
+
+It leaves no partial or temporary file (sync from a loopback HTTP mirror, catalog build).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Rule text that once hung the parser or escaped its error class (docs/engine.md, "Rule files
-that fail").
+"""Rule text that once hung the parser or escaped its error class.
+
+See docs/engine.md, "Rule files that fail".
 
 Each input here is a case found by mutating real rule files: a hang (exponential regular
 expression backtracking) or an exception outside :class:`CsstCrdsError` (RecursionError,
@@ -210,8 +211,10 @@ def test_bad_match_key_is_a_validation_error(cache_builder, tiny_texts, key: str
 
 
 def test_regex_key_warning_is_the_products_own(cache_builder, tiny_texts, tmp_path) -> None:
-    """Python's FutureWarning about a regex becomes a CsstCrdsWarning naming the key; the key
-    still selects as the same regex written without the doubtful bracket does."""
+    """Python's FutureWarning about a regex becomes a CsstCrdsWarning naming the key.
+
+    The key still selects as the same regex written without the doubtful bracket does.
+    """
     provider = _provider(cache_builder, tiny_texts, key="([[0]6)")
     with pytest.warns(CsstCrdsWarning, match=r"key '\(\[\[0\]6\)': Possible nested set"):
         selection = _bias(provider)
@@ -332,8 +335,10 @@ def test_dict_bodies_read_as_python_reads_them(kinds: list[int], indent: str) ->
 
 
 def test_unreadable_mapping_is_a_cache_error_naming_it(cache_builder, tiny_texts) -> None:
-    """A read that fails for another reason than absence (here: a folder in the mapping's place)
-    is a CacheError naming the mapping, not a bare OSError."""
+    """A read that fails for another reason than absence is a CacheError naming the mapping.
+
+    Here a folder stands in the mapping's place; the error is not a bare OSError.
+    """
     from csst_crds_plugin.cache.layout import CacheLayout
     from csst_crds_plugin.errors import CacheError
     from csst_crds_plugin.loader import MappingLoader

@@ -224,8 +224,10 @@ def _suites(corpus: Path) -> list[tuple[MappingLoader, list[tuple[Path, str]]]]:
 def test_mutants_fail_only_with_documented_errors(
     conformance_corpus: Path, cpu_limit: Callable[..., AbstractContextManager[None]]
 ) -> None:
-    """The crafted cases on every file, then seeded mutants up to 20,000 inputs: no exception
-    outside CsstCrdsError, none over a CPU second."""
+    """The crafted cases on every file, then seeded mutants up to 20,000 inputs.
+
+    No exception outside CsstCrdsError, none over a CPU second.
+    """
     suites = _suites(conformance_corpus)
     targets = [(loader, path, text) for loader, files in suites for path, text in files]
     cases = [(f"{name} in {path.name}", loader, path, craft(text))

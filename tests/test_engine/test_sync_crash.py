@@ -91,8 +91,11 @@ def _check_complete(cache: Path, mirror: Path) -> None:
 
 def test_a_present_file_missing_from_the_manifest_is_recorded(mirror: Path,
                                                                tmp_path: Path) -> None:
-    """What an interrupted sync leaves (files with their final names, not yet recorded) is
-    recorded by the next sync, after checking each against the mirror's manifest."""
+    """What an interrupted sync leaves is recorded by the next sync, once checked.
+
+    The leftovers are files with their final names, not yet recorded; each is checked against
+    the mirror's manifest.
+    """
     cache = tmp_path / "cache"
     assert sync(cache, str(mirror), references=True).ok
     layout = CacheLayout(cache, "csst")

@@ -332,8 +332,11 @@ class MyPipeline(RomanPipeline):
 
 @pytest.fixture
 def readme_folder(tmp_path: Path) -> Path:
-    """Return the folder the README's mission examples assume: one cache with Roman and JWST rules,
-    ``r0001_uncal.asdf``, ``jw0001_uncal.fits``, ``my_mask.asdf`` and ``my_pipeline.py``."""
+    """Build the folder the README's mission examples assume.
+
+    It holds one cache with Roman and JWST rules, ``r0001_uncal.asdf``, ``jw0001_uncal.fits``,
+    ``my_mask.asdf`` and ``my_pipeline.py``.
+    """
     folder = tmp_path / "readme"
     fill_jwst(fill_roman(folder / "crds_cache"))
     roman_mask(folder / "my_mask.asdf", OVERRIDE_BIT, (1, 1))

@@ -1,5 +1,8 @@
-"""``bestrefs --update-bestrefs --format table --diffs-only --print-affected``;
-``certify --comparison-context``."""
+"""The CRDS options of bestrefs and certify behave as CRDS's do.
+
+``bestrefs --update-bestrefs --format table --diffs-only --print-affected``;
+``certify --comparison-context``.
+"""
 
 from __future__ import annotations
 

@@ -109,8 +109,11 @@ FLAT_PARKEY = "(('DETECTOR', 'FILTER'), ('DATE-OBS', 'TIME-OBS'))"
 
 @pytest.fixture
 def two_contexts(tmp_path: Path) -> Path:
-    """Return a cache with csst_0001.pmap and csst_0002.pmap (operational): the second adds a bias
-    for chip 06 on 2027-01-02 (bias rmap 0001 -> 0002) and a flat type; gain stays N/A."""
+    """Build a cache with csst_0001.pmap and csst_0002.pmap (operational).
+
+    The second adds a bias for chip 06 on 2027-01-02 (bias rmap 0001 -> 0002) and a flat type;
+    gain stays N/A.
+    """
     root = tmp_path / "cache"
     write(root / "mappings" / "csst", {
         "csst_0001.pmap": pmap("csst_0001.pmap", {"MSC": "csst_msc_0001.imap",

@@ -219,8 +219,11 @@ def _types(bulk: BulkSelections) -> list[str]:
 
 def _keys(bulk: BulkSelections, reftype: str, ids: dict[tuple[Any, ...], int]
           ) -> tuple[np.ndarray, np.ndarray]:
-    """(key, present) per row: equal keys mean the same outcome; present: the type is in the
-    row's results (a value or an error of its own, not omitted and not a failed lookup)."""
+    """Return (key, present) per row.
+
+    Equal keys mean the same outcome; present means the type is in the row's results (a value
+    or an error of its own, not omitted and not a failed lookup).
+    """
     absent = ids.setdefault(outcome_key(None), len(ids))
     keys = np.full(bulk.count, absent, dtype=np.int64)
     codes = bulk.codes.get(reftype)

@@ -1,5 +1,6 @@
-"""Certify checks of one mapping file (.pmap, .imap, .rmap): syntax, checksum, header, tree,
-and a full load by the engine.
+"""Certify checks of one mapping file (.pmap, .imap, .rmap).
+
+The checks are syntax, checksum, header, tree, and a full load by the engine.
 """
 
 from __future__ import annotations

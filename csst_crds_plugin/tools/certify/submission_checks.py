@@ -1,6 +1,7 @@
-"""Checks across the references certified together and against the rules that would receive
-them: identical selections, dependencies (R_BIAS, R_DARK), and a dry-run insertion into the
-context's rmap (required parkeys, the ambiguity check of RULES.md §10.4).
+"""Checks across the references certified together and against the rules that would take them.
+
+The checks are identical selections, dependencies (R_BIAS, R_DARK), and a dry-run insertion
+into the context's rmap (required parkeys, the ambiguity check of RULES.md §10.4).
 """
 
 from __future__ import annotations
@@ -155,8 +156,10 @@ def _dry_run(report: FileReport, rmap: _Rmap, key: tuple[str, ...],
 
 def check_batch(items: list[Submitted], keys: dict[int, tuple[str, ...] | None],
                 index: CacheIndex | None) -> None:
-    """Identical selections within the batch; dependencies present (an error) and of the
-    same instrument and chip (a warning)."""
+    """Check the batch for identical selections and for its dependencies.
+
+    A missing dependency is an error; one of another instrument or chip is a warning.
+    """
     seen: dict[tuple[Any, ...], Submitted] = {}
     for position, item in enumerate(items):
         key = keys.get(position)

@@ -1,6 +1,7 @@
-"""Certify checks of a mapping's selector tree: duplicate keys, Match ambiguity, UseAfter
-dates, terminal values, and the keys where the engine's compatibility policy matters (D1, D2,
-D4, D5, D7; RULES.md §7).
+"""Certify checks of a mapping's selector tree.
+
+The checks are duplicate keys, Match ambiguity, UseAfter dates, terminal values, and the keys
+where the engine's compatibility policy matters (D1, D2, D4, D5, D7; RULES.md §7).
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def diff_headers(old: MappingIR, new: MappingIR) -> list[HeaderChange]:
 
 
 def diff_entries(old: MappingIR, new: MappingIR) -> list[EntryChange]:
-    """pmap or imap entries added, deleted and replaced."""
+    """List the pmap or imap entries added, deleted and replaced."""
     old_name, new_name = Path(old.path).name, Path(new.path).name
     before, after = mapping_entries(old), mapping_entries(new)
     changes = []

@@ -63,8 +63,11 @@ def _layout(cache: str | Path | None, observatory: str) -> CacheLayout:
 
 
 def observatory_for(name: str, cache: str | Path | None) -> str:
-    """Return the observatory a CRDS-style name carries if the cache has mappings for it, else the
-    default observatory."""
+    """Return the observatory of a CRDS-style name.
+
+    That is the observatory the name carries if the cache has mappings for it, else the default
+    observatory.
+    """
     guess = observatory_of(name) if "_" in name else ""
     if guess.isalnum() and guess != DEFAULT_OBSERVATORY:
         root = Path(cache) if cache is not None else get_settings().cache_root
