@@ -89,6 +89,7 @@ def _ratio(engine: dict[str, Any], crds: dict[str, Any], key: str, higher_better
 
 
 def main() -> int:
+    """Run the selection benchmark and print its tables; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller samples, no 1 M rmap")
     parser.add_argument("--crds-timeout", type=float, default=300.0,

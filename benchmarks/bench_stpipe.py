@@ -204,6 +204,7 @@ def measure_provider(models: list[Any], calls: int) -> tuple[float, float, list[
 
 def timed(label: str, action: Callable[[], tuple[float, float, list[str]]]
           ) -> tuple[float, float, list[str]]:
+    """Run `action`, print its first and warm times under `label`, and return them."""
     result = action()
     print(f"# {label}: first {result[0] * 1000:.1f} ms, warm {result[1]:.1f} us/call",
           flush=True)
@@ -211,6 +212,7 @@ def timed(label: str, action: Callable[[], tuple[float, float, list[str]]]
 
 
 def main() -> int:
+    """Run the step benchmark and print its figures; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls")
     options = parser.parse_args()

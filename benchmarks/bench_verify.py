@@ -122,6 +122,7 @@ def _first(root: Path) -> float:
 
 
 def main() -> int:
+    """Run the manifest-check benchmark and print its figures; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024, help="reference size (MiB)")
     parser.add_argument("--calls", type=int, default=20000, help="warm calls per batch")

@@ -83,13 +83,17 @@ class MappingLoader(Protocol):
     mappings come from, for messages; ``name_of(path)`` the basename of a mapping path.
     """
 
-    def load(self, name: str) -> RuleMapping: ...
+    def load(self, name: str) -> RuleMapping:
+        """Return mapping `name`, loaded once per process."""
 
-    def exists(self, name: str) -> bool: ...
+    def exists(self, name: str) -> bool:
+        """Tell whether mapping `name` is present."""
 
-    def describe(self) -> str: ...
+    def describe(self) -> str:
+        """Say where the mappings come from, for messages."""
 
-    def name_of(self, path: str) -> str: ...
+    def name_of(self, path: str) -> str:
+        """Return the basename of a mapping path."""
 
 
 def _normalise_header(raw: Mapping[Any, Any]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class Explanation:
     category: str | None = None
 
     def __str__(self) -> str:
+        """Render the trace as a table."""
         head = [f"context:   {self.context}", f"reftype:   {self.reftype}"]
         if self.parameters:
             head.append("parameters (conditioned):")

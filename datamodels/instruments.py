@@ -200,6 +200,7 @@ class ObsId(NamedTuple):
         return OBSID_MODULES.get(self.module)
 
     def __str__(self) -> str:
+        """Return the 11-digit OBSID."""
         return f"{self.module}{self.obs_type}{self.exposure}"
 
 

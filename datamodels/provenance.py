@@ -137,6 +137,7 @@ class RefFile(MetaBase):
         _names(self.__pydantic_extra__ or {})
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse a reference type that is not a lower-case identifier, then set it."""
         _names({name: value}, "crds")
         super().__setattr__(name, value)
 
@@ -167,6 +168,7 @@ class CalStep(MetaBase):
         _names(self.__pydantic_extra__ or {})
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse a step key that is not a lower-case identifier, then set it."""
         _names({name: value})
         super().__setattr__(name, value)
 

@@ -80,18 +80,23 @@ class BlockOffsets(Sequence[int]):
         return self._found
 
     def __len__(self) -> int:
+        """Return the number of keys in the block."""
         return len(self._offsets())
 
     def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+        """Return the offset (or a tuple of offsets for a slice) at `index`."""
         return self._offsets()[index]
 
     def __iter__(self) -> Iterator[int]:
+        """Iterate over the key offsets in order."""
         return iter(self._offsets())
 
     def __eq__(self, other: object) -> bool:
+        """Compare equal to any sequence holding the same offsets."""
         return isinstance(other, Sequence) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
+        """Hash as the tuple of offsets does."""
         return hash(self._offsets())
 
 

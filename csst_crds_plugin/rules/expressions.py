@@ -182,4 +182,5 @@ class Expression:
         raise ExpressionError(f"cannot evaluate {type(node).__name__}")
 
     def __repr__(self) -> str:
+        """Show the expression's source text."""
         return f"Expression({self.text!r})"

@@ -47,9 +47,11 @@ class PairColumns(Sequence[tuple[Key, Value]]):
         self.column_values = column_values
 
     def __len__(self) -> int:
+        """Return the number of pairs."""
         return len(self.column_keys)
 
     def __iter__(self) -> Iterator[tuple[Key, Value]]:
+        """Iterate over the (key, value) pairs in order."""
         return zip(self.column_keys, self.column_values)  # noqa: B905 - equal lengths
 
     @overload
@@ -57,23 +59,29 @@ class PairColumns(Sequence[tuple[Key, Value]]):
     @overload
     def __getitem__(self, index: slice) -> tuple[tuple[Key, Value], ...]: ...
     def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+        """Return the pair at `index`, or a tuple of pairs for a slice."""
         if isinstance(index, slice):
             return tuple(zip(self.column_keys[index], self.column_values[index]))  # noqa: B905
         return self.column_keys[index], self.column_values[index]
 
     def __eq__(self, other: object) -> bool:
+        """Compare equal to any sequence holding the same pairs."""
         return isinstance(other, Sequence) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
+        """Hash as the tuple of pairs does."""
         return hash(tuple(self))
 
     def __add__(self, other: object) -> tuple[tuple[Key, Value], ...]:
+        """Concatenate as a tuple of pairs."""
         return tuple(self) + tuple(other)  # type: ignore[arg-type]
 
     def __radd__(self, other: object) -> tuple[tuple[Key, Value], ...]:
+        """Concatenate after `other`, as a tuple of pairs."""
         return tuple(other) + tuple(self)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
+        """Show the pairs as a tuple would."""
         return repr(tuple(self))
 
 

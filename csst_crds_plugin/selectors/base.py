@@ -95,6 +95,7 @@ class Selector:
     can_merge: ClassVar[bool] = False
 
     def __init_subclass__(cls, rule_name: str = "", **kwargs: Any) -> None:
+        """Register a subclass under `rule_name`, the name rule files use for it."""
         super().__init_subclass__(**kwargs)
         if rule_name:
             if rule_name in _REGISTRY:
@@ -272,6 +273,7 @@ class Selector:
                 yield (raw_key,), choice
 
     def __repr__(self) -> str:
+        """Show the rule name, the parameters and the number of keys."""
         return f"{self.rule_name}({self.parameters!r}, {len(self.keys)} keys)"
 
 

@@ -56,6 +56,7 @@ class Column:
         self._values: list[str] = []
 
     def __len__(self) -> int:
+        """Return the number of rows."""
         return len(self.raw) if self.raw is not None else len(self.items or ())
 
     def value(self, row: int) -> Any:
@@ -400,6 +401,7 @@ class BulkSelections:
         self.group_of_row = np.full(count, -1, dtype=np.intp)
 
     def __len__(self) -> int:
+        """Return the number of rows."""
         return self.count
 
     def _column(self, reftype: str) -> np.ndarray:

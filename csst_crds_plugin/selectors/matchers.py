@@ -59,6 +59,7 @@ class Matcher:
         return -1
 
     def __repr__(self) -> str:
+        """Show the matcher's class and key."""
         return f"{type(self).__name__}({self.key!r})"
 
 

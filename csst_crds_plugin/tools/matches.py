@@ -56,6 +56,7 @@ class RuleMatch:
         return pairs
 
     def __str__(self) -> str:
+        """Render the match in one line: file, instrument, type, parameter values, rmap."""
         values = " ".join(f"{name}={value!r}" for name, value in self.assignments())
         return (f"{self.file} : {self.instrument.upper()} {self.reftype.upper()} {values} "
                 f"({self.rmap})")

@@ -39,6 +39,7 @@ class Problem:
     problem: str
 
     def __str__(self) -> str:
+        """Render the problem as one line naming the file."""
         return f"{self.name}: {self.problem} ({self.path})"
 
 

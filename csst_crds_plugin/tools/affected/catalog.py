@@ -70,6 +70,7 @@ class CatalogColumn:
         return cls(codes.astype(code_dtype(len(index))), list(index))
 
     def __len__(self) -> int:
+        """Return the number of rows."""
         return len(self.codes)
 
     def text(self, row: int) -> str | None:
@@ -123,6 +124,7 @@ class Catalog:
         self.source = source
 
     def __len__(self) -> int:
+        """Return the number of rows."""
         return self.count
 
     @classmethod

@@ -28,6 +28,7 @@ class FileChange:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
+        """Render the change as one line of the report."""
         label = f"{self.what} {self.key}" if self.key is not None else self.what
         if self.detail.get("text"):
             return f"{self.where}: {label}: {self.detail['text']}"
@@ -46,6 +47,7 @@ class FileChange:
 
 
 def jsonable(value: Any) -> Any:
+    """Return `value` in a form JSON can hold (arrays and odd floats as text)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -64,6 +66,7 @@ def jsonable(value: Any) -> Any:
 
 
 def same_scalar(a: Any, b: Any) -> bool:
+    """Tell whether two scalars count as equal (NaN equals NaN; a bool never equals a number)."""
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     if type(a) is not type(b) and (isinstance(a, bool) or isinstance(b, bool)):
@@ -108,6 +111,7 @@ def compare_arrays(old: Any, new: Any) -> dict[str, Any] | None:
 
 
 def array_text(found: dict[str, Any], unit: str = "values") -> str:
+    """Describe an array difference found by `compare_arrays` in one line."""
     parts = []
     if "shape" in found:
         parts.append(f"shape {tuple(found['shape'][0])} -> {tuple(found['shape'][1])}")

@@ -142,6 +142,7 @@ def _short(value: Any) -> str:
 
 
 def diff_fits(old: Path, new: Path, row_key: Sequence[str], limit: int) -> list[FileChange]:
+    """Compare two FITS files HDU by HDU: headers, tables and images."""
     from astropy.io import fits
 
     out: list[FileChange] = []

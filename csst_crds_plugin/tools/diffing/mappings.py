@@ -58,6 +58,7 @@ class HeaderChange:
         return self.key in BORING_HEADER_KEYS
 
     def __str__(self) -> str:
+        """Render the change as one line of the report."""
         if self.action == "added":
             what = f"header added {self.key!r} = {self.new!r}"
         elif self.action == "deleted":
@@ -85,6 +86,7 @@ class EntryChange:
     new: str | None = None
 
     def __str__(self) -> str:
+        """Render the change as one line of the report."""
         if self.action == "added":
             what = f"added {self.key!r} -> {self.new}"
         elif self.action == "deleted":

@@ -65,6 +65,7 @@ class RuleChange:
         return " / ".join(repr(key) for key in self.path) or "(top)"
 
     def __str__(self) -> str:
+        """Render the change as one line of the report."""
         if self.action == ADDED:
             what = f"added {_show(self.new)}"
         elif self.action == DELETED:
