@@ -67,11 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         def metadata() -> None:
             with datamodels.open(path) as model:
                 params = model.get_crds_parameters()
-            assert params["DETECTOR"] == "06" and params["FILTER"] == "y"
+            if (params["DETECTOR"], params["FILTER"]) != ("06", "y"):
+                raise RuntimeError(f"{path}: read the wrong parameters {params}")
 
         def full_read() -> None:
             with datamodels.open(path) as model:
-                assert int(model.data[-1, -1]) >= 0
+                if int(model.data[-1, -1]) < 0:
+                    raise RuntimeError(f"{path}: a uint16 pixel read as negative")
                 model.data.sum()
 
         meta_times = _time(metadata, args.repeat)

@@ -140,7 +140,8 @@ def main() -> int:
         warm = _warm(provider, options.calls, {
             "now": manifest_module.check_recorded_size, "before": _size_only,
             "none": lambda *args: None})
-        assert provider.layout.locate_reference(NAME) == path
+        if provider.layout.locate_reference(NAME) != path:
+            raise RuntimeError(f"the lookup did not select {path}; the timings would mislead")
         print(f"reference: {options.size_mb} MiB; warm: best of 7 turns of {options.calls} calls")
         print(f"{'warm get_reference_file':44} {'us/call':>9}")
         print(f"{'  SHA-256 remembered per file state (now)':44} {warm['now']:>9.2f}"

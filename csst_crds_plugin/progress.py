@@ -148,10 +148,10 @@ class Progress:
     def add(self, count: int, label: str = "files") -> None:
         """`count` more files of phase `label` (a new label starts a new phase)."""
         with self.lock:
-            if self._current is None or self._current.label != label:
-                self.phase(label, 0, "files")
-            assert self._current is not None
-            self._current.grow(count)
+            current = self._current
+            if current is None or current.label != label:
+                current = self.phase(label, 0, "files")
+            current.grow(count)
 
     def step(self, nbytes: int = 0) -> None:
         """One file of the current phase is done (`nbytes` transferred)."""

@@ -143,6 +143,8 @@ class _Parser:
     def parse_mapping(self) -> MappingIR:
         sections: dict[str, object] = {}
         order: list[str] = []
+        header: DictNode | None = None
+        selector: DictNode | SelectorNode | None = None
         while self.kind != "eof":
             if self.kind != "name" or self.value not in ("header", "selector", "comment"):
                 if self.kind in ("string", "number", "block"):
@@ -165,23 +167,21 @@ class _Parser:
             elif name == "header":
                 if not self._is("{"):
                     raise self.error(f"the header must be a dict, found {self._describe()}")
-                sections[name] = self.parse_dict()
+                sections[name] = header = self.parse_dict()
             else:
-                sections[name] = self.parse_value()
-                if not isinstance(sections[name], (DictNode, SelectorNode)):
+                value = self.parse_value()
+                if not isinstance(value, (DictNode, SelectorNode)):
                     raise self.error("the selector must be a dict or a selector call", offset)
+                sections[name] = selector = value
             order.append(name)
-        for required in ("header", "selector"):
-            if required not in sections:
-                raise self.error(f"missing the {required!r} section")
+        if header is None:
+            raise self.error("missing the 'header' section")
+        if selector is None:
+            raise self.error("missing the 'selector' section")
         expected = [n for n in ("header", "comment", "selector") if n in sections]
         if order != expected:
             self.notes.append(Note(0, "sections in a non-canonical order"))
-        header = sections["header"]
-        selector = sections["selector"]
         comment = sections.get("comment")
-        assert isinstance(header, DictNode)
-        assert isinstance(selector, (DictNode, SelectorNode))
         return MappingIR(
             self.source,
             header,

@@ -89,8 +89,8 @@ class HttpMirror:
         url = self._url(relpath)
         for attempt in range(1, _RETRIES + 1):
             try:
+                # S310: open_mirror makes an HttpMirror for http(s) URLs only.
                 response = urllib.request.urlopen(url, timeout=_TIMEOUT)  # noqa: S310
-                return response  # type: ignore[no-any-return]
             except urllib.error.HTTPError as exc:
                 if exc.code in (403, 404, 410):
                     exc.close()
@@ -102,6 +102,8 @@ class HttpMirror:
                 if attempt == _RETRIES:
                     raise CacheError(f"{url}: {getattr(exc, 'reason', exc)}; is the mirror "
                                      "reachable?") from exc
+            else:
+                return response  # type: ignore[no-any-return]
             log.info("retrying %s (attempt %d)", url, attempt + 1)
             time.sleep(0.2 * attempt)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -307,7 +307,8 @@ def create_app(cache: str | Path, *, observatory: str = DEFAULT_OBSERVATORY,
         return HTMLResponse(html)
 
     async def refused(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestRefused)
+        if not isinstance(exc, RequestRefused):  # registered for RequestRefused only
+            raise exc
         return _page(console, exc.status, str(exc))
 
     async def not_found(request: Request, exc: Exception) -> Response:

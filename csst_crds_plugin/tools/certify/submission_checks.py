@@ -116,18 +116,17 @@ def check_against_rules(item: Submitted, rules: ContextRules) -> tuple[str, ...]
         if not match_parameters:
             match_parameters = level
     selection = (*map(condition_value, values), str(header.get("USEAFTER", "")))
-    if names and names[0] == "Match":
+    top = rmap.ir.selector
+    if isinstance(top, SelectorNode) and top.name == "Match":
         key = MatchSelector.condition_key(tuple(values[:len(match_parameters)]),
                                           match_parameters)
-        _dry_run(report, rmap, key, match_parameters)
+        _dry_run(report, rmap.name, top, key, match_parameters)
     return selection
 
 
-def _dry_run(report: FileReport, rmap: _Rmap, key: tuple[str, ...],
+def _dry_run(report: FileReport, rmap_name: str, selector: SelectorNode, key: tuple[str, ...],
              parameters: tuple[str, ...]) -> None:
-    """Check that inserting `key` makes no equal-weight special case of an existing rule."""
-    selector = rmap.ir.selector
-    assert isinstance(selector, SelectorNode)
+    """Check that inserting `key` into Match `selector` makes no equal-weight special case."""
     existing: list[tuple[str, ...]] = []
     raws: list[object] = []
     for raw, _value in selector.entries:
@@ -144,12 +143,12 @@ def _dry_run(report: FileReport, rmap: _Rmap, key: tuple[str, ...],
             continue
         other = raws[general if special == new else special]
         if kind == "partial":
-            report.warn(f"inserting it into {rmap.name} would add the Match rule {key!r}, "
+            report.warn(f"inserting it into {rmap_name} would add the Match rule {key!r}, "
                         f"which partially overlaps the rule {other!r} at equal weight")
             continue
         relation = ("an equal weight special case of" if special == new
                     else "more general than, at equal weight,")
-        report.error(f"inserting it into {rmap.name} would add the Match rule {key!r}, "
+        report.error(f"inserting it into {rmap_name} would add the Match rule {key!r}, "
                      f"{relation} the rule {other!r}: lookups would tie; make the "
                      f"{'/'.join(parameters)} values disjoint from that rule")
 
