@@ -140,24 +140,26 @@ def normalise_readmode(value: object | None) -> str | None:
 def normalise_date(value: object) -> str:
     """Check a ``YYYY-MM-DD`` calendar date; raise `ValueError` otherwise."""
     text = str(value).strip()
+    message = "is not a date; allowed: 'YYYY-MM-DD' (a real calendar date)"
+    if not _DATE_RE.match(text):
+        raise ValueError(message)
     try:
-        if not _DATE_RE.match(text):
-            raise ValueError(text)
         _dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError("is not a date; allowed: 'YYYY-MM-DD' (a real calendar date)") from None
+        raise ValueError(message) from None
     return text
 
 
 def normalise_time(value: object) -> str:
     """Check an ``HH:MM:SS[.ffffff]`` time of day; raise `ValueError` otherwise."""
     text = str(value).strip()
+    message = "is not a time; allowed: 'HH:MM:SS[.ffffff]'"
+    if not _TIME_RE.match(text):
+        raise ValueError(message)
     try:
-        if not _TIME_RE.match(text):
-            raise ValueError(text)
         _dt.time.fromisoformat(text)
     except ValueError:
-        raise ValueError("is not a time; allowed: 'HH:MM:SS[.ffffff]'") from None
+        raise ValueError(message) from None
     return text
 
 

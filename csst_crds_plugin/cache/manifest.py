@@ -82,16 +82,20 @@ def digest_file(path: Path) -> Digest:
         return digest_stream(stream)
 
 
+def _entries(raw: object) -> dict[str, Digest]:
+    """Return the digests of decoded manifest JSON; TypeError, KeyError... if malformed."""
+    if not isinstance(raw, dict):
+        raise TypeError("the top level must be an object {name: {sha256, size}}")
+    return {
+        str(name): Digest(str(entry["sha256"]).lower(), int(entry["size"]))
+        for name, entry in raw.items()
+    }
+
+
 def parse_manifest(data: bytes, origin: str) -> dict[str, Digest]:
     """Parse manifest JSON; a malformed manifest is a CacheError naming `origin`."""
     try:
-        raw = loads_json(data, origin)
-        if not isinstance(raw, dict):
-            raise TypeError("the top level must be an object {name: {sha256, size}}")
-        return {
-            str(name): Digest(str(entry["sha256"]).lower(), int(entry["size"]))
-            for name, entry in raw.items()
-        }
+        return _entries(loads_json(data, origin))
     except InputLimitError as exc:
         raise CacheError(f"{exc}; regenerate it with `csst-crds checksum`") from exc
     except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -233,11 +233,13 @@ def _read_document(path: Path, fmt: str) -> ReferenceContent:
 
         check_yaml(raw, path)
         tree = yaml.safe_load(raw)
+    # A file of the wrong shape is bad content, a ValueError as read_reference documents (its
+    # callers catch OSError and ValueError), not a TypeError of the calling code.
     if not isinstance(tree, dict):
-        raise ValueError("the top level is not a table of keywords")
+        raise ValueError("the top level is not a table of keywords")  # noqa: TRY004
     meta = tree.get("meta", tree.get("header"))
     if not isinstance(meta, dict):
-        raise ValueError("no 'meta' table of header keywords (e.g. meta.INSTRUME)")
+        raise ValueError("no 'meta' table of header keywords (e.g. meta.INSTRUME)")  # noqa: TRY004
     header = _scalars(meta)
     provenance = tree.get("provenance")
     if isinstance(provenance, dict):

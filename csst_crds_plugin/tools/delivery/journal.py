@@ -136,6 +136,15 @@ def _created(record: Mapping[str, object]) -> list[tuple[str, Digest]]:
             for e in record.get("created") or []]  # type: ignore[attr-defined]
 
 
+def _checked(record: object) -> dict[str, object]:
+    """Return the journal `record` if it is an object whose entries read; else raise."""
+    if not isinstance(record, dict):
+        raise TypeError("not an object")
+    _digests(record)
+    _created(record)
+    return record
+
+
 def _landed(layout: CacheLayout, record: Mapping[str, object]) -> bool:
     publish = record.get("publish")
     if not isinstance(publish, dict):
@@ -171,11 +180,7 @@ def recover(layout: CacheLayout) -> str | None:
     except FileNotFoundError:
         return None
     try:
-        record = json.loads(data.decode("utf-8"))
-        if not isinstance(record, dict):
-            raise TypeError("not an object")
-        _digests(record)
-        _created(record)
+        record = _checked(json.loads(data.decode("utf-8")))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise CacheError(f"{path}: an unreadable journal of an interrupted update ({exc}); "
                          "inspect it, then remove it and run `csst-crds sync --verify`") from exc

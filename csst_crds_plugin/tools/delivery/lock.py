@@ -80,7 +80,6 @@ def _acquire(fd: int, path: os.PathLike[str], deadline: float, timeout: float) -
     while True:
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
         except OSError as exc:
             if exc.errno == errno.ENOLCK:
                 raise CacheError(
@@ -90,6 +89,8 @@ def _acquire(fd: int, path: os.PathLike[str], deadline: float, timeout: float) -
                 ) from exc
             if exc.errno not in _BUSY:
                 raise
+        else:
+            return
         if time.monotonic() > deadline:
             holder = ""
             with contextlib.suppress(OSError):
