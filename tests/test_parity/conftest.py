@@ -50,7 +50,7 @@ SERVER_CONFIG = (
 
 @pytest.fixture
 def jwst_cache(conformance_corpus: Path, tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
-    """Build the jwst_0541 closure with a CRDS server_config and an empty file per selected file."""
+    """Build the jwst_0541 closure, a CRDS server_config, an empty file per selected reference."""
     suite = conformance_corpus / "jwst-0541"
     root = tmp_path / "crds"
     shutil.copytree(suite / "cache" / "mappings", root / "mappings")
