@@ -19,7 +19,6 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -227,7 +226,7 @@ def _one(provider: ReferenceProvider, header: dict[str, str]) -> object:
 
 
 def _explained(provider: ReferenceProvider, header: dict[str, str]) -> object:
-    trace: Any = provider.explain(header, "bias")
+    trace = provider.explain(header, "bias")
     if trace.error is not None:
         return ("error", trace.category)
     return "OMITTED" if trace.result is OMITTED else trace.result
