@@ -374,7 +374,7 @@ def _unexpected(char: str) -> str:
 
 
 def _is_key_literal(key: object) -> bool:
-    """True for what a selector key may be: a scalar literal, or a tuple of them."""
+    """Tell whether `key` is what a selector key may be: a scalar literal, or a tuple of them."""
     if isinstance(key, tuple):
         return all(_is_key_literal(item) for item in key)
     return key is None or isinstance(key, (str, int, float, bool))

@@ -141,7 +141,7 @@ def _on_keys(kind: str, key: str) -> dict[str, list[str]]:
 
 @st.composite
 def rmaps(draw: st.DrawFn, kind: str) -> Rule:
-    """An rmap text whose selector is ``kind`` (alone, or under a one- or two-key Match)."""
+    """Draw an rmap text whose selector is ``kind`` (alone, or under a one- or two-key Match)."""
     edges: dict[str, list[str]] = {}
     if kind == "Match":
         width = draw(st.integers(1, 2))
