@@ -21,7 +21,7 @@ from csst_crds_plugin.tools.affected.find import (
 )
 from csst_crds_plugin.tools.affected.report import REPORT_FORMATS, summary_table, write_report
 
-__all__ = ["NAME", "add_parser", "run", "terminate_as_interrupt"]
+__all__ = ["NAME", "add_arguments", "run", "terminate_as_interrupt"]
 
 NAME = "affected"
 _SHOWN = 20  # failed inputs printed on standard error (the report lists them all)
@@ -42,13 +42,8 @@ no partial report. Progress goes to standard error.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="datasets whose references change between two contexts",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("old", help="the old context (pmap name or spec)")
     parser.add_argument("new", help="the new context (pmap name or spec)")
     parser.add_argument("--catalog", required=True,
@@ -77,7 +72,6 @@ def add_parser(subparsers: Any) -> None:
                         help="do not verify mapping sha1sums")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="show progress on standard error (default: on a terminal)")
-    parser.set_defaults(run=run)
 
 
 @contextmanager

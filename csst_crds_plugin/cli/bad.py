@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "bad"
 
@@ -22,13 +21,8 @@ of config/<obs>/contexts.json, changed under the rules lock.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="mark files bad (scientifically invalid) or valid; list them",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for action, text in (("add", "mark files bad"), ("remove", "mark files valid again"),
                          ("list", "list the bad files")):
@@ -39,7 +33,6 @@ def add_parser(subparsers: Any) -> None:
         sub.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
         sub.add_argument("--observatory", default="csst", help="observatory (default: csst)")
         sub.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from csst_crds_plugin.tools.bestrefs import (
     run_cases,
 )
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "bestrefs"
 
@@ -50,12 +50,8 @@ omission or error category; null means omitted), as `csst-crds affected` reports
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="best references for parameter sets", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--context", help="pmap name (default: pinned or operational context)")
     source = parser.add_mutually_exclusive_group(required=True)
@@ -76,7 +72,6 @@ def add_parser(subparsers: Any) -> None:
                         help="do not verify mapping sha1sums")
     parser.add_argument("-o", "--output", help="write here instead of standard output")
     add_options(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

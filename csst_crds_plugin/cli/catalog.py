@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog, write_catalog
 from csst_crds_plugin.tools.affected.find import available_cores
 from csst_crds_plugin.tools.affected.scan import KEYWORDS, build_catalog
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "catalog"
 
@@ -30,12 +29,8 @@ info: the number of rows and, per column, the number of distinct values and a fe
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="build or describe a dataset catalogue", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = actions.add_parser("build", help="scan FITS/ASDF files into a catalogue",
                                epilog=EXAMPLES,
@@ -58,7 +53,6 @@ def add_parser(subparsers: Any) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     info.add_argument("catalog", help="a .jsonl, .csv or .parquet catalogue")
     info.add_argument("--id-column", default="id", help="the dataset id column (default: id)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

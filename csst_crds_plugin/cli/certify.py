@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.tools.certify import certify_context, certify_files
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "certify"
 
@@ -28,12 +27,8 @@ exit status: 0 when no file has an error (warnings alone pass), 1 otherwise.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="check reference files and rule files", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("files", nargs="*", help="reference files and .pmap/.imap/.rmap files")
     parser.add_argument("--cache", help="cache root whose references and rules to check against")
     parser.add_argument("--context", help="pmap whose rmaps receive the references; alone "
@@ -50,7 +45,6 @@ def add_parser(subparsers: Any) -> None:
                         help="also say what each reference changes against this context's "
                              "rules: the file it replaces and how they differ (keywords, "
                              "arrays, table rows), or the rule it adds")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

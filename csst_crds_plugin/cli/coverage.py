@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "coverage"
 
@@ -40,13 +39,8 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return found
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="which reference each chip gets at a date; missing or stale ones",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--context", help="context (default: the pinned or operational one)")
     parser.add_argument("--date", help="the exposure date, YYYY-MM-DD[THH:MM:SS] (default: now)")
@@ -58,7 +52,6 @@ def add_parser(subparsers: Any) -> None:
                         help="an exposure keyword added to every lookup (repeatable)")
     parser.add_argument("--problems", action="store_true", help="print only missing and stale")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "deliver"
 
@@ -31,13 +30,8 @@ Exit status 1 if the delivery was refused (nothing is published then).
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="deliver reference files into the cache as a new context",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("files", nargs="+", metavar="FILE", help="reference files to deliver")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
@@ -51,7 +45,6 @@ def add_parser(subparsers: Any) -> None:
                         help="give up waiting for another delivery after this long (600)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default: text)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

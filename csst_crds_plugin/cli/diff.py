@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.tools.diff import diff_files
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "diff"
 
@@ -32,12 +31,8 @@ exit status: 0 same, 1 different, 2 error
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="differences between two mappings or two references", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("old", help="the old file: a path, or a name in the cache")
     parser.add_argument("new", help="the new file: a path, or a name in the cache")
     parser.add_argument("--cache", help="cache root for names and sub-mappings "
@@ -55,7 +50,6 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--limit", type=int, default=50,
                         help="differing table rows listed per table (default 50)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from csst_crds_plugin.cache.safe_read import loads_json
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.explain import explain
 from csst_crds_plugin.provider import ReferenceProvider
 
-__all__ = ["NAME", "add_parser", "parse_assignments", "run"]
+__all__ = ["NAME", "add_arguments", "parse_assignments", "run"]
 
 NAME = "explain"
 
@@ -28,12 +27,8 @@ failure, the nearest rules and the parameter that failed. Exit status 1 if the l
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="explain one selection", description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("assignments", nargs="*", metavar="KEY=VALUE", help="parameters")
     parser.add_argument("--type", required=True, dest="reftype", help="reference type, e.g. dark")
     parser.add_argument("--parameters", help="a JSON file holding a flat parameter object")
@@ -41,7 +36,6 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--context", help="pmap name (default: pinned or operational context)")
     parser.add_argument("--ignore-checksum", action="store_true",
                         help="do not verify mapping sha1sums")
-    parser.set_defaults(run=run)
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:

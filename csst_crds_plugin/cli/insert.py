@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "insert"
 
@@ -27,12 +26,8 @@ or `deliver` for the whole submission). References are named by their file names
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="insert references into a new version of an rmap", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("--rmap", required=True,
                         help="the rmap: a path, or a name in the cache's mappings")
     parser.add_argument("--references", nargs="+", required=True, metavar="FILE",
@@ -44,7 +39,6 @@ def add_parser(subparsers: Any) -> None:
                         help=f"observatory (default: {DEFAULT_OBSERVATORY})")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default: text)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

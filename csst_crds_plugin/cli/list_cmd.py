@@ -16,7 +16,7 @@ from csst_crds_plugin.tools.listing import (
     status,
 )
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "list"
 
@@ -38,12 +38,8 @@ _WHAT = {"contexts": list_contexts, "mappings": list_mappings, "references": lis
          "config": list_config, "status": status}
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="list what the cache holds", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
                         help=f"observatory (default: {DEFAULT_OBSERVATORY})")
@@ -73,7 +69,7 @@ def add_parser(subparsers: Any) -> None:
                       help="print instrument, reference type and name of each file")
     crds.add_argument("--dataset-headers", nargs="+", metavar="FILE",
                       help="print the selection parameters of FITS or ASDF datasets")
-    parser.set_defaults(run=run, what="status")
+    parser.set_defaults(what="status")
 
 
 def _crds_listing(args: argparse.Namespace, layout: Any) -> list[str] | None:

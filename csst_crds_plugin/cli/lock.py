@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "lock"
 
@@ -24,19 +23,13 @@ them and fails, naming the file, if any differs from the lock.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="write a context's files with their sha256 (a lock file)",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("context", help="a pmap name or spec (csst-operational, ...)")
     parser.add_argument("-o", "--output", help="the lock file (default: standard output)")
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
                         help=f"observatory (default: {DEFAULT_OBSERVATORY})")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

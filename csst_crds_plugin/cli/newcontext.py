@@ -8,7 +8,7 @@ from typing import Any
 
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "newcontext"
 
@@ -29,13 +29,8 @@ context with them; in an empty cache this is csst_0001.pmap, made operational.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="derive a new context from new rmaps, or add reference types",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("items", nargs="*", metavar="[OLD.pmap] RMAP",
                         help="the base pmap (default: the latest) and the new rmaps")
     parser.add_argument("--init", nargs="+", metavar="INSTR:TYPE",
@@ -49,7 +44,6 @@ def add_parser(subparsers: Any) -> None:
                         help="make it the latest and operational context (history too)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default: text)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "refactor"
 
@@ -26,13 +25,8 @@ left selecting none.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand and its four operations."""
-    parser = subparsers.add_parser(
-        NAME, help="a new rmap version: insert, delete, set-header, del-header",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     operations = parser.add_subparsers(dest="operation", metavar="OPERATION", required=True)
     helps = {"insert": "insert references (as 'csst-crds insert')",
              "delete": "delete every rule selecting these references",
@@ -55,7 +49,6 @@ def add_parser(subparsers: Any) -> None:
         sub.add_argument("--observatory", default="csst", help="observatory (default: csst)")
         sub.add_argument("--format", choices=("text", "json"), default="text",
                          help="output format (default: text)")
-    parser.set_defaults(run=run)
 
 
 def _rmap(args: argparse.Namespace) -> Path:

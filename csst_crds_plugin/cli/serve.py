@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from typing import Any
 
 from csst_crds_plugin.errors import ConfigurationError
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
-__all__ = ["NAME", "add_parser", "require_web", "run"]
+__all__ = ["NAME", "add_arguments", "require_web", "run"]
 
 NAME = "serve"
 
@@ -36,12 +35,8 @@ def require_web() -> None:
                                  "with pip install 'csst-crds-plugin[web]'")
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="the web console over a cache", description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
                         help=f"observatory (default: {DEFAULT_OBSERVATORY})")
@@ -51,7 +46,6 @@ def add_parser(subparsers: Any) -> None:
                         help="largest accepted upload request, in MB (1024)")
     parser.add_argument("--upload-dir", help="where uploads wait for confirmation "
                                              "(default: the system's temporary folder)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

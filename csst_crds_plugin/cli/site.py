@@ -7,11 +7,10 @@ Needs the optional extra `web` (pip install 'csst-crds-plugin[web]').
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "site"
 
@@ -22,12 +21,8 @@ examples:
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="write the console's browse pages as static HTML", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
     parser.add_argument("--out", required=True, help="the folder to write")
     parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
@@ -35,7 +30,6 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--date", help="the coverage page's date (default: now)")
     parser.add_argument("--no-certify", action="store_true",
                         help="leave certify results out of the reference pages")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

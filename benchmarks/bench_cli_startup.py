@@ -1,0 +1,65 @@
+"""Start-up of ``csst-crds``: the top-level ``--help``, one command's ``--help``, a short run.
+
+Run ``python benchmarks/bench_cli_startup.py`` (``--runs N`` for another best-of count,
+default 15). Each figure is the best wall time of N fresh interpreters (``python -m
+csst_crds_plugin ...``), so the operating system's file cache is warm and the figure is what a
+scripted call pays. Printed side by side with the way the command line used to start: scanning
+``csst_crds_plugin/cli/`` and importing every command module to build the whole parser (what
+``csst-crds --help`` did), measured here by a child that does exactly that import.
+
+Figures only: no test asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+
+__all__ = ["main"]
+
+# the old start-up: every module of the cli package imported (the scan), then the parser built
+_SCAN_ALL = (
+    "import importlib, pkgutil, csst_crds_plugin.cli as c; "
+    "[importlib.import_module('csst_crds_plugin.cli.' + m.name) "
+    " for m in pkgutil.iter_modules(c.__path__) if m.name not in ('main', 'strun')]; "
+    "import csst_crds_plugin.cli.main"
+)
+
+
+def _best(argv: list[str], runs: int) -> float:
+    """The best wall time, in ms, of `runs` fresh processes running `argv`."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="best of this many (default 15)")
+    runs = parser.parse_args().runs
+    python = [sys.executable, "-m", "csst_crds_plugin"]
+    with tempfile.TemporaryDirectory() as empty:
+        rows = [
+            ("python alone (floor)", [sys.executable, "-c", "pass"]),
+            ("csst-crds --help", [*python, "--help"]),
+            ("csst-crds list --help", [*python, "list", "--help"]),
+            ("csst-crds deliver --help", [*python, "deliver", "--help"]),
+            ("csst-crds affected --help", [*python, "affected", "--help"]),
+            ("csst-crds list --contexts (empty cache)",
+             [*python, "list", "--contexts", "--cache", empty]),
+            ("old: import every command module", [sys.executable, "-c", _SCAN_ALL]),
+        ]
+        print(f"best of {runs} fresh processes, wall time in ms")
+        for label, argv in rows:
+            print(f"  {label:<42} {_best(argv, runs):8.1f}")
+
+
+if __name__ == "__main__":
+    main()
