@@ -10,6 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_ignore_checksum_option,
+    add_progress_option,
+)
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog
@@ -54,8 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output",
                         help="report file, '-' for standard output (default: none; only the "
                              "summary is printed)")
-    parser.add_argument("--format", choices=REPORT_FORMATS, default="json",
-                        help="report format (default: json)")
+    add_format_option(parser, REPORT_FORMATS, default="json", what="report")
     parser.add_argument("--jobs", type=int, default=available_cores(),
                         help="worker processes (default: every core, %(default)s here)")
     parser.add_argument("--dask", metavar="ADDRESS",
@@ -67,11 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="explain, for this one dataset, which change moved its selection")
     parser.add_argument("--type", dest="reftypes", action="append", metavar="T",
                         help="with --explain: only this reference type (repeatable)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--ignore-checksum", action="store_true",
-                        help="do not verify mapping sha1sums")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="show progress on standard error (default: on a terminal)")
+    add_cache_option(parser)
+    add_ignore_checksum_option(parser)
+    add_progress_option(parser)
 
 
 @contextmanager

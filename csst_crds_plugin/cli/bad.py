@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
+
 __all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "bad"
@@ -30,9 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if action != "list":
             sub.add_argument("names", nargs="+", metavar="NAME",
                              help="cached mappings or references")
-        sub.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-        sub.add_argument("--observatory", default="csst", help="observatory (default: csst)")
-        sub.add_argument("--format", choices=("text", "json"), default="text")
+        add_cache_option(sub)
+        add_observatory_option(sub)
+        add_format_option(sub)
 
 
 def run(args: argparse.Namespace) -> int:

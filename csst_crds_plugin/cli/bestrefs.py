@@ -11,6 +11,12 @@ from typing import Any
 
 from csst_crds_plugin.cache.layout import atomic_open
 from csst_crds_plugin.cli._bestrefs_options import add_options, emit
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_context_option,
+    add_format_option,
+    add_ignore_checksum_option,
+)
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.tools.bestrefs import (
     compare_cases,
@@ -52,8 +58,8 @@ omission or error category; null means omitted), as `csst-crds affected` reports
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments and options."""
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--context", help="pmap name (default: pinned or operational context)")
+    add_cache_option(parser)
+    add_context_option(parser)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--headers",
                         help="JSONL file of parameter sets or cases ('-' for standard input)")
@@ -63,13 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="compare: the old context (with --new-context)")
     parser.add_argument("--new-context", metavar="B",
                         help="compare: the new context (with --old-context)")
-    parser.add_argument("--format", choices=("jsonl", "table"),
-                        help="output format: JSON lines, or a table (id, reftype, value); "
-                             "default: a table on a terminal, else JSON lines")
+    add_format_option(parser, ("jsonl", "table"), default=None,
+                      text="output format: JSON lines, or a table (id, reftype, value); "
+                           "default: a table on a terminal, else JSON lines")
     parser.add_argument("--types", nargs="+", metavar="T",
                         help="reference types (default: every type of the instrument)")
-    parser.add_argument("--ignore-checksum", action="store_true",
-                        help="do not verify mapping sha1sums")
+    add_ignore_checksum_option(parser)
     parser.add_argument("-o", "--output", help="write here instead of standard output")
     add_options(parser)
 

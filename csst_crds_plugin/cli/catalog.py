@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from csst_crds_plugin.cli._common import add_progress_option
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog, write_catalog
 from csst_crds_plugin.tools.affected.find import available_cores
 from csst_crds_plugin.tools.affected.scan import KEYWORDS, build_catalog
@@ -47,8 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--skip-unreadable", action="store_true",
                        help="exit 0 even when files could not be read (they are always "
                             "skipped and listed on standard error)")
-    build.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="show progress on standard error (default: on a terminal)")
+    add_progress_option(build)
     info = actions.add_parser("info", help="describe a catalogue", epilog=EXAMPLES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     info.add_argument("catalog", help="a .jsonl, .csv or .parquet catalogue")

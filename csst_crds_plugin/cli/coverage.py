@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from csst_crds_plugin.cli._common import add_cache_option, add_context_option, add_format_option
+
 __all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "coverage"
@@ -41,8 +43,8 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments and options."""
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--context", help="context (default: the pinned or operational one)")
+    add_cache_option(parser)
+    add_context_option(parser)
     parser.add_argument("--date", help="the exposure date, YYYY-MM-DD[THH:MM:SS] (default: now)")
     parser.add_argument("--max-age", action="append", metavar="TYPE=DAYS",
                         help="oldest allowed age of a type's reference, in days (repeatable)")
@@ -51,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--param", action="append", metavar="KEY=VALUE",
                         help="an exposure keyword added to every lookup (repeatable)")
     parser.add_argument("--problems", action="store_true", help="print only missing and stale")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

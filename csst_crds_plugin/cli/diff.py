@@ -12,6 +12,11 @@ import argparse
 import json
 import sys
 
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.tools.diff import diff_files
 
@@ -35,11 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments and options."""
     parser.add_argument("old", help="the old file: a path, or a name in the cache")
     parser.add_argument("new", help="the new file: a path, or a name in the cache")
-    parser.add_argument("--cache", help="cache root for names and sub-mappings "
-                                        "(default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory",
-                        help="observatory (default: the first name's, if the cache has "
-                             "mappings for it, else csst)")
+    add_cache_option(parser, "for names and sub-mappings")
+    add_observatory_option(parser, guessed_from="the first name")
     parser.add_argument("--no-recurse", dest="recurse", action="store_false",
                         help="for pmaps and imaps, list replaced entries only")
     parser.add_argument("--boring", action="store_true",
@@ -49,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "by row number)")
     parser.add_argument("--limit", type=int, default=50,
                         help="differing table rows listed per table (default 50)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

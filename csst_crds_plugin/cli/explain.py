@@ -6,6 +6,11 @@ import argparse
 from pathlib import Path
 
 from csst_crds_plugin.cache.safe_read import loads_json
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_context_option,
+    add_ignore_checksum_option,
+)
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.explain import explain
 from csst_crds_plugin.provider import ReferenceProvider
@@ -32,10 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignments", nargs="*", metavar="KEY=VALUE", help="parameters")
     parser.add_argument("--type", required=True, dest="reftype", help="reference type, e.g. dark")
     parser.add_argument("--parameters", help="a JSON file holding a flat parameter object")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--context", help="pmap name (default: pinned or operational context)")
-    parser.add_argument("--ignore-checksum", action="store_true",
-                        help="do not verify mapping sha1sums")
+    add_cache_option(parser)
+    add_context_option(parser)
+    add_ignore_checksum_option(parser)
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:

@@ -6,7 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -33,12 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--references", nargs="+", required=True, metavar="FILE",
                         help="reference files to insert")
     parser.add_argument("--output-dir", help="where the new rmap goes (default: beside --rmap)")
-    parser.add_argument("--cache", help="cache root for an rmap given by name "
-                                        "(default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default: text)")
+    add_cache_option(parser, "for an rmap given by name")
+    add_observatory_option(parser)
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -27,9 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments and options."""
     parser.add_argument("context", help="a pmap name or spec (csst-operational, ...)")
     parser.add_argument("-o", "--output", help="the lock file (default: standard output)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_cache_option(parser)
+    add_observatory_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,6 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
+
 __all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "refactor"
@@ -44,11 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if name == "set-header":
             sub.add_argument("value", nargs="+", help="the new value (words joined by spaces)")
         sub.add_argument("--output-dir", help="where the new rmap goes (default: beside --rmap)")
-        sub.add_argument("--cache", help="cache root for an rmap given by name "
-                                         "(default: CSST_CRDS_PATH)")
-        sub.add_argument("--observatory", default="csst", help="observatory (default: csst)")
-        sub.add_argument("--format", choices=("text", "json"), default="text",
-                         help="output format (default: text)")
+        add_cache_option(sub, "for an rmap given by name")
+        add_observatory_option(sub)
+        add_format_option(sub)
 
 
 def _rmap(args: argparse.Namespace) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -35,9 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also run the step again and compare the outputs")
     parser.add_argument("--keep", action="store_true",
                         help="with --rerun: keep the new output (its path is printed)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_cache_option(parser)
+    add_observatory_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,8 +11,8 @@ import argparse
 import importlib.util
 import sys
 
+from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
 from csst_crds_plugin.errors import ConfigurationError
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
 __all__ = ["NAME", "add_arguments", "require_web", "run"]
 
@@ -37,9 +37,8 @@ def require_web() -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments and options."""
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_cache_option(parser)
+    add_observatory_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (8000; 0: any free one)")
     parser.add_argument("--max-upload-mb", type=float, default=1024.0,

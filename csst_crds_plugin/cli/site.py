@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -23,10 +23,9 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments and options."""
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
+    add_cache_option(parser)
     parser.add_argument("--out", required=True, help="the folder to write")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_observatory_option(parser)
     parser.add_argument("--date", help="the coverage page's date (default: now)")
     parser.add_argument("--no-certify", action="store_true",
                         help="leave certify results out of the reference pages")

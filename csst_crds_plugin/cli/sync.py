@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
 from csst_crds_plugin.cli._sync_options import add_options, plan_and_sync
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.tools.sync import Progress, SyncReport, sync
 from csst_crds_plugin.tools.verify import Verification
 
@@ -35,9 +35,8 @@ Exit status 1 if any file failed or a problem remains.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments and options."""
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_cache_option(parser)
+    add_observatory_option(parser)
     parser.add_argument("--source", help="mirror: a directory or an http(s):// URL (default: "
                         "CSST_CRDS_MIRROR, else the mirror contexts.json records)")
     which = parser.add_mutually_exclusive_group()

@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -32,10 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="the user (not for list)")
     parser.add_argument("--role", action="append", default=[],
                         help="submit, activate or bad (repeatable)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_cache_option(parser)
+    add_observatory_option(parser)
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
