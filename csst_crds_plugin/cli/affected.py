@@ -15,6 +15,7 @@ from csst_crds_plugin.cli._common import (
     add_format_option,
     add_ignore_checksum_option,
     add_progress_option,
+    check_output_file,
 )
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.progress import Progress
@@ -121,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.part_rows < 1:
         raise CsstCrdsError("--jobs and --part-rows must be at least 1")
     catalog_format(args.catalog, args.catalog_format)  # fail early on an unknown extension
+    check_output_file(args.output)
     if args.explain is not None:
         return _explain(args)
     display = Progress(enabled=args.progress)

@@ -16,6 +16,7 @@ from csst_crds_plugin.cli._common import (
     add_context_option,
     add_format_option,
     add_ignore_checksum_option,
+    check_output_file,
 )
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.tools.bestrefs import (
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         raise CsstCrdsError("give both --old-context and --new-context, or neither")
     if args.old_context is not None and args.context is not None:
         raise CsstCrdsError("--context does not go with --old-context/--new-context")
+    check_output_file(args.output)
     if args.files:
         cases = iter_files(args.files)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from csst_crds_plugin.cli._common import add_progress_option
+from csst_crds_plugin.cli._common import add_progress_option, check_output_file
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog, write_catalog
 from csst_crds_plugin.tools.affected.find import available_cores
 from csst_crds_plugin.tools.affected.scan import KEYWORDS, build_catalog
@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{missing:,} missing")
         return 0
     catalog_format(args.output)  # an unknown extension fails before the scan
+    check_output_file(args.output)
     problems: list[str] = []
     catalog = build_catalog(args.folder, extra=args.keys, reader=args.reader,
                             jobs=max(1, args.jobs), skip_unreadable=True,

@@ -14,6 +14,7 @@ import json
 import sys
 
 from csst_crds_plugin.cli._common import add_cache_option, add_context_option, add_format_option
+from csst_crds_plugin.errors import ConfigurationError
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -36,7 +37,7 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     for item in values or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ValueError(f"{what} {item!r} is not KEY=VALUE (e.g. {what} bias=1)")
+            raise ConfigurationError(f"{what} {item!r} is not KEY=VALUE (e.g. {what} bias=1)")
         found[key.strip()] = value.strip()
     return found
 
@@ -65,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             limits[reftype] = float(days)
         except ValueError:
-            raise ValueError(f"--max-age {reftype}={days}: DAYS must be a number") from None
+            raise ConfigurationError(f"--max-age {reftype}={days}: DAYS must be a number") \
+                from None
     report = coverage(args.cache, context=args.context, date=args.date, max_age=limits,
                       instruments=args.instrument, detectors=args.detector,
                       parameters=_pairs(args.param, "--param"))

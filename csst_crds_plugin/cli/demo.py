@@ -7,6 +7,7 @@ import importlib.metadata
 import sys
 from typing import Any
 
+from csst_crds_plugin.cli._common import check_output_folder
 from csst_crds_plugin.errors import ConfigurationError
 
 __all__ = ["NAME", "add_arguments", "run"]
@@ -49,5 +50,6 @@ def _demo() -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo."""
+    check_output_folder(args.dir, "--dir")
     _demo()(args.dir, sys.stdout, "INFO" if args.verbose else "WARNING")
     return 0

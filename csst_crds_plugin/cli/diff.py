@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         report = diff_files(args.old, args.new, cache=args.cache, observatory=args.observatory,
                             recurse=args.recurse, boring=args.boring, row_key=args.row_key,
                             limit=args.limit)
-    except (CsstCrdsError, OSError, ValueError) as exc:
+    except CsstCrdsError as exc:
         if args.debug:
             raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import json
 
 from csst_crds_plugin.cache.safe_read import loads_json
 from csst_crds_plugin.cli._common import (
     add_cache_option,
     add_context_option,
     add_ignore_checksum_option,
+    read_user_file,
 )
-from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.errors import CsstCrdsError, InputLimitError
 from csst_crds_plugin.explain import explain
 from csst_crds_plugin.provider import ReferenceProvider
 
@@ -57,7 +58,12 @@ def run(args: argparse.Namespace) -> int:
     """Print the explanation; exit 1 if the lookup failed."""
     parameters: dict[str, object] = {}
     if args.parameters:
-        loaded = loads_json(Path(args.parameters).read_bytes(), args.parameters)
+        try:
+            loaded = loads_json(read_user_file(args.parameters, "parameter file"),
+                                args.parameters)
+        except json.JSONDecodeError as exc:
+            raise InputLimitError(f"{args.parameters}:{exc.lineno}: not JSON: {exc.msg}") \
+                from None
         if not isinstance(loaded, dict):
             raise CsstCrdsError(f"{args.parameters}: expected a JSON object of parameters")
         parameters.update(loaded)

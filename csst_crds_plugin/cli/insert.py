@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from csst_crds_plugin.cli._common import (
     add_cache_option,
     add_format_option,
     add_observatory_option,
+    rmap_argument,
 )
 
 __all__ = ["NAME", "add_arguments", "run"]
@@ -45,11 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Insert and report each insertion."""
     from csst_crds_plugin.tools.delivery import insert_references
-    from csst_crds_plugin.tools.listing import layout_for
 
-    rmap = Path(args.rmap)
-    if not rmap.exists() and rmap.name == args.rmap:
-        rmap = layout_for(args.cache, args.observatory).mapping_path(args.rmap)
+    rmap = rmap_argument(args.rmap, args.cache, args.observatory)
     result = insert_references(rmap, args.references, output_dir=args.output_dir)
     rows = [{"reference": i.origin, "name": i.filename, "path": [repr(k) for k in i.path],
              "replaced": None if i.replaced is None else str(i.replaced)}

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_observatory_option,
+    check_output_file,
+)
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -36,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from csst_crds_plugin.tools.listing import layout_for
     from csst_crds_plugin.tools.lockfile import make_lock, write_lock
 
+    check_output_file(args.output)
     lock = make_lock(layout_for(args.cache, args.observatory), args.context)
     if not args.output or args.output == "-":
         print(json.dumps(lock, indent=1, sort_keys=True))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from csst_crds_plugin.cli._common import (
     add_cache_option,
     add_format_option,
     add_observatory_option,
+    rmap_argument,
 )
 
 __all__ = ["NAME", "add_arguments", "run"]
@@ -55,15 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         add_format_option(sub)
 
 
-def _rmap(args: argparse.Namespace) -> Path:
-    from csst_crds_plugin.tools.listing import layout_for
-
-    rmap = Path(args.rmap)
-    if not rmap.exists() and rmap.name == args.rmap:
-        rmap = layout_for(args.cache, args.observatory).mapping_path(args.rmap)
-    return rmap
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the operation and report the new rmap."""
     if args.operation == "insert":
@@ -76,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         set_header,
     )
 
-    rmap = _rmap(args)
+    rmap = rmap_argument(args.rmap, args.cache, args.observatory)
     if args.operation == "delete":
         result = delete_references(rmap, args.references, output_dir=args.output_dir)
     elif args.operation == "set-header":

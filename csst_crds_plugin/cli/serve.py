@@ -35,12 +35,23 @@ def require_web() -> None:
                                  "with pip install 'csst-crds-plugin[web]'")
 
 
+def _port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (argparse reports anything else as bad usage)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments and options."""
     add_cache_option(parser)
     add_observatory_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (8000; 0: any free one)")
+    parser.add_argument("--port", type=_port, default=8000, help="port (8000; 0: any free one)")
     parser.add_argument("--max-upload-mb", type=float, default=1024.0,
                         help="largest accepted upload request, in MB (1024)")
     parser.add_argument("--upload-dir", help="where uploads wait for confirmation "

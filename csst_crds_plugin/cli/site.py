@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_observatory_option,
+    check_output_folder,
+)
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -37,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from csst_crds_plugin.settings import get_settings
 
     require_web()
+    check_output_folder(args.out, "--out")
     from csst_crds_plugin.web.site import write_site
 
     cache = args.cache or get_settings().cache_root
