@@ -3,9 +3,11 @@
 Run ``python benchmarks/bench_cli_startup.py`` (``--runs N`` for another best-of count,
 default 15). Each figure is the best wall time of N fresh interpreters (``python -m
 csst_crds_plugin ...``), so the operating system's file cache is warm and the figure is what a
-scripted call pays. Printed side by side with the way the command line used to start: scanning
-``csst_crds_plugin/cli/`` and importing every command module to build the whole parser (what
-``csst-crds --help`` did), measured here by a child that does exactly that import.
+scripted call pays. Printed beside it: the way the command line used to start, scanning
+``csst_crds_plugin/cli/`` and importing every command module (what ``csst-crds --help`` did),
+timed by a child that does exactly that import; and with ``--old-source DIR`` a column for an
+older source tree of the package (``git archive <commit> csst_crds_plugin | tar -x -C DIR``,
+run with ``PYTHONPATH=DIR``).
 
 Figures only: no test asserts timings.
 """
@@ -13,6 +15,7 @@ Figures only: no test asserts timings.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,12 +32,16 @@ _SCAN_ALL = (
 )
 
 
-def _best(argv: list[str], runs: int) -> float:
-    """The best wall time, in ms, of `runs` fresh processes running `argv`."""
+def _best(argv: list[str], runs: int, source: str | None = None) -> float:
+    """The best wall time, in ms, of `runs` fresh processes running `argv` (from `source`)."""
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (source, env.get("PYTHONPATH"))))
     best = float("inf")
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                       env=env)
         best = min(best, time.perf_counter() - start)
     return best * 1000
 
@@ -43,7 +50,10 @@ def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="best of this many (default 15)")
-    runs = parser.parse_args().runs
+    parser.add_argument("--old-source", metavar="DIR",
+                        help="also time the package found in DIR (an older source tree)")
+    options = parser.parse_args()
+    runs, old = options.runs, options.old_source
     python = [sys.executable, "-m", "csst_crds_plugin"]
     with tempfile.TemporaryDirectory() as empty:
         rows = [
@@ -57,8 +67,12 @@ def main() -> None:
             ("old: import every command module", [sys.executable, "-c", _SCAN_ALL]),
         ]
         print(f"best of {runs} fresh processes, wall time in ms")
+        print(f"  {'':<42} {'this tree':>10}" + (f" {'old tree':>10}" if old else ""))
         for label, argv in rows:
-            print(f"  {label:<42} {_best(argv, runs):8.1f}")
+            line = f"  {label:<42} {_best(argv, runs):10.1f}"
+            if old:
+                line += f" {_best(argv, runs, old):10.1f}"
+            print(line)
 
 
 if __name__ == "__main__":
