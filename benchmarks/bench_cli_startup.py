@@ -32,8 +32,12 @@ _SCAN_ALL = (
 )
 
 
-def _best(argv: list[str], runs: int, source: str | None = None) -> float:
-    """The best wall time, in ms, of `runs` fresh processes running `argv` (from `source`)."""
+def _best(argv: list[str], runs: int, cwd: str, source: str | None = None) -> float:
+    """The best wall time, in ms, of `runs` fresh processes running `argv` (from `source`).
+
+    The children run in `cwd` (an empty folder): ``python -m`` puts the working folder first
+    on ``sys.path``, which would shadow `source` when run from a checkout.
+    """
     env = dict(os.environ)
     if source is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (source, env.get("PYTHONPATH"))))
@@ -41,7 +45,7 @@ def _best(argv: list[str], runs: int, source: str | None = None) -> float:
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
-                       env=env)
+                       env=env, cwd=cwd)
         best = min(best, time.perf_counter() - start)
     return best * 1000
 
@@ -69,9 +73,9 @@ def main() -> None:
         print(f"best of {runs} fresh processes, wall time in ms")
         print(f"  {'':<42} {'this tree':>10}" + (f" {'old tree':>10}" if old else ""))
         for label, argv in rows:
-            line = f"  {label:<42} {_best(argv, runs):10.1f}"
+            line = f"  {label:<42} {_best(argv, runs, empty):10.1f}"
             if old:
-                line += f" {_best(argv, runs, old):10.1f}"
+                line += f" {_best(argv, runs, empty, old):10.1f}"
             print(line)
 
 
