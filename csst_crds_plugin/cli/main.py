@@ -12,6 +12,7 @@ import argparse
 import importlib
 import logging
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import Iterable, Sequence
@@ -186,7 +187,7 @@ def _report_bug(words: Sequence[str]) -> int:
 
     traceback.print_exc()
     print(f"This is a bug in csst-crds {__version__}, not a problem with your input; please "
-          f"report it with the command line (csst-crds {' '.join(words)}) and the traceback "
+          f"report it with the command line (csst-crds {shlex.join(words)}) and the traceback "
           "above.", file=sys.stderr)
     return BUG_STATUS
 
