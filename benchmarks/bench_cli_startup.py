@@ -33,7 +33,7 @@ _SCAN_ALL = (
 
 
 def _best(argv: list[str], runs: int, cwd: str, source: str | None = None) -> float:
-    """The best wall time, in ms, of `runs` fresh processes running `argv` (from `source`).
+    """Time `runs` fresh processes running `argv` (from `source`); return the best, in ms.
 
     The children run in `cwd` (an empty folder): ``python -m`` puts the working folder first
     on ``sys.path``, which would shadow `source` when run from a checkout.

@@ -87,7 +87,7 @@ def add_progress_option(parser: Any) -> None:
 
 
 def unreadable(path: str | Path, what: str, exc: OSError) -> InputLimitError:
-    """The user-facing error for a file the user named that cannot be read (`exc` says why)."""
+    """Word the error for a file the user named that cannot be read (`exc` says why)."""
     if isinstance(exc, FileNotFoundError):
         return InputLimitError(f"{path}: no such {what}; check the name")
     if isinstance(exc, IsADirectoryError):
@@ -98,7 +98,7 @@ def unreadable(path: str | Path, what: str, exc: OSError) -> InputLimitError:
 
 
 def read_user_file(path: str | Path, what: str) -> bytes:
-    """The bytes of a file the user named; an :class:`InputLimitError` naming it if unreadable."""
+    """Read a file the user named; raise an :class:`InputLimitError` naming it if unreadable."""
     try:
         return Path(path).read_bytes()
     except OSError as exc:
@@ -132,7 +132,7 @@ def check_output_folder(path: str, option: str) -> None:
 
 
 def rmap_argument(rmap: str, cache: str | None, observatory: str) -> Path:
-    """The rmap ``--rmap`` names: a path, else a mapping of the cache; an error if neither."""
+    """Find the rmap ``--rmap`` names: a path, else a mapping of the cache; an error if neither."""
     from csst_crds_plugin.tools.listing import layout_for
 
     path = Path(rmap)

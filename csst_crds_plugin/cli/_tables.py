@@ -9,7 +9,7 @@ __all__ = ["print_table"]
 
 
 def print_table(head: Sequence[str], rows: Iterable[Sequence[str]], stream: TextIO) -> None:
-    """A table of `rows` under `head`: rich's box drawing on a terminal, else aligned columns."""
+    """Print `rows` under `head`: rich's box drawing on a terminal, else aligned columns."""
     rows = [list(map(str, row)) for row in rows]
     if getattr(stream, "isatty", lambda: False)():
         from rich.console import Console

@@ -40,6 +40,14 @@ examples:
 
 _WHAT = {"contexts": list_contexts, "mappings": list_mappings, "references": list_references,
          "config": list_config, "status": status}
+_HELP = {
+    "contexts": "one line per cached pmap, marked operational/latest, with its activation date",
+    "mappings": "every cached mapping with its size",
+    "references": "every cached reference: relative path, size, and whether the manifest "
+                  "records it",
+    "config": "the config files present and what they say",
+    "status": "a summary: root, read-only, operational context, counts, sizes, bad files",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,14 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_observatory_option(parser)
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--contexts", nargs="*", metavar="CTX",
-                       help="without CTX: " + (list_contexts.__doc__ or "").splitlines()[0]
-                       + "; with CTX: the contexts for --resolve-contexts and "
-                         "--required-parkeys")
+                       help=f"without CTX: {_HELP['contexts']}; with CTX: the contexts for "
+                            "--resolve-contexts and --required-parkeys")
     for name in _WHAT:
         if name == "contexts":
             continue
         which.add_argument(f"--{name}", dest="what", action="store_const", const=name,
-                           help=(_WHAT[name].__doc__ or "").splitlines()[0])
+                           help=_HELP[name])
     add_format_option(parser, text="text lines, or a JSON list of them")
     crds = parser.add_argument_group("CRDS's options")
     crds.add_argument("--cat", nargs="+", metavar="FILE",

@@ -101,7 +101,7 @@ def command_modules() -> list[ModuleType]:
 
 
 def requested_command(argv: Sequence[str]) -> str | None:
-    """The command `argv` names, or None (no command, an unknown one, or ``--help`` first).
+    """Return the command `argv` names, or None (none, an unknown one, or ``--help`` first).
 
     Only that command's module is imported: start-up matters for scripted calls (a parallel
     delivery starts one process per file set), and ``csst-crds --help`` imports none.
@@ -115,7 +115,7 @@ def requested_command(argv: Sequence[str]) -> str | None:
 
 
 def build_parser(loaded: Iterable[str] = ()) -> argparse.ArgumentParser:
-    """The parser: every command with its one-line help; the `loaded` ones with their options.
+    """Build the parser: every command with its one-line help; the `loaded` ones with options.
 
     A command not in `loaded` is listed without importing its module (it could not run);
     ``build_parser(COMMANDS)`` builds every command in full.

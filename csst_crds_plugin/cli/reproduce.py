@@ -1,4 +1,7 @@
-"""``csst-crds reproduce``: is an output's context and every reference in the cache, unchanged?"""
+"""``csst-crds reproduce``: check that an output can be reproduced from the cache.
+
+Its context and every reference it used must be in the cache, unchanged.
+"""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def require_web() -> None:
 
 
 def _port(text: str) -> int:
-    """A TCP port number, 0 to 65535 (argparse reports anything else as bad usage)."""
+    """Read a TCP port number, 0 to 65535 (argparse reports anything else as bad usage)."""
     try:
         port = int(text)
     except ValueError:

@@ -1,6 +1,7 @@
-"""``csst-crds site``: the console's browse pages as static HTML (no JavaScript), links
-relative, to publish beside a static mirror or open from disk. Safe to run again on the same
-folder: pages are replaced atomically and pages of files no longer cached are removed.
+"""``csst-crds site``: the console's browse pages as static HTML (no JavaScript).
+
+Links are relative, to publish beside a static mirror or open from disk. Safe to run again on
+the same folder: pages are replaced atomically and pages of files no longer cached are removed.
 Needs the optional extra `web` (pip install 'csst-crds-plugin[web]').
 """
 
