@@ -5,8 +5,9 @@ from __future__ import annotations
 import warnings
 from typing import Any, ClassVar
 
-from datamodels._base import ArraySpec, DataModel
+from datamodels._base import DataModel
 from datamodels._fields import SCI
+from datamodels._spec import ArraySpec
 from datamodels.errors import MetadataError, MetadataWarning
 from datamodels.meta import ExposureMeta, ReferenceMeta
 
