@@ -98,6 +98,9 @@ def fits_rows(hdul: Any, index: int) -> FitsRows | None:
                     unsigned)
 
 
-def block_rows(columns: int, pixels: int = BLOCK_PIXELS) -> int:
-    """Rows per block for images of ``columns`` columns (at least one)."""
-    return max(1, pixels // max(columns, 1))
+def block_rows(columns: int, pixels: int | None = None) -> int:
+    """Rows per block for images of ``columns`` columns (at least one).
+
+    ``pixels`` defaults to `BLOCK_PIXELS` as it is when called, so a test can set it.
+    """
+    return max(1, (BLOCK_PIXELS if pixels is None else pixels) // max(columns, 1))
