@@ -19,10 +19,10 @@ How an import statement becomes edges:
   every package whose ``__init__`` re-exports a submodule one big cycle with all its members.
 
 Private names: no module takes a ``_name`` (not a dunder) from another module, whether by
-``from m import _name`` or ``import m`` then ``m._name``, nor from another distribution
-(``stpipe._cmdline``). A private *module* is fine inside its own package
-(``pkg/a.py`` importing ``pkg._impl``), not from outside it. `PRIVATE_ALLOWED` lists the
-exceptions, each with its reason.
+``from m import _name``, ``import m`` then ``m._name``, or a string naming it for
+``importlib``; nor from another distribution (``stpipe._cmdline``). A private *module* is
+fine inside its own package (``pkg/a.py`` importing ``pkg._impl``), not from outside it.
+`PRIVATE_ALLOWED` lists the exceptions, each with its reason.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,12 +266,27 @@ def _attribute_references(module: str, path: Path,
             yield Reference(module, dotted, node.lineno)
 
 
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.\w+)+")
+
+
+def _string_references(module: str, path: Path,
+                       modules: dict[str, Path]) -> Iterator[Reference]:
+    """Strings naming a module, as given to ``importlib.import_module`` (``"pkg._impl"``)."""
+    for node in _nodes(path):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and _DOTTED.fullmatch(node.value)
+                and _is_module(node.value.split(".")[0], modules)
+                and _is_module(node.value.rpartition(".")[0], modules)):
+            yield Reference(module, node.value, node.lineno)
+
+
 def private_violations(root: Path, packages: tuple[str, ...]) -> dict[tuple[str, str], int]:
     """Return ``{(importer, dotted reference): line}`` of every private use across modules."""
     modules = module_files(root, packages)
     found = {}
     for module, path in modules.items():
-        for ref in [*references(module, path), *_attribute_references(module, path, modules)]:
+        for ref in [*references(module, path), *_attribute_references(module, path, modules),
+                    *_string_references(module, path, modules)]:
             if private_use(module, ref.dotted, modules):
                 found.setdefault((module, ref.dotted), ref.line)
     return found
@@ -346,8 +362,12 @@ def test_the_private_name_rule_on_a_throwaway_package(tmp_path: Path) -> None:
         "toy/inner/use.py": "from toy import _impl\nfrom toy._impl import run\n",
         "toy/dunder.py": ("from toy._impl import __doc__\nfrom os import path\n"
                           "Y = path._joinrealpath\n"),
+        "toy/shim.py": ("import importlib\nWHERE = ('importlib._bootstrap', 'importlib.util')\n"
+                        "M = [importlib.import_module(n) for n in WHERE]\n"
+                        "HELP = 'see importlib._bootstrap for details'\nOWN = 'toy._impl'\n"),
     })
     assert set(private_violations(tmp_path, ("toy",))) == {
         ("toy.api", "toy._impl._SECRET"),
         ("toy.dunder", "os.path._joinrealpath"),
+        ("toy.shim", "importlib._bootstrap"),
     }
