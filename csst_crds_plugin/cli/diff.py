@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.tools.diff import diff_files
+from csst_crds_plugin.tools.diffing import diff_files
 
 __all__ = ["NAME", "add_parser", "run"]
 

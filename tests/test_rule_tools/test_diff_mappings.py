@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from csst_crds_plugin.cli.main import main
-from csst_crds_plugin.tools.diff import diff_files
+from csst_crds_plugin.tools.diffing import diff_files
 
 
 def test_context_pair_down_to_the_rules(two_contexts: Path,

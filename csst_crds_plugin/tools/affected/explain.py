@@ -2,7 +2,7 @@
 
 For each affected type (outcomes.py) the explanation names where the two contexts part: the
 pmap entry of the instrument, the imap entry of the type (an rmap, N/A or OMIT), or, when both
-name rmaps, the rule changes of :func:`csst_crds_plugin.tools.diff.diff_rules` that put in the
+name rmaps, the rule changes of :func:`csst_crds_plugin.tools.diffing.diff_rules` that put in the
 new file or took out the old one, kept to the Match rules this dataset's parameters match.
 The per-context lookup traces (:func:`csst_crds_plugin.explain.explain`) come with it.
 """
@@ -19,7 +19,7 @@ from csst_crds_plugin.explain import Explanation, explain
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.selectors import MatchSelector
 from csst_crds_plugin.tools.affected.outcomes import ALL_TYPES, compare_rows, outcome_text
-from csst_crds_plugin.tools.diff import RuleChange, diff_rules
+from csst_crds_plugin.tools.diffing import RuleChange, diff_rules
 
 __all__ = ["ChangeExplanation", "TypeChange", "explain_change"]
 
