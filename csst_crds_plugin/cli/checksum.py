@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
-from csst_crds_plugin.tools.checksum import (
+from csst_crds_plugin.tools.file_checksums import (
     MAPPING_EXTENSIONS,
     rewrite_sha1sums,
     verify_files,

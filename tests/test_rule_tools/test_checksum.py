@@ -18,7 +18,7 @@ from csst_crds_plugin.errors import (
     RuleSyntaxError,
     RuleValidationError,
 )
-from csst_crds_plugin.tools.checksum import rewrite_sha1sums, verify_files, write_manifest
+from csst_crds_plugin.tools.file_checksums import rewrite_sha1sums, verify_files, write_manifest
 from csst_crds_plugin.tools.verify import verify_cache
 
 PARAMS = {"INSTRUME": "MSC", "DETECTOR": "06", "READMODE": "FAST", "DATE-OBS": "2027-01-02",
