@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.results import RefSource
 
 __all__ = ["NAME", "add_parser", "run"]
 
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     problems = check_output(record, layout)
     for problem in problems:
         print(f"DIFFERS {problem}")
-    checked = sum(1 for e in record.references.values() if e.get("source") != "not_applicable")
+    checked = sum(1 for e in record.references.values()
+                  if e.get("source") != RefSource.NOT_APPLICABLE)
     if problems:
         print(f"{args.output}: NOT reproducible from {layout.root} under {record.context}: "
               f"{len(problems)} problem(s)")

@@ -32,18 +32,12 @@ from csst_crds_plugin.stpipe_integration._parameters import (
     resolve_override_paths,
 )
 from csst_crds_plugin.stpipe_integration._provenance import (
-    NOT_APPLICABLE_SOURCE,
-    OVERRIDE,
-    RULE,
     ReferenceUse,
     record_provenance,
     reference_uses,
 )
 
 __all__ = [
-    "NOT_APPLICABLE_SOURCE",
-    "OVERRIDE",
-    "RULE",
     "SOFTWARE_VERSION",
     "STPIPE_VERSIONS",
     "Activation",

@@ -17,6 +17,7 @@ from csst_crds_plugin.context import PipelineMapping, ReferenceMapping, conditio
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.explain import Explanation, explain
 from csst_crds_plugin.provider import ReferenceProvider
+from csst_crds_plugin.results import UNDEFINED
 from csst_crds_plugin.selectors import MatchSelector
 from csst_crds_plugin.tools.affected.outcomes import ALL_TYPES, compare_rows, outcome_text
 from csst_crds_plugin.tools.diffing import RuleChange, diff_rules
@@ -112,7 +113,7 @@ def _matches(rmap: ReferenceMapping, change: RuleChange, header: Mapping[str, st
         row = selector.raw_keys.index(change.path[0])
     except ValueError:
         return True
-    values = [header.get(name, "UNDEFINED") for name in selector.parameters]
+    values = [header.get(name, UNDEFINED) for name in selector.parameters]
     return all(m.match(v) != -1 for m, v in zip(selector.matchers[row], values, strict=True))
 
 
