@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 import datamodels
-from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.results import NA
 from csst_crds_plugin.stpipe_integration import (
     ProviderPipeline,
@@ -34,8 +33,13 @@ _LOGGERS = ("stpipe", "steps", "csst_crds_plugin", "datamodels", "py.warnings")
 _LEVEL_SUFFIX = re.compile(r"^(?P<base>.+?)(?P<sep>_)L[01]$")
 
 
-class CalibrationError(CsstCrdsError, ValueError):
-    """An input or reference does not fit the step (model type, shape, missing keyword)."""
+class CalibrationError(ValueError):
+    """An input or reference does not fit the step (model type, shape, missing keyword).
+
+    The root of the steps' own errors, outside the reference system's `CsstCrdsError`: a
+    reference of the wrong shape is a problem of the data given to a step, not of the rules or
+    the cache that chose it.
+    """
 
 
 def to_image(raw: datamodels.RawModel) -> datamodels.ImageModel:
