@@ -124,11 +124,10 @@ def test_a_step_refusing_its_reference_on_rerun_is_a_one_line_error(demo: Path,
                                                                      tmp_path: Path) -> None:
     """A step's CalibrationError is no reference-system error; rerun names the output and step."""
     import datamodels
-    from steps import CalibrationError
-
     from csst_crds_plugin.cache import CacheLayout
     from csst_crds_plugin.errors import CsstCrdsError
     from csst_crds_plugin.tools.reproduce import read_record, rerun
+    from steps import CalibrationError
 
     assert issubclass(CalibrationError, ValueError)
     assert not issubclass(CalibrationError, CsstCrdsError)
