@@ -8,7 +8,8 @@ from typing import Any
 
 from csst_crds_plugin.cli._sync_options import add_options, plan_and_sync
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
-from csst_crds_plugin.tools.sync import Progress, SyncReport, sync
+from csst_crds_plugin.progress import Progress
+from csst_crds_plugin.tools.sync import SyncReport, sync
 from csst_crds_plugin.tools.verify import Verification
 
 __all__ = ["NAME", "add_parser", "run"]

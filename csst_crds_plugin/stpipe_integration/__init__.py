@@ -15,14 +15,13 @@ from csst_crds_plugin.stpipe_integration._activation import (
     active,
     crds_compatible,
     deactivate,
+    get_provider,
     provider_scope,
 )
 from csst_crds_plugin.stpipe_integration._bases import ProviderPipeline, ProviderStep
 from csst_crds_plugin.stpipe_integration._lookup import (
     StepReferenceError,
-    clear_providers,
     explain_command,
-    get_provider,
     reference_uri_to_cache_path,
     step_label,
 )
@@ -36,6 +35,7 @@ from csst_crds_plugin.stpipe_integration._provenance import (
     record_provenance,
     reference_uses,
 )
+from csst_crds_plugin.stpipe_integration._providers import clear_providers
 
 __all__ = [
     "SOFTWARE_VERSION",

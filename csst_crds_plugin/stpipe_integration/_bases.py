@@ -20,10 +20,13 @@ from stpipe.step import Step
 
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.results import NA, RefSource
-from csst_crds_plugin.stpipe_integration._activation import SOFTWARE_VERSION, provider_scope
+from csst_crds_plugin.stpipe_integration._activation import (
+    SOFTWARE_VERSION,
+    get_provider,
+    provider_scope,
+)
 from csst_crds_plugin.stpipe_integration._checksums import with_checksums
 from csst_crds_plugin.stpipe_integration._lookup import (
-    get_provider,
     locate,
     select_reference,
     step_label,
@@ -40,7 +43,7 @@ from csst_crds_plugin.stpipe_integration._provenance import (
 )
 from csst_crds_plugin.stpipe_integration._run_record import record_run
 
-__all__ = ["SOFTWARE_VERSION", "ProviderPipeline", "ProviderStep"]
+__all__ = ["ProviderPipeline", "ProviderStep"]
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from csst_crds_plugin.cache import digest_file, read_manifest
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.results import RefSource
-from csst_crds_plugin.stpipe_integration._lookup import get_provider
+from csst_crds_plugin.stpipe_integration._activation import get_provider
 from csst_crds_plugin.stpipe_integration._provenance import ReferenceUse
 
 __all__ = ["file_checksum", "with_checksums"]

@@ -13,7 +13,7 @@ from stpipe.step import Step
 
 from csst_crds_plugin.errors import ConfigurationError, ReferenceLookupError
 from csst_crds_plugin.results import NA
-from csst_crds_plugin.stpipe_integration._lookup import get_provider
+from csst_crds_plugin.stpipe_integration._activation import get_provider
 from csst_crds_plugin.stpipe_integration._stpipe_compat import typed_on_command_line
 
 __all__ = ["check_override_paths", "parameters_config", "resolve_override_paths"]

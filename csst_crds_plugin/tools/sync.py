@@ -50,7 +50,7 @@ from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.mirrors import open_mirror
 from csst_crds_plugin.tools.verify import Problem, Verification, verify_cache, verify_everything
 
-__all__ = ["Progress", "SyncReport", "sync"]
+__all__ = ["SyncReport", "sync"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20

@@ -82,7 +82,7 @@ def test_one_na_text_and_one_provenance_source() -> None:
 
 
 def test_no_module_only_re_exports() -> None:
-    """A module other than a package ``__init__`` defines something of its own."""
+    """A module other than a package ``__init__`` defines what it exports (one home a name)."""
     problems = []
     for path in SOURCES:
         if path.name == "__init__.py":
@@ -94,4 +94,13 @@ def test_no_module_only_re_exports() -> None:
                         and [getattr(t, "id", None) for t in node.targets] == ["__all__"])]
         if not own and path.name != "__main__.py":
             problems.append(f"{_label(path)} only re-exports")
+        imported = {alias.asname or alias.name for node in tree.body
+                    if isinstance(node, ast.ImportFrom) for alias in node.names}
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and \
+                    [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
+                passed_on = sorted(set(ast.literal_eval(node.value)) & imported)
+                if passed_on:
+                    problems.append(f"{_label(path)} lists imported names in __all__: "
+                                    f"{passed_on} (import them from their own module)")
     assert not problems, "\n".join(problems)
