@@ -5,8 +5,10 @@ from __future__ import annotations
 import warnings
 from typing import Any, ClassVar
 
-from datamodels._base import ArraySpec, DataModel
+from csst_crds_plugin.results import RefSource
+from datamodels._base import DataModel
 from datamodels._fields import SCI
+from datamodels._spec import ArraySpec
 from datamodels.errors import MetadataError, MetadataWarning
 from datamodels.meta import ExposureMeta, ReferenceMeta
 
@@ -77,11 +79,11 @@ class ImageModel(DataModel):
             "crds": {"context_used": "csst_0001.pmap", "sw_version": "0.1.0"},
             "bias": {
                 "name": "csst_msc_bias_0001.fits",
-                "source": "rule",
+                "source": RefSource.RULE,
                 "checksum": "sha256:" + "0" * 64,
             },
-            "readnoise": {"name": "N/A", "source": "not_applicable"},
-            "saturation": {"name": "my_sat.fits", "source": "override"},
+            "readnoise": {"name": "N/A", "source": RefSource.NOT_APPLICABLE},
+            "saturation": {"name": "my_sat.fits", "source": RefSource.OVERRIDE},
         }
         meta["cal_step"] = {
             "csst_dq_init": "COMPLETE",

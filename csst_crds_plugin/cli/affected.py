@@ -20,7 +20,7 @@ from csst_crds_plugin.cli._common import (
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog
-from csst_crds_plugin.tools.affected.explain import explain_change
+from csst_crds_plugin.tools.affected.change_reasons import explain_change
 from csst_crds_plugin.tools.affected.find import (
     DEFAULT_PART_ROWS,
     available_cores,

@@ -17,7 +17,7 @@ from csst_crds_plugin.cli._common import (
     add_format_option,
     add_observatory_option,
 )
-from csst_crds_plugin.tools.checksum import (
+from csst_crds_plugin.tools.file_checksums import (
     MAPPING_EXTENSIONS,
     rewrite_sha1sums,
     verify_files,

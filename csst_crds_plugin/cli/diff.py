@@ -18,7 +18,7 @@ from csst_crds_plugin.cli._common import (
     add_observatory_option,
 )
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.tools.diff import diff_files
+from csst_crds_plugin.tools.diffing import diff_files
 
 __all__ = ["NAME", "add_arguments", "run"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
+from csst_crds_plugin.results import RefSource
 
 __all__ = ["NAME", "add_arguments", "run"]
 
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     problems = check_output(record, layout)
     for problem in problems:
         print(f"DIFFERS {problem}")
-    checked = sum(1 for e in record.references.values() if e.get("source") != "not_applicable")
+    checked = sum(1 for e in record.references.values()
+                  if e.get("source") != RefSource.NOT_APPLICABLE)
     if problems:
         print(f"{args.output}: NOT reproducible from {layout.root} under {record.context}: "
               f"{len(problems)} problem(s)")

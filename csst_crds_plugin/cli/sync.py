@@ -7,7 +7,8 @@ import sys
 
 from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
 from csst_crds_plugin.cli._sync_options import add_options, plan_and_sync
-from csst_crds_plugin.tools.sync import Progress, SyncReport, sync
+from csst_crds_plugin.progress import Progress
+from csst_crds_plugin.tools.sync import SyncReport, sync
 from csst_crds_plugin.tools.verify import Verification
 
 __all__ = ["NAME", "add_arguments", "run"]

@@ -44,13 +44,13 @@ from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsErro
 from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.progress import Progress
-from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
+from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.mirrors import open_mirror
 from csst_crds_plugin.tools.verify import Problem, Verification, verify_cache, verify_everything
 
-__all__ = ["Progress", "SyncReport", "sync"]
+__all__ = ["SyncReport", "Syncer", "sync"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -106,13 +106,30 @@ def _mapping_ok(data: bytes, name: str, expected: Digest | None, check_sha1: boo
             header = parse_mapping(text, name).header_dict()
         except (UnicodeDecodeError, CsstCrdsError) as exc:
             return f"unreadable: {str(exc).splitlines()[0]}"
-        recorded = header.get("sha1sum")
-        if recorded is None or str(recorded).lower() != compute_sha1sum(text):
-            return f"sha1sum mismatch (header {recorded}, text {compute_sha1sum(text)})"
+        return sha1sum_problem(header, compute_sha1sum(text), name)
     return None
 
 
-class _Syncer:
+class Syncer:
+    """One sync from a mirror into a cache: the mirror's manifest and configuration, read once.
+
+    `sync` drives it; the command line's ``--dry-run`` uses `contexts` and `closure` alone
+    to list what a sync would fetch without writing anything.
+
+    Parameters
+    ----------
+    layout : CacheLayout
+        The cache written into.
+    source : str
+        The mirror: a directory or an ``http(s)://`` URL.
+    jobs : int
+        Parallel downloads (at least one).
+    check_sha1 : bool
+        Check each mapping's recorded ``sha1sum``.
+    progress : Progress
+        Where the counts go.
+    """
+
     def __init__(self, layout: CacheLayout, source: str, jobs: int, check_sha1: bool,
                  progress: Progress) -> None:
         self.layout = layout
@@ -365,7 +382,7 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = DEF
         return report
     layout.require_writable("files fetched from the mirror")
     layout.clean_stale_temps()
-    syncer = _Syncer(layout, source, jobs, not settings.ignore_checksum, progress)
+    syncer = Syncer(layout, source, jobs, not settings.ignore_checksum, progress)
     mode_file = layout.config_dir / "ref_cache_subdir_mode"
     if not mode_file.exists():
         layout.write_bytes(mode_file, f"{layout.subdir_mode()}\n".encode())
@@ -388,7 +405,7 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = DEF
     return report
 
 
-def _repair(syncer: _Syncer, report: SyncReport, known: dict[str, str | None]) -> None:
+def _repair(syncer: Syncer, report: SyncReport, known: dict[str, str | None]) -> None:
     for problem in report.problems:
         name = problem.name
         if name.endswith((".pmap", ".imap", ".rmap")):
