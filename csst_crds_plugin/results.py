@@ -36,14 +36,17 @@ class NotApplicable:
     _instance: NotApplicable | None = None
 
     def __new__(cls) -> NotApplicable:
+        """Return the one instance, so identity tests work."""
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
 
     def __repr__(self) -> str:
+        """Show the constant's name."""
         return "NOT_APPLICABLE"
 
     def __reduce__(self) -> str:
+        """Pickle as the module constant, so unpickling gives the one instance."""
         return "NOT_APPLICABLE"
 
 
@@ -80,18 +83,23 @@ class MapResult(Mapping[str, str]):
         self._items = dict(items)
 
     def __getitem__(self, key: str) -> str:
+        """Return the file of `key`."""
         return self._items[key]
 
     def __iter__(self) -> Iterator[str]:
+        """Iterate over the keys."""
         return iter(self._items)
 
     def __len__(self) -> int:
+        """Return the number of keys."""
         return len(self._items)
 
     def __repr__(self) -> str:
+        """Show the items, as the class's constructor takes them."""
         return f"MapResult({self._items!r})"
 
     def __hash__(self) -> int:
+        """Hash the items regardless of order, as equal mappings compare equal."""
         return hash(tuple(sorted(self._items.items())))
 
 

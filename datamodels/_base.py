@@ -116,7 +116,7 @@ class DataModel:
         return model
 
     def _check_meta(self) -> None:
-        """Hook for subclasses: check metadata that depends on the class."""
+        """Check metadata that depends on the class (a hook for subclasses)."""
         self._meta.model_type = type(self).__name__
 
     # -- arrays ------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ class DataModel:
 
     @classmethod
     def create_minimal(cls, shape: tuple[int, ...] = (1, 1)) -> Self:
-        """A model with the required metadata only and required arrays of zeros."""
+        """Return a model with the required metadata only and required arrays of zeros."""
         model = cls(cls._minimal_meta())
         for spec in cls.array_specs:
             if spec.required:
@@ -301,7 +301,7 @@ class DataModel:
 
     @classmethod
     def create_fake_data(cls, shape: tuple[int, ...] = (4, 4), seed: int = 0) -> Self:
-        """A model with every metadata group filled and every array holding random values."""
+        """Return a model with every metadata group filled and every array holding random values."""
         rng = np.random.default_rng(seed)
         with warnings.catch_warnings():
             warnings.simplefilter("error", MetadataWarning)

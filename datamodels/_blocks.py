@@ -75,7 +75,7 @@ class FitsRows:
 
 
 def fits_rows(hdul: Any, index: int) -> FitsRows | None:
-    """A `FitsRows` for HDU ``index`` of an open file, or None when it cannot be read so.
+    """Return a `FitsRows` for HDU ``index`` of an open file, or None when it cannot be read so.
 
     None for a compressed file or HDU, an image that is not 2-D, or scaled data other than
     the unsigned-integer convention.

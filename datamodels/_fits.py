@@ -39,7 +39,7 @@ def _add_extra(header: fits.Header, cards: Iterable[tuple[str, Any, str]]) -> No
 
 
 def extra_cards(table: dict[str, tuple[Any, str]], used: set[str]) -> list[tuple[str, Any, str]]:
-    """The cards of a header that neither the metadata nor the FITS structure account for."""
+    """Return the cards of a header that neither the metadata nor the FITS structure explain."""
     return [
         (keyword, value, comment)
         for keyword, (value, comment) in table.items()
@@ -92,7 +92,7 @@ def write_fits(model: ModelLike, path: Path) -> None:
 
 
 def _write_image(stream: Any, data: np.ndarray) -> None:
-    """The rows of a 2-D image in FITS order (big-endian; unsigned as signed + BZERO)."""
+    """Write the rows of a 2-D image in FITS order (big-endian; unsigned as signed + BZERO)."""
     unsigned = data.dtype.kind == "u" and data.dtype.itemsize > 1
     stored = np.dtype(f">i{data.dtype.itemsize}" if unsigned else data.dtype.newbyteorder(">"))
     rows = block_rows(data.shape[1])

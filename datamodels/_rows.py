@@ -27,7 +27,7 @@ def _source(model: DataModel, spec: ArraySpec) -> FitsRows | None:
 
 
 def array_shape(model: DataModel, name: str) -> tuple[int, ...] | None:
-    """The shape of array ``name`` without reading it from its file (None if absent)."""
+    """Return the shape of array ``name`` without reading it from its file (None if absent)."""
     spec = _spec(model, name)
     source = _source(model, spec)
     if source is not None:
@@ -108,7 +108,7 @@ def _plan(model: DataModel, spec: ArraySpec, dtype: np.dtype, shape: tuple[int, 
 
 
 def _stored(model: DataModel, spec: ArraySpec) -> np.ndarray | None:
-    """The array as stored or given, None when absent (no fill array made)."""
+    """Return the array as stored or given, None when absent (no fill array made)."""
     if spec.name not in model._arrays and model._loader is not None:
         model._arrays[spec.name] = model._loader(spec)
     return model._arrays.get(spec.name)

@@ -87,7 +87,7 @@ class ModelLike(Protocol):
         """Every array present, by attribute name."""
 
     def get_crds_parameters(self) -> dict[str, str | int | float | bool]:
-        """The flat selection parameters, keyed by FITS keyword and dotted meta path."""
+        """Return the flat selection parameters, keyed by FITS keyword and dotted meta path."""
 
     @classmethod
     def _from_parts(
@@ -97,7 +97,7 @@ class ModelLike(Protocol):
         closer: Callable[[], None] | None,
         row_source: Callable[[ArraySpec], Any] | None = None,
     ) -> Self:
-        """A model whose arrays ``loader`` reads on first use; ``closer`` releases the file."""
+        """Make a model whose arrays ``loader`` reads on first use; ``closer`` releases the file."""
 
 
 #: A model class a reader builds: `read_fits` given ``ImageModel`` returns an ``ImageModel``.

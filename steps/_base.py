@@ -41,7 +41,7 @@ class CalibrationError(ValueError):
 
 
 def to_image(raw: datamodels.RawModel) -> datamodels.ImageModel:
-    """A level-1 `ImageModel` of a level-0 exposure: SCI as float32 ADU, ERR and DQ zero.
+    """Return a level-1 `ImageModel` of a level-0 exposure: SCI as float32 ADU, ERR and DQ zero.
 
     SCI is converted block by block from the file (no full-frame copy of the raw data).
     """
@@ -85,7 +85,7 @@ class _CsstMixin:
 
     @classmethod
     def get_stpipe_loggers(cls) -> tuple[str, ...]:
-        """The loggers stpipe configures: its own, this package's, the engine's, the models'.
+        """Return the loggers stpipe configures: its own, this package's, the engine's, the models'.
 
         Each step logs under its module's name (``steps.dark.dark_step``), a child of
         ``steps``; a step class defined in another package adds that package's root logger, so
@@ -123,7 +123,7 @@ class CsstStep(_CsstMixin, ProviderStep):
     _owns_input: bool = False
 
     def open_image(self, init: Any) -> datamodels.ImageModel:
-        """The input as an `ImageModel` whose arrays this step may change in place.
+        """Return the input as an `ImageModel` whose arrays this step may change in place.
 
         A `RawModel` is converted. A model the caller gave is copied (metadata and arrays),
         so the caller's arrays never change; inside `csst_level1` each step gets the model
@@ -187,7 +187,7 @@ class CsstStep(_CsstMixin, ProviderStep):
         return datamodels.iter_row_blocks(ref, names)
 
     def not_applicable(self, reference: Any) -> bool:
-        """True for ``"N/A"`` (or an empty override), meaning: skip the correction."""
+        """Tell whether `reference` is ``"N/A"`` (or an empty override): skip the correction."""
         return isinstance(reference, str) and reference.strip() in ("", NA)
 
     def mark_skipped(self, model: datamodels.ImageModel, *reftypes: str) -> datamodels.ImageModel:

@@ -74,7 +74,7 @@ def set_sha1sum(text: str) -> str:
 
 
 def sha1sum_problem(header: Mapping[object, object], actual: str, name: str) -> str | None:
-    """What is wrong with a mapping's recorded ``sha1sum``; None when it equals `actual`.
+    """Say what is wrong with a mapping's recorded ``sha1sum``; None when it equals `actual`.
 
     The one wording of a missing or wrong checksum, for loading, ``verify`` and ``checksum
     --verify`` alike. `actual` is `compute_sha1sum` of the text; `name` is what the fix

@@ -40,10 +40,10 @@ def resolve_override_paths(config: MutableMapping[str, Any], folder: str | Path)
 
 
 def check_override_paths(step: Step) -> None:
-    """Before anything runs: every ``override_<reftype>`` path of `step` (and, for a pipeline,
-    of each step it will run) must exist; a missing one is a ConfigurationError naming it.
+    """Check, before anything runs, that every ``override_<reftype>`` path of `step` exists.
 
-    ``N/A``, empty values and models are not paths and pass.
+    For a pipeline, so must those of each step it will run; a missing one is a
+    ConfigurationError naming it. ``N/A``, empty values and models are not paths and pass.
     """
     from csst_crds_plugin.stpipe_integration._lookup import step_label
 
@@ -71,7 +71,7 @@ def check_override_paths(step: Step) -> None:
 
 def _own_parameters(step_class: type[Step], parameters: dict[str, Any],
                     observatory: str) -> Any:
-    """The ``pars-<class>`` reference of one class as a config, or its empty config.
+    """Return the ``pars-<class>`` reference of one class as a config, or its empty config.
 
     Swallowed, meaning "the step's defaults": no context available (ConfigurationError),
     and every lookup failure (unknown type, no matching rule, N/A, OMIT), logged. Anything
@@ -101,7 +101,7 @@ def _own_parameters(step_class: type[Step], parameters: dict[str, Any],
 
 def parameters_config(step_class: type[Step], parameters: dict[str, Any],
                       observatory: str) -> Any:
-    """What ``_get_config_from_parameters`` returns, from the provider only.
+    """Return what ``_get_config_from_parameters`` returns, from the provider only.
 
     A pipeline gets each of its steps' ``pars-*`` config under ``steps``, then its own
     merged over them, as stpipe does; no class reaches the CRDS library.

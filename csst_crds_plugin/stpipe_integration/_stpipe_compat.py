@@ -46,5 +46,5 @@ FromCommandLine: Final = _find()
 
 
 def typed_on_command_line(value: object) -> bool:
-    """True when stpipe read `value` from the command line (not from a parameter file)."""
+    """Return True when stpipe read `value` from the command line (not from a parameter file)."""
     return isinstance(value, FromCommandLine)

@@ -50,7 +50,7 @@ class ManifestUpdate:
     unchanged: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged}
 
 
@@ -69,12 +69,13 @@ class FileCheck:
         return self.problem is None
 
     def __str__(self) -> str:
+        """Render the result as one line: OK or PROBLEM, the name and why."""
         if self.ok:
             return f"OK {self.name}"
         return f"PROBLEM {self.name}: {self.problem} ({self.path})"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
+        """Return a JSON-ready form."""
         return {"name": self.name, "path": self.path, "kind": self.kind, "ok": self.ok,
                 "problem": self.problem}
 
@@ -147,7 +148,7 @@ def _refuse_duplicates(ir: MappingIR) -> None:
 
 
 def _with_sha1sum(text: str, path: Path) -> str:
-    """The text with a correct sha1sum: in place if the header has one, else canonical."""
+    """Return the text with a correct sha1sum: in place if the header has one, else canonical."""
     ir = parse_mapping(text, str(path))  # never checksum a file that does not parse
     if "sha1sum" in {str(k) for k, _v in ir.header.entries}:
         try:

@@ -161,6 +161,7 @@ class Syncer:
 
     # -- contexts ------------------------------------------------------------------------------
     def contexts(self, specs: Sequence[str], all_contexts: bool) -> list[str]:
+        """Pick the pmaps to sync: all the mirror's, those `specs` name, or the operational one."""
         if all_contexts:
             names = set(e.context for e in self.config.history)
             names.update(n for n in (self.config.operational, self.config.latest) if n)
@@ -312,6 +313,7 @@ class Syncer:
         return digest
 
     def references(self, wanted: dict[str, str | None]) -> None:
+        """Fetch the `wanted` references (name: instrument or None), `jobs` at a time."""
         self.progress.add(len(wanted), "sync: references")
         _run_all(self.jobs, lambda item: self._get_reference(*item), sorted(wanted.items()))
 

@@ -113,7 +113,7 @@ def references(module: str, path: Path) -> Iterator[Reference]:
 
 
 def resolve(dotted: str, modules: dict[str, Path]) -> str | None:
-    """The longest module of ``modules`` that ``dotted`` starts with (None: none of ours)."""
+    """Return the longest module of ``modules`` that ``dotted`` starts with (None: none of ours)."""
     while dotted and dotted not in modules:
         dotted = dotted.rpartition(".")[0]
     return dotted or None
@@ -132,7 +132,7 @@ def import_graph(root: Path, packages: tuple[str, ...]) -> dict[str, set[str]]:
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components of two or more modules (Tarjan, iteratively)."""
+    """Return the strongly connected components of two or more modules (Tarjan, iteratively)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

@@ -24,7 +24,7 @@ PACKAGES = ("csst_crds_plugin", "datamodels", "steps")
 
 
 def _editable_root(dist: importlib.metadata.Distribution) -> Path | None:
-    """The source folder of an editable install (PEP 660 ``direct_url.json``), else None."""
+    """Return the source folder of an editable install (PEP 660 ``direct_url.json``), else None."""
     text = dist.read_text("direct_url.json")
     if not text:
         return None
@@ -35,7 +35,7 @@ def _editable_root(dist: importlib.metadata.Distribution) -> Path | None:
 
 
 def _finder_mapping(dist: importlib.metadata.Distribution) -> dict[str, str]:
-    """``MAPPING`` of setuptools' editable finder, read as a literal; {} when there is none."""
+    """Read ``MAPPING`` of setuptools' editable finder as a literal; {} when there is none."""
     for item in dist.files or []:
         if item.name.startswith("__editable__") and item.name.endswith("_finder.py"):
             tree = ast.parse(Path(str(dist.locate_file(item))).read_text(encoding="utf-8"))
@@ -62,7 +62,7 @@ def owned_package_dirs() -> dict[str, Path]:
 
 
 def foreign_packages() -> list[str]:
-    """The packages of this distribution imported from somewhere it does not own."""
+    """Return the packages of this distribution imported from somewhere it does not own."""
     owned = owned_package_dirs()
     problems = []
     for name in PACKAGES:

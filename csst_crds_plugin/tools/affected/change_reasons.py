@@ -37,7 +37,7 @@ class TypeChange:
     traces: tuple[Explanation | None, Explanation | None] = (None, None)
 
     def lines(self, verbose: bool = False) -> list[str]:
-        """The explanation as text lines."""
+        """Return the explanation as text lines."""
         out = [f"{self.reftype}: {outcome_text(self.old)} -> {outcome_text(self.new)}"]
         if isinstance(self.old, dict) and "message" in self.old:
             out.append(f"  before: {self.old['message']}")
@@ -64,6 +64,7 @@ class ChangeExplanation:
     changes: list[TypeChange] = field(default_factory=list)
 
     def __str__(self) -> str:
+        """Render the explanation for people, without the lookup traces."""
         return self.render()
 
     def render(self, verbose: bool = False) -> str:
