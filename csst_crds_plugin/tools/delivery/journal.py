@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from csst_crds_plugin.cache.config import load_config
 from csst_crds_plugin.cache.killpoint import kill_point
@@ -136,7 +137,7 @@ def _created(record: Mapping[str, object]) -> list[tuple[str, Digest]]:
             for e in record.get("created") or []]  # type: ignore[attr-defined]
 
 
-def _checked(record: object) -> dict[str, object]:
+def _checked(record: object) -> dict[str, Any]:
     """Return the journal `record` if it is an object whose entries read; else raise."""
     if not isinstance(record, dict):
         raise TypeError("not an object")
