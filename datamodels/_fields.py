@@ -159,7 +159,9 @@ def metadata_error(
             allowed = reason.partition("allowed: ")[2] or reason
         messages.append(text)
         first = first or (keyword, value, allowed)
-    keyword, value, allowed = first or (None, None, None)
+    if first is None:
+        return MetadataError("; ".join(messages))
+    keyword, value, allowed = first
     return MetadataError("; ".join(messages), keyword=keyword, value=value, allowed=allowed)
 
 
@@ -205,9 +207,10 @@ class MetaBase(BaseModel):
             # pydantic may have stored the value before a model validator refused it
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if extra is not None:
-                self.__pydantic_extra__.clear()
-                self.__pydantic_extra__.update(extra)
+            current_extra = self.__pydantic_extra__
+            if extra is not None and current_extra is not None:
+                current_extra.clear()
+                current_extra.update(extra)
             raise metadata_error(exc, type(self), default_where="assigned in memory") from None
 
     def __delattr__(self, name: str) -> None:

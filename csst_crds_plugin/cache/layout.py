@@ -163,7 +163,8 @@ class CacheLayout:
 
     def read_mapping(self, name: str) -> tuple[str, str, tuple[int, int]]:
         """Return (path, text, (size, mtime_ns)) of a mapping; FileNotCachedError if absent."""
-        return self.read_mapping_data(name)[:3]  # type: ignore[return-value]
+        path, text, stamp, _data = self.read_mapping_data(name)
+        return path, text, stamp
 
     def read_mapping_data(self, name: str) -> tuple[str, str, tuple[int, int], bytes]:
         """Like :meth:`read_mapping`, with the file's bytes (the text is their UTF-8 decoding)."""

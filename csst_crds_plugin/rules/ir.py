@@ -42,7 +42,7 @@ class PairColumns(Sequence[tuple[Key, Value]]):
 
     __slots__ = ("column_keys", "column_values")
 
-    def __init__(self, column_keys: list[Key], column_values: list[Value]) -> None:
+    def __init__(self, column_keys: Sequence[Key], column_values: Sequence[Value]) -> None:
         self.column_keys = column_keys
         self.column_values = column_values
 
@@ -102,7 +102,7 @@ class SelectorNode:
     offset: int = 0
 
     @property
-    def entries(self) -> tuple[tuple[Key, Value], ...]:
+    def entries(self) -> tuple[tuple[Key, Value], ...] | PairColumns:
         """The selector's (key, choice) pairs in file order."""
         return self.body.entries
 

@@ -313,6 +313,7 @@ class _Parser:
                 # Fast path: a run of simple 'key' : 'value', pairs, matched without tokenising.
                 found = _STR_PAIR_RE.match(text, self.start)
                 if found is not None:
+                    pos = found.end()
                     while found is not None:
                         offsets.append(found.start(1) - 1)
                         entries.append((found.group(1), found.group(2)))

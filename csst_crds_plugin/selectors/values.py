@@ -64,12 +64,12 @@ def condition_value(value: object) -> str:
     ('T', '*', 'N/A')
     """
     text = value if type(value) is str else str(value)
-    found = _CACHE.get(text)  # type: ignore[arg-type]
+    found = _CACHE.get(text)
     if found is not None:
         return found
-    if _DATE_LIKE_RE.match(text):  # type: ignore[arg-type]
-        return text  # type: ignore[return-value]
-    result = text.strip().upper()  # type: ignore[union-attr]
+    if _DATE_LIKE_RE.match(text):
+        return text
+    result = text.strip().upper()
     # Only strings made of number characters can match (the value is stripped, so `$` cannot
     # match before a final newline); the check is much cheaper than a failing match.
     if not result.strip(_NUMBER_CHARS) and _NUMBER_RE.match(result):
@@ -80,7 +80,7 @@ def condition_value(value: object) -> str:
         result = _SPECIAL.get(result, result)
     if len(_CACHE) >= _CACHE_LIMIT:
         _CACHE.clear()
-    _CACHE[text] = result  # type: ignore[index]
+    _CACHE[text] = result
     return result
 
 

@@ -84,7 +84,8 @@ class CatalogColumn:
         table = [*self.values, UNDEFINED] if missing else self.values  # code -1: the last
         if any("\x00" in v for v in self.values):  # numpy strings would drop trailing NULs
             return [table[c] for c in codes.tolist()]
-        return np.asarray(table, dtype=str)[codes]
+        texts: np.ndarray = np.asarray(table, dtype=str)[codes]
+        return texts
 
 
 class Catalog:
@@ -155,9 +156,8 @@ class Catalog:
 
     def ids_of(self, rows: np.ndarray) -> list[object]:
         """The ids of several rows."""
-        if self.ids is None:
-            return (rows + self.start + 1).tolist()
-        return self.ids[rows].tolist()
+        ids: list[object] = (rows + self.start + 1 if self.ids is None else self.ids[rows]).tolist()
+        return ids
 
     def row(self, row: int) -> dict[str, str]:
         """One row as a parameter mapping (missing values absent)."""
