@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 __all__ = [
     "NA_VALUES",
@@ -94,7 +94,7 @@ def is_omit_value(value: object) -> bool:
     return isinstance(value, str) and value in OMIT_VALUES
 
 
-def condition_mapping(parameters: Mapping[object, object],
+def condition_mapping(parameters: Mapping[Any, object],  # any keys: non-str ones are dropped
                       meta_prefix: str = "") -> dict[str, str]:
     """Condition a flat parameter mapping: upper-case str keys, condition simple values.
 
