@@ -36,7 +36,7 @@ from csst_crds_plugin.errors import (
     CsstCrdsError,
     InputLimitError,
 )
-from csst_crds_plugin.rules import parse_value_text
+from csst_crds_plugin.rules import DictNode, parse_value_text
 from csst_crds_plugin.settings import Settings
 
 __all__ = [
@@ -162,7 +162,7 @@ def parse_contexts_json(data: bytes, origin: str, observatory: str) -> dict[str,
 def parse_server_config(text: str, origin: str, observatory: str) -> dict[str, object]:
     """Read a CRDS ``server_config`` literal (never executed) into CacheConfig fields."""
     value = parse_value_text(text, origin)
-    if not hasattr(value, "as_dict"):
+    if not isinstance(value, DictNode):
         raise CacheError(f"{origin}: a server_config must be a dict literal")
     raw = value.as_dict()
     obs = str(raw.get("observatory", observatory)).lower()
@@ -176,7 +176,10 @@ def parse_server_config(text: str, origin: str, observatory: str) -> dict[str, o
     bad = raw.get("bad_files_list") or ()
     if isinstance(bad, str):
         bad = bad.split()
-    fields["bad_files"] = frozenset(str(name) for name in bad)  # type: ignore[union-attr]
+    if not isinstance(bad, (tuple, list)):
+        raise CacheError(f"{origin}: bad_files_list is {bad!r}; write a list of file names or "
+                         "one string of them separated by spaces")
+    fields["bad_files"] = frozenset(str(name) for name in bad)
     return fields
 
 
