@@ -9,7 +9,7 @@ a new sha1sum; the cache's contexts are not changed (see ``newcontext``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,12 +58,12 @@ def _without(node: Value, names: frozenset[str], deleted: list[str]) -> Value:
 
 def _write(rmap: Path, ir: MappingIR, output_dir: str | Path | None, changes: list[str],
            selector: SelectorNode | None = None, drop: tuple[str, ...] = (),
-           **header: Value) -> RefactorResult:
+           header: Mapping[str, Value] | None = None) -> RefactorResult:
     folder = Path(output_dir) if output_dir is not None else rmap.parent
     stem, serial, ext = series_of(rmap.name)
     start = max(serial + 1, next_serial(existing_names(folder), stem, ext))
     name = write_new_file(folder, stem, ext, start, lambda new: render_new_version(
-        ir, new, rmap.name, selector, drop, **header).encode("utf-8"))
+        ir, new, rmap.name, selector, drop, header).encode("utf-8"))
     return RefactorResult(folder / name, rmap.name, tuple(changes))
 
 
@@ -98,7 +98,7 @@ def set_header(rmap: str | Path, key: str, words: Sequence[str], *,
     value = " ".join(words)
     old = ir.header_dict().get(key)
     change = f"{key}: {old!r} -> {value!r}" if old is not None else f"{key}: added {value!r}"
-    return _write(path, ir, output_dir, [change], **{key: value})
+    return _write(path, ir, output_dir, [change], header={key: value})
 
 
 def del_header(rmap: str | Path, key: str, *,
