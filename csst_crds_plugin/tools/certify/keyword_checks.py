@@ -51,11 +51,11 @@ def _pedigree_problem(value: object) -> str | None:
         return None
     if len(words) == 3 and words[0].upper() == "INFLIGHT":
         try:
-            start, end = (_dt.date.fromisoformat(w) for w in words[1:])
+            dates: list[_dt.date] | None = [_dt.date.fromisoformat(w) for w in words[1:]]
         except ValueError:
-            start = end = None
-        if start and end and _DAY_RE.match(words[1]) and _DAY_RE.match(words[2]):
-            return None if start <= end else "has its INFLIGHT start after its end"
+            dates = None
+        if dates is not None and _DAY_RE.match(words[1]) and _DAY_RE.match(words[2]):
+            return None if dates[0] <= dates[1] else "has its INFLIGHT start after its end"
     return (f"must be one of {', '.join(_PEDIGREES)} or 'INFLIGHT YYYY-MM-DD YYYY-MM-DD' "
             "(start <= end)")
 
