@@ -411,9 +411,13 @@ class BulkSelections:
             self.errors[reftype] = {}
         return found
 
-    def put(self, reftype: str, rows: np.ndarray, values: Sequence[Any] | np.ndarray,
+    def put(self, reftype: str, rows: np.ndarray, values: Any,
             table: list[Any] | None = None) -> None:
-        """Store outcomes: with `table`, `values` are indexes into it (-1: absent)."""
+        """Store the outcomes of `rows` for `reftype`.
+
+        With `table`, `values` are indexes into it (-1: absent); without, `values` is the one
+        outcome of every row.
+        """
         codes = self._column(reftype)
         mine = self.tables[reftype]
         if table is None:

@@ -68,7 +68,7 @@ _URI = "crds://"
 _lock = threading.RLock()
 _stack: list[Activation] = []
 _saved: list[tuple[ModuleType, str, Any]] = []
-_compatible: dict[type[BaseException], type[BaseException]] = {}
+_compatible: dict[type[CsstCrdsError], type[CsstCrdsError]] = {}
 
 
 def _stpipe_version() -> tuple[int, ...]:

@@ -140,7 +140,7 @@ class ProviderPipeline(Pipeline, ProviderStep):
     @classmethod
     def _datamodels_open(cls, init: Any, **kwargs: Any) -> Any:
         """Open as the first of its steps that can (a mission's steps open mission models)."""
-        base = Step._datamodels_open.__func__  # type: ignore[attr-defined]
+        base = Step._datamodels_open.__func__
         for step_class in cls.step_defs.values():
             opener = step_class._datamodels_open
             if getattr(opener, "__func__", None) is not base:

@@ -173,9 +173,10 @@ class _Syncer:
                     self.report.present += 1
                     self.progress.step()
                     return
-            data = self.mirror.read(f"mappings/{self.obs}/{name}")
-            if data is None:
+            fetched = self.mirror.read(f"mappings/{self.obs}/{name}")
+            if fetched is None:
                 raise CacheError(f"not on the mirror {self.mirror.label}")
+            data = fetched
             why = _mapping_ok(data, name, expected, self.check_sha1)
             if why:
                 raise IntegrityError(f"mirror copy refused: {why}")

@@ -17,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from csst_crds_plugin.context import INSTRUMENT_KEYS, InstrumentMapping, PipelineMapping
+from csst_crds_plugin.context import (
+    INSTRUMENT_KEYS,
+    InstrumentMapping,
+    PipelineMapping,
+    ReferenceMapping,
+)
 from csst_crds_plugin.errors import CsstCrdsError, MissingInstrumentError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import encode_value
@@ -192,17 +197,18 @@ def _lookup_columns(catalog: Catalog, rows: np.ndarray, names: dict[str, str],
     for imap in imaps:
         if imap is None:
             continue
-        plain = []
+        plain: list[ReferenceMapping] = []
+        all_plain = True
         for reftype in imap.entries if types is None else types:
             entry = imap.entries.get(reftype)
             if entry is None or is_na_value(entry) or is_omit_value(entry):
                 continue
             rmap = imap.rmap(reftype)
             if not rmap.plain:
-                plain = None
+                all_plain = False
                 break
             plain.append(rmap)
-        if plain is None:
+        if not all_plain:
             keys.update(imap.required_keys)
         else:
             keys.update(k for rmap in plain for k in rmap.required_keys)

@@ -84,8 +84,9 @@ def _fits_headers(path: Path) -> list[Any]:
 
 
 def _scalar(value: object) -> object:
-    if hasattr(value, "item"):  # numpy scalars from ASDF
-        value = value.item()  # type: ignore[union-attr]
+    item = getattr(value, "item", None)
+    if item is not None:  # numpy scalars from ASDF
+        value = item()
     return value if isinstance(value, (str, int, float, bool)) else None
 
 

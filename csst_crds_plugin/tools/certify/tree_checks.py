@@ -12,6 +12,7 @@ from typing import Any
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.rules import DictNode, MappingIR, SelectorNode
+from csst_crds_plugin.rules.ir import Key
 from csst_crds_plugin.selectors import MatchSelector
 from csst_crds_plugin.selectors.dates import DateFormatError, parse_date
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
@@ -103,7 +104,7 @@ class _Walker:
 
     def match(self, node: SelectorNode, parameters: tuple[str, ...]) -> None:
         keys: list[tuple[str, ...]] = []
-        rows: list[tuple[object, int, bool]] = []
+        rows: list[tuple[Key, int, bool]] = []
         for (key, value), offset in zip(node.entries, _offsets(node.body), strict=True):
             self.relational(key, offset)
             try:
