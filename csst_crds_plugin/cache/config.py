@@ -200,20 +200,20 @@ def config_from_files(observatory: str, files: dict[str, bytes], where: str) -> 
         origin = f"{where}/{SERVER_CONFIG_NAME}"
         fields = parse_server_config(files[SERVER_CONFIG_NAME].decode("utf-8"), origin,
                                      observatory)
-        bad |= fields.pop("bad_files")  # type: ignore[arg-type]
+        bad |= fields.pop("bad_files")  # type: ignore[arg-type]  # a frozenset[str] from the parser
         merged.update(fields)
         sources.append(origin)
     if CONTEXTS_NAME in files:
         origin = f"{where}/{CONTEXTS_NAME}"
         fields = parse_contexts_json(files[CONTEXTS_NAME], origin, observatory)
-        bad |= fields.pop("bad_files")  # type: ignore[arg-type]
+        bad |= fields.pop("bad_files")  # type: ignore[arg-type]  # a frozenset[str] from the parser
         merged.update(fields)
         sources.append(origin)
     if BAD_FILES_NAME in files:
         bad |= parse_bad_files(files[BAD_FILES_NAME].decode("utf-8"))
         sources.append(f"{where}/{BAD_FILES_NAME}")
     return CacheConfig(observatory=observatory, bad_files=frozenset(bad),
-                       sources=tuple(sources), **merged)  # type: ignore[arg-type]
+                       sources=tuple(sources), **merged)  # type: ignore[arg-type]  # fields the parsers typed
 
 
 def load_config(layout: CacheLayout) -> CacheConfig:

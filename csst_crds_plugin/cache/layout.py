@@ -31,7 +31,7 @@ from csst_crds_plugin.errors import CacheError, FileNotCachedError, ReadOnlyCach
 try:  # POSIX only; on other systems config updates are unlocked (documented)
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no fcntl: Windows
 
 __all__ = [
     "SUBDIR_MODES",

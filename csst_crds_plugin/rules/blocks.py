@@ -10,7 +10,7 @@ import itertools
 import operator
 import re
 from collections.abc import Iterator, Sequence
-from typing import Final
+from typing import Final, overload
 
 import numpy as np
 
@@ -82,7 +82,11 @@ class BlockOffsets(Sequence[int]):
     def __len__(self) -> int:
         return len(self._offsets())
 
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[int, ...]: ...
+    def __getitem__(self, index: int | slice) -> int | tuple[int, ...]:
         return self._offsets()[index]
 
     def __iter__(self) -> Iterator[int]:

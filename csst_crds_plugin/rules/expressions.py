@@ -168,7 +168,7 @@ class Expression:
             operand = self._eval(node.operand, namespace)
             if isinstance(node.op, ast.Not):
                 return not operand
-            return -operand  # type: ignore[operator]
+            return -operand  # type: ignore[operator]  # TypeError: reported as an ExpressionError
         if isinstance(node, ast.Compare):
             left = self._eval(node.left, namespace)
             for op, comparator in zip(node.ops, node.comparators, strict=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias, Union, overload
 
@@ -56,7 +56,7 @@ class PairColumns(Sequence[tuple[Key, Value]]):
     def __getitem__(self, index: int) -> tuple[Key, Value]: ...
     @overload
     def __getitem__(self, index: slice) -> tuple[tuple[Key, Value], ...]: ...
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+    def __getitem__(self, index: int | slice) -> tuple[Key, Value] | tuple[tuple[Key, Value], ...]:
         if isinstance(index, slice):
             return tuple(zip(self.column_keys[index], self.column_values[index]))  # noqa: B905
         return self.column_keys[index], self.column_values[index]
@@ -67,11 +67,11 @@ class PairColumns(Sequence[tuple[Key, Value]]):
     def __hash__(self) -> int:
         return hash(tuple(self))
 
-    def __add__(self, other: object) -> tuple[tuple[Key, Value], ...]:
-        return tuple(self) + tuple(other)  # type: ignore[arg-type]
+    def __add__(self, other: Iterable[tuple[Key, Value]]) -> tuple[tuple[Key, Value], ...]:
+        return tuple(self) + tuple(other)
 
-    def __radd__(self, other: object) -> tuple[tuple[Key, Value], ...]:
-        return tuple(other) + tuple(self)  # type: ignore[arg-type]
+    def __radd__(self, other: Iterable[tuple[Key, Value]]) -> tuple[tuple[Key, Value], ...]:
+        return tuple(other) + tuple(self)
 
     def __repr__(self) -> str:
         return repr(tuple(self))
@@ -83,7 +83,7 @@ class DictNode:
 
     entries: tuple[tuple[Key, Value], ...] | PairColumns
     offset: int = 0
-    entry_offsets: tuple[int, ...] = ()
+    entry_offsets: Sequence[int] = ()  # a tuple, or found lazily for a large block
 
     def as_dict(self) -> dict[Key, object]:
         """Return a plain dict with Python's duplicate-key semantics, nested dicts converted."""

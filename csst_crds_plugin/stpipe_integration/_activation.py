@@ -295,7 +295,7 @@ def _dispatcher(original: Callable[..., Any],
     dispatch.__name__ = getattr(original, "__name__", replacement.__name__)
     dispatch.__qualname__ = getattr(original, "__qualname__", dispatch.__name__)
     dispatch.__doc__ = replacement.__doc__
-    dispatch.__wrapped__ = original  # type: ignore[attr-defined]
+    dispatch.__wrapped__ = original  # type: ignore[attr-defined]  # for inspect.unwrap
     return dispatch
 
 

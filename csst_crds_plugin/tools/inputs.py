@@ -80,7 +80,7 @@ class FitsHdu:
 def _open(path: Path) -> tuple[BinaryIO, int | None]:
     """The stream and its size (None for a gzip stream, whose size is only known at its end)."""
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb"), None  # type: ignore[return-value]
+        return gzip.open(path, "rb"), None  # type: ignore[return-value]  # a binary file object
     stream = path.open("rb")
     return stream, os.fstat(stream.fileno()).st_size
 

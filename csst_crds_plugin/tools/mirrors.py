@@ -90,7 +90,7 @@ class HttpMirror:
         for attempt in range(1, _RETRIES + 1):
             try:
                 response = urllib.request.urlopen(url, timeout=_TIMEOUT)  # noqa: S310
-                return response  # type: ignore[no-any-return]
+                return response  # type: ignore[no-any-return]  # urlopen gives a binary response
             except urllib.error.HTTPError as exc:
                 if exc.code in (403, 404, 410):
                     exc.close()
@@ -118,7 +118,7 @@ class HttpMirror:
     def stream(self, relpath: str) -> Iterator[tuple[BinaryIO, int | None]]:
         """The response stream and its Content-Length."""
         with self._open(relpath) as response:
-            length = response.headers.get("Content-Length")  # type: ignore[attr-defined]
+            length = response.headers.get("Content-Length")  # type: ignore[attr-defined]  # HTTP response
             yield response, int(length) if length and length.isdigit() else None
 
     def list_names(self, relfolder: str) -> list[str] | None:

@@ -169,8 +169,9 @@ def analyse_part(part: CatalogPart | Catalog, job: AffectedJob) -> PartResult:
                                   job.plan.everything)
         bulks = []
         for provider, imap in zip((old_provider, new_provider), imaps, strict=True):
-            listed = None if types is None or imap is None else \
-                [t for t in types if t in imap.entries]  # type: ignore[union-attr]
+            entries = None if imap is None else imap.entries
+            listed = None if types is None or entries is None else \
+                [t for t in types if t in entries]
             bulks.append(provider.best_references_many(columns, listed))
         local, changes = _compare(bulks[0], bulks[1], outcomes, table)
         if len(local):

@@ -201,7 +201,7 @@ class Catalog:
             columns[name] = CatalogColumn(codes.astype(code_dtype(len(index))), list(index))
         ids = None
         if parts and all(p.ids is not None for p in parts):
-            ids = make_ids([i for p in parts for i in p.ids.tolist()])  # type: ignore[union-attr]
+            ids = make_ids([i for p in parts for i in p.ids.tolist()])  # type: ignore[union-attr]  # all set
         elif any(p.ids is not None for p in parts):
             ids = make_ids([p.id_of(r) for p in parts for r in range(len(p))])
         return Catalog(columns, ids, count=total, source=source)

@@ -158,7 +158,7 @@ def summary_table(report: AffectedReport) -> str:
         lines.append(f"{'instrument':<12}{'reftype':<16}{'datasets':>12}")
         for instrument, entry in summary.items():
             lines.append(f"{instrument:<12}{'(any)':<16}{entry['datasets']:>12,}")
-            for reftype, count in entry["types"].items():  # type: ignore[attr-defined]
+            for reftype, count in entry["types"].items():  # type: ignore[attr-defined]  # a dict
                 lines.append(f"{'':<12}{reftype:<16}{count:>12,}")
     return "\n".join(lines) + "\n"
 

@@ -133,7 +133,8 @@ def _value_problem(value: object, rule: KeywordRule,
     if rule.values and str(value).strip().upper() not in {v.upper() for v in rule.values}:
         allowed = ", ".join(rule.values) + (" or N/A" if rule.na else "")
         return rule.values_severity, f"is not one of the allowed values: {allowed}"
-    if rule.range is not None and not rule.range[0] <= float(value) <= rule.range[1]:  # type: ignore[arg-type]
+    if rule.range is not None and \
+            not rule.range[0] <= float(value) <= rule.range[1]:  # type: ignore[arg-type]  # a number
         return "error", f"is outside {rule.range[0]:g}..{rule.range[1]:g}"
     if rule.format:
         message = _FORMATS[rule.format](value, rule, header)

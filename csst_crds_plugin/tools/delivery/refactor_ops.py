@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from csst_crds_plugin.errors import RuleValidationError
 from csst_crds_plugin.rules import DictNode, MappingIR, SelectorNode
@@ -38,6 +39,10 @@ class RefactorResult:
     changes: tuple[str, ...]
 
 
+@overload
+def _without(node: SelectorNode, names: frozenset[str], deleted: list[str]) -> SelectorNode: ...
+@overload
+def _without(node: Value, names: frozenset[str], deleted: list[str]) -> Value: ...
 def _without(node: Value, names: frozenset[str], deleted: list[str]) -> Value:
     """`node` without the rules selecting `names`; nested selectors that keep no file go too."""
     if not isinstance(node, SelectorNode):
@@ -49,7 +54,7 @@ def _without(node: Value, names: frozenset[str], deleted: list[str]) -> Value:
             continue
         if isinstance(value, SelectorNode):
             pruned = _without(value, names, deleted)
-            if not terminal_names(pruned):  # type: ignore[arg-type]
+            if not terminal_names(pruned):
                 continue
             value = pruned
         kept.append((key, value))
@@ -86,7 +91,7 @@ def delete_references(rmap: str | Path, references: Sequence[str], *,
         raise RuleValidationError(f"{path}: no rule selects {', '.join(missing)}; nothing was "
                                   "written (see `csst-crds matches NAME`)")
     changes = [f"deleted {deleted.count(n)} rule(s) selecting {n}" for n in sorted(names)]
-    return _write(path, ir, output_dir, changes, selector)  # type: ignore[arg-type]
+    return _write(path, ir, output_dir, changes, selector)  # type: ignore[arg-type]  # an rmap
 
 
 def set_header(rmap: str | Path, key: str, words: Sequence[str], *,

@@ -220,7 +220,7 @@ def diff_mapping_files(old: MappingIR | str | Path, new: MappingIR | str | Path,
             result.notes.append(f"{change.old} -> {change.new} not compared: "
                                 f"{', '.join(missing)} not found in {finder.describe()}")
             continue
-        diff_mapping_files(paths[0], paths[1], finder=finder,  # type: ignore[arg-type]
+        diff_mapping_files(paths[0], paths[1], finder=finder,  # type: ignore[arg-type]  # both found
                            recurse=True, result=result)
     return result
 
