@@ -31,6 +31,8 @@ from csst_crds_plugin.errors import (
     CsstCrdsWarning,
     ReferenceLookupError,
 )
+from csst_crds_plugin.explain import Explanation
+from csst_crds_plugin.explain import explain as explain_lookup
 from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal, terminal_files
@@ -272,8 +274,6 @@ class ReferenceProvider:
                     f"{message} Set CSST_CRDS_ALLOW_BAD_REFERENCES=1 to use it anyway.")
             warnings.warn(message, CsstCrdsWarning, stacklevel=5)
 
-    def explain(self, parameters: Mapping[str, object], reftype: str) -> object:
+    def explain(self, parameters: Mapping[str, object], reftype: str) -> Explanation:
         """Why a file is chosen: the rule path, per-key verdicts, the winner."""
-        from csst_crds_plugin.explain import explain
-
-        return explain(self, parameters, reftype)
+        return explain_lookup(self, parameters, reftype)

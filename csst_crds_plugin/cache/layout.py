@@ -39,6 +39,7 @@ __all__ = [
     "CacheLayout",
     "atomic_open",
     "check_name",
+    "fsync_dir",
     "instrument_of_name",
     "no_space",
     "observatory_of",
@@ -413,7 +414,7 @@ def atomic_open(target: Path) -> Iterator[BinaryIO]:
         if full is not None:
             raise full from exc
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _alive(pid: int) -> bool:
@@ -426,7 +427,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Flush `folder`'s entries to disk, so a rename into it survives a crash (best effort)."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:

@@ -326,7 +326,7 @@ class _Parser:
                 break
             key_offset = self.start
             key = self.parse_value()
-            if isinstance(key, (DictNode, SelectorNode)) or not _hashable(key):
+            if isinstance(key, (DictNode, SelectorNode)) or not _is_key_literal(key):
                 raise self.error("a dict key must be a string, number, tuple, True, False or None",
                                  key_offset)
             self.expect(":")
@@ -374,9 +374,10 @@ def _unexpected(char: str) -> str:
     return f"unexpected character: {char!r}"
 
 
-def _hashable(key: object) -> bool:
+def _is_key_literal(key: object) -> bool:
+    """True for what a selector key may be: a scalar literal, or a tuple of them."""
     if isinstance(key, tuple):
-        return all(_hashable(item) for item in key)
+        return all(_is_key_literal(item) for item in key)
     return key is None or isinstance(key, (str, int, float, bool))
 
 

@@ -266,7 +266,14 @@ def _merge_sorted(
                 raise AmbiguousMatchError(
                     f"More than one match at {keys[i]!r} and nested selectors cannot be merged."
                 )
-            keep_mine = mine >= theirs  # type: ignore[operator]  # both are terminals (selectors refused above)
+            try:
+                keep_mine = mine >= theirs  # type: ignore[operator]  # TypeError handled below
+            except TypeError:  # a file name against a tuple of them: CRDS fails here too
+                raise ReferenceLookupError(
+                    f"More than one match at {keys[i]!r}, and its choices {mine!r} and "
+                    f"{theirs!r} cannot be ordered to pick one; give the equally weighted "
+                    "Match rules the same kind of choice (one file, or a tuple of files)."
+                ) from None
             out_k.append(keys[i])
             out_c.append(mine if keep_mine else theirs)
             out_r.append(raws[i] if keep_mine else other.raw_keys[j])

@@ -12,6 +12,7 @@ from csst_crds_plugin.errors import (
     InvalidVersionError,
     MissingParameterError,
     NoMatchError,
+    ReferenceLookupError,
 )
 from csst_crds_plugin.selectors import SelectorOptions, condition_value, selector_class
 from csst_crds_plugin.selectors.dates import DateFormatError, reformat_date
@@ -97,6 +98,17 @@ def test_match_ties_give_sorted_tuples_and_merge_useafters() -> None:
     strict = build("Match", ("A",), {"A|B": one, "A|C": two}, off)
     with pytest.raises(AmbiguousMatchError):
         strict.choose({"A": "A", "D": "2021-06-01"})
+
+
+def test_merging_a_file_with_a_tuple_at_one_date_is_a_lookup_failure() -> None:
+    """CRDS compares the two choices and fails (``other``); the engine must not crash."""
+    ua = selector_class("UseAfter")
+    one = ua.build(("D",), [("2020-01-01", "a.fits")], OPTIONS)
+    two = ua.build(("D",), [("2020-01-01", ("a.fits", "b.fits"))], OPTIONS)
+    merged = build("Match", ("A",), {"A|B": one, "A|C": two})
+    with pytest.raises(ReferenceLookupError, match="cannot be ordered") as failure:
+        merged.choose({"A": "A", "D": "2020-06-01"})
+    assert failure.value.category == "other"
 
 
 def test_match_prevalidation_and_defined_check() -> None:

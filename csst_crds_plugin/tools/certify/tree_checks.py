@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
@@ -202,7 +203,7 @@ def _check_date_order(report: FileReport, ir: MappingIR,
                     "canonical rmap lists them in order: sort them")
 
 
-def _offsets(body: DictNode) -> tuple[int, ...]:
+def _offsets(body: DictNode) -> Sequence[int]:
     return body.entry_offsets or (body.offset,) * len(body.entries)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from csst_crds_plugin.cache.killpoint import kill_point
-from csst_crds_plugin.cache.layout import TEMP_PREFIX, CacheLayout, no_space
+from csst_crds_plugin.cache.layout import TEMP_PREFIX, CacheLayout, fsync_dir, no_space
 from csst_crds_plugin.cache.manifest import Digest, read_manifest
 from csst_crds_plugin.errors import CacheError
 from csst_crds_plugin.tools.delivery.journal import note_created
@@ -115,17 +115,8 @@ def _link(temp: Path, target: Path) -> bool:
         temp.replace(target)
     else:
         temp.unlink()
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def claim_file(temp: Path, stem: str, ext: str, start: int,
