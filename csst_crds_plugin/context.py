@@ -27,6 +27,7 @@ from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.results import (
     NOT_APPLICABLE,
     OMITTED,
+    UNDEFINED,
     MapResult,
     NotApplicable,
     Omitted,
@@ -373,13 +374,13 @@ class ReferenceMapping(RuleMapping):
 
 def _in_context(exc: ReferenceLookupError, rmap: ReferenceMapping,
                 header: Mapping[str, str]) -> ReferenceLookupError:
-    params = ", ".join(f"{k}={header.get(k, 'UNDEFINED')!r}" for k in rmap.required_keys)
+    params = ", ".join(f"{k}={header.get(k, UNDEFINED)!r}" for k in rmap.required_keys)
     text = f"{rmap.name} ({rmap.filekind}): {exc} [parameters: {params}]"
     selector = rmap.selector
     if isinstance(exc, NoMatchError) and isinstance(selector, MatchSelector):
         # the top-level Match rules failing the fewest parameters, with those they fail
         nearest = selector.describe_nearest(
-            [header.get(name, "UNDEFINED") for name in selector.parameters])
+            [header.get(name, UNDEFINED) for name in selector.parameters])
         if nearest:
             text += f"; nearest rules: {nearest}"
     new = type(exc)(text)
@@ -529,7 +530,7 @@ class PipelineMapping(RuleMapping):
         """The instrument named by the parameters (RULES.md §3.1 step 6), lower case."""
         for key in self._instrument_keys:
             value = header.get(key)
-            if value is not None and value != "UNDEFINED":
+            if value is not None and value != UNDEFINED:
                 return self._instrument_name(value)
         return self._instrument_name(None)
 
@@ -554,7 +555,7 @@ class PipelineMapping(RuleMapping):
     def minimise(self, header: Mapping[str, str], imap: InstrumentMapping) -> dict[str, str]:
         """Reduce a conditioned header to the instrument's keys; absent keys become UNDEFINED."""
         get = header.get
-        return {key: get(key, "UNDEFINED") for key in self._keys_read(imap)}
+        return {key: get(key, UNDEFINED) for key in self._keys_read(imap)}
 
     def _prepare(
         self, parameters: Mapping[str, object]

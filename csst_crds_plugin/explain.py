@@ -13,7 +13,7 @@ from csst_crds_plugin.context import (
     condition_parameters,
 )
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
-from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED, UNDEFINED
 from csst_crds_plugin.selectors import FallbackNoMatchError, MatchSelector, Selector
 from csst_crds_plugin.selectors.useafter import UseAfterSelector, lookup_date
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
@@ -86,7 +86,7 @@ def explain(provider: Selecting, parameters: Mapping[str, object],
         minimal = pmap.minimise(header, imap)
         if entry is not None and not (is_na_value(entry) or is_omit_value(entry)):
             rmap = imap.rmap(reftype)
-            out.parameters = {k: minimal.get(k, "UNDEFINED") for k in rmap.required_keys}
+            out.parameters = {k: minimal.get(k, UNDEFINED) for k in rmap.required_keys}
             _trace_rmap(out, rmap, minimal)
         _, results = pmap.best_references(header, [reftype], conditioned=True)
     except CsstCrdsError as exc:
@@ -157,7 +157,7 @@ def _trace_match(out: Explanation, selector: MatchSelector, header: Mapping[str,
                  depth: int) -> None:
     pad = "  " * depth
     names = selector.parameters
-    values = [header.get(n, "UNDEFINED") for n in names]
+    values = [header.get(n, UNDEFINED) for n in names]
     shown = ', '.join(f'{n}={v!r}' for n, v in zip(names, values, strict=True))
     out.lines.append(f"{pad}Match on {shown}")
     try:

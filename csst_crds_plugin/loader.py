@@ -22,7 +22,7 @@ from csst_crds_plugin.errors import (
     CsstCrdsWarning,
     RuleValidationError,
 )
-from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
+from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
 from csst_crds_plugin.rules.ir import Key
 
 __all__ = ["NAME_LIMIT", "MappingLoader", "TextSource", "check_mapping_name", "load_mapping"]
@@ -133,18 +133,11 @@ def load_mapping(text: str, path: str, loader: MappingLoader, *,
 
 def _verify_checksum(actual: str, path: str, header: Mapping[Key, object]) -> None:
     """Raise ChecksumError for a missing or wrong sha1sum (a warning under the D6 waiver)."""
-    expected = header.get("sha1sum")
-    if expected is None:
-        problem = (f"{path}: the header has no 'sha1sum'. Add one with `csst-crds checksum "
-                   f"{path}`, or waive the check (ignore_checksum=True or "
-                   "CSST_CRDS_IGNORE_CHECKSUM=1).")
-    else:
-        if str(expected).lower() == actual:
-            return
-        problem = (f"{path}: sha1sum mismatch: the header says {expected}, the text gives "
-                   f"{actual}. The file was edited or corrupted; restore it, or if the edit "
-                   "is intended, run `csst-crds checksum` on it (or waive with "
-                   "CSST_CRDS_IGNORE_CHECKSUM=1).")
+    found = sha1sum_problem(header, actual, path)
+    if found is None:
+        return
+    problem = (f"{path}: {found} (or waive the check with ignore_checksum=True or "
+               "CSST_CRDS_IGNORE_CHECKSUM=1).")
     if header.get("ignore_checksum") not in (True, "True", "true"):
         raise ChecksumError(problem)
     warnings.warn(f"{problem} Accepted because the header sets ignore_checksum (departure D6).",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping
 from typing import Any, Final, NamedTuple, TypeAlias, Union
 
@@ -11,8 +12,10 @@ __all__ = [
     "NA",
     "NOT_APPLICABLE",
     "OMITTED",
+    "UNDEFINED",
     "MapResult",
     "NotApplicable",
+    "RefSource",
     "Selection",
     "Terminal",
     "category_of",
@@ -22,6 +25,9 @@ __all__ = [
 
 NA: Final = "N/A"
 """The string stpipe and bestrefs output use for "not applicable" (contract edges only)."""
+
+UNDEFINED: Final = "UNDEFINED"
+"""The value a lookup gives a parameter the header lacks (CRDS's spelling, RULES.md §3.1)."""
 
 
 class NotApplicable:
@@ -42,6 +48,7 @@ class NotApplicable:
 
 
 NOT_APPLICABLE: Final = NotApplicable()
+"""The result of a lookup whose reference type does not apply (RULES.md §3.2)."""
 
 
 class Omitted:
@@ -53,6 +60,17 @@ class Omitted:
 
 OMITTED: Final = Omitted()
 """Marker for a reference type dropped from the results (OMIT)."""
+
+
+class RefSource(enum.StrEnum):
+    """Where a reference a step used came from, as provenance records it (``S_<TYPE>``)."""
+
+    RULE = "rule"
+    """The rules of the context chose the reference."""
+    OVERRIDE = "override"
+    """The user chose it (``override_<reftype>``): a file, a model or N/A."""
+    NOT_APPLICABLE = "not_applicable"
+    """The rules say the type does not apply (N/A)."""
 
 
 class MapResult(Mapping[str, str]):

@@ -20,7 +20,7 @@ from csst_crds_plugin.context import (
 )
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
 from csst_crds_plugin.observatories import get_observatory
-from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED
+from csst_crds_plugin.results import NOT_APPLICABLE, OMITTED, UNDEFINED
 from csst_crds_plugin.selectors.bulk import BulkSelections, Column, choose_many, factorize
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 
@@ -50,7 +50,7 @@ def select_many(
     rows = list(parameters)
     headers = [condition_parameters(row, observatory) for row in rows]
     keys = dict.fromkeys(key for header in headers for key in header)
-    columns = {key: Column([h.get(key, "UNDEFINED") for h in headers], conditioned=True)
+    columns = {key: Column([h.get(key, UNDEFINED) for h in headers], conditioned=True)
                for key in keys}
     return _select(pmap, columns, len(rows), reftypes, rows.__getitem__)
 

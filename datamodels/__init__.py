@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import logging
 
+from csst_crds_plugin.results import NA, RefSource
 from datamodels._base import ArraySpec, DataModel, model_classes
 from datamodels._blocks import array_shape, block_rows, iter_row_blocks, read_rows
 from datamodels._io import open
@@ -70,7 +71,7 @@ from datamodels.errors import (
     MetadataWarning,
     UnknownModelError,
 )
-from datamodels.instruments import NOT_APPLICABLE, ObsId, parse_obsid
+from datamodels.instruments import ObsId, parse_obsid
 from datamodels.meta import ExposureMeta, ReferenceMeta
 from datamodels.models import (
     ArcRefModel,
@@ -86,10 +87,10 @@ from datamodels.models import (
     ReferenceModel,
     SaturationRefModel,
 )
-from datamodels.provenance import RefSource, StepStatus
+from datamodels.provenance import StepStatus
 
 __all__ = [
-    "NOT_APPLICABLE",
+    "NA",
     "ArcRefModel",
     "ArrayError",
     "ArraySpec",

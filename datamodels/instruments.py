@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.observatories import keywords as _keywords
+from csst_crds_plugin.results import NA
 from datamodels.errors import MetadataWarning
 
 __all__ = [
@@ -28,7 +29,6 @@ __all__ = [
     "MCI_CHANNEL_FILTERS",
     "MSC_CHIP_FILTERS",
     "MSC_FILTERS",
-    "NOT_APPLICABLE",
     "OBSERVATORY",
     "OBSID_MODULES",
     "PEDIGREES",
@@ -49,9 +49,6 @@ __all__ = [
 
 OBSERVATORY = get_observatory("csst")
 """The CSST description the tables below are read from."""
-
-#: The value written for a selection keyword that does not apply (CRDS and CSST L1 convention).
-NOT_APPLICABLE = _keywords.NOT_APPLICABLE
 
 #: The five first-generation CSST modules (CSST.md §1).
 INSTRUMENTS: tuple[str, ...] = tuple(OBSERVATORY.instruments)
@@ -132,7 +129,7 @@ def normalise_readmode(value: object | None) -> str | None:
     if value is None:
         return None
     name = str(value).strip().upper()
-    if name not in (*READMODES, NOT_APPLICABLE):
+    if name not in (*READMODES, NA):
         _warn(f"READMODE={value!r} is not one of {', '.join(READMODES)} (an invented list)")
     return name
 

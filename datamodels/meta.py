@@ -12,10 +12,10 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
+from csst_crds_plugin.results import NA
 from datamodels._fields import PRIMARY, SCI, FitsKeyword, KeywordValueError, MetaBase, fits_float
 from datamodels.errors import MetadataWarning
 from datamodels.instruments import (
-    NOT_APPLICABLE,
     ObsId,
     keyword_aliases,
     normalise_date,
@@ -71,13 +71,13 @@ class _InstrumentBase(MetaBase):
     def _detector_and_filter(self) -> _InstrumentBase:
         state = self.__dict__
         detector = self.detector
-        if not (self._allow_na_detector and str(detector).upper() == NOT_APPLICABLE):
+        if not (self._allow_na_detector and str(detector).upper() == NA):
             try:
                 detector = normalise_detector(self.name, detector)
             except ValueError as exc:
                 raise KeywordValueError("detector", self.detector, str(exc)) from None
         else:
-            detector = NOT_APPLICABLE
+            detector = NA
         state["detector"] = detector
         if self.filter is None and not self._derive_filter:
             return self
@@ -107,9 +107,7 @@ class RefInstrumentMeta(_InstrumentBase):
     _allow_na_detector: ClassVar[bool] = True
 
     name: Annotated[str, FitsKeyword("INSTRUME", PRIMARY, "CSST instrument (module)")]
-    detector: Annotated[str, FitsKeyword("DETECTOR", PRIMARY, "detector (chip) name")] = (
-        NOT_APPLICABLE
-    )
+    detector: Annotated[str, FitsKeyword("DETECTOR", PRIMARY, "detector (chip) name")] = NA
     filter: Annotated[str | None, FitsKeyword("FILTER", PRIMARY, "filter or grating")] = None
     readmode: Annotated[str | None, FitsKeyword("READMODE", PRIMARY, "readout mode")] = None
 

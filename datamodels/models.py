@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from csst_crds_plugin.results import RefSource
 from datamodels._base import ArraySpec, DataModel
 from datamodels._fields import SCI
 from datamodels.errors import MetadataError, MetadataWarning
@@ -84,11 +85,11 @@ class ImageModel(DataModel):
             "crds": {"context_used": "csst_0001.pmap", "sw_version": "0.1.0"},
             "bias": {
                 "name": "csst_msc_bias_0001.fits",
-                "source": "rule",
+                "source": RefSource.RULE,
                 "checksum": "sha256:" + "0" * 64,
             },
-            "readnoise": {"name": "N/A", "source": "not_applicable"},
-            "saturation": {"name": "my_sat.fits", "source": "override"},
+            "readnoise": {"name": "N/A", "source": RefSource.NOT_APPLICABLE},
+            "saturation": {"name": "my_sat.fits", "source": RefSource.OVERRIDE},
         }
         meta["cal_step"] = {
             "csst_dq_init": "COMPLETE",

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
+from csst_crds_plugin.results import RefSource
 from datamodels._fields import FitsKeyword, MetaBase
 from datamodels.errors import MetadataError
 
@@ -31,7 +32,6 @@ __all__ = [
     "CrdsInfo",
     "RefFile",
     "RefFileEntry",
-    "RefSource",
     "RunInfo",
     "StepStatus",
     "iter_dotted",
@@ -73,14 +73,6 @@ def _names(data: Any, *reserved: str) -> Any:
                     allowed="[a-z][a-z0-9_]*",
                 )
     return data
-
-
-class RefSource(enum.StrEnum):
-    """Where a reference came from."""
-
-    RULE = "rule"
-    OVERRIDE = "override"
-    NOT_APPLICABLE = "not_applicable"
 
 
 class StepStatus(enum.StrEnum):

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 import datamodels
-from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.results import NA
 from csst_crds_plugin.stpipe_integration import (
     ProviderPipeline,
@@ -28,14 +27,17 @@ from csst_crds_plugin.stpipe_integration import (
 
 __all__ = ["CalibrationError", "CsstPipeline", "CsstStep", "to_image"]
 
-log = logging.getLogger(__name__)
-
 _LOGGERS = ("stpipe", "steps", "csst_crds_plugin", "datamodels", "py.warnings")
 _LEVEL_SUFFIX = re.compile(r"^(?P<base>.+?)(?P<sep>_)L[01]$")
 
 
-class CalibrationError(CsstCrdsError, ValueError):
-    """An input or reference does not fit the step (model type, shape, missing keyword)."""
+class CalibrationError(ValueError):
+    """An input or reference does not fit the step (model type, shape, missing keyword).
+
+    The root of the steps' own errors, outside the reference system's `CsstCrdsError`: a
+    reference of the wrong shape is a problem of the data given to a step, not of the rules or
+    the cache that chose it.
+    """
 
 
 def to_image(raw: datamodels.RawModel) -> datamodels.ImageModel:
@@ -81,10 +83,21 @@ class _CsstMixin:
         options = {k: v for k, v in kwargs.items() if k in ("model_class", "memmap")}
         return datamodels.open(init, **options)
 
-    @staticmethod
-    def get_stpipe_loggers() -> tuple[str, ...]:
-        """stpipe's loggers plus this package's, the engine's and the data models'."""
-        return _LOGGERS
+    @classmethod
+    def get_stpipe_loggers(cls) -> tuple[str, ...]:
+        """The loggers stpipe configures: its own, this package's, the engine's, the models'.
+
+        Each step logs under its module's name (``steps.dark.dark_step``), a child of
+        ``steps``; a step class defined in another package adds that package's root logger, so
+        its messages reach stpipe's log too.
+        """
+        package = cls.__module__.partition(".")[0]
+        return _LOGGERS if package in _LOGGERS else (*_LOGGERS, package)
+
+    @property
+    def module_log(self) -> logging.Logger:
+        """The logger of the module that defines this step (``logging.getLogger(__name__)``)."""
+        return logging.getLogger(type(self).__module__)
 
     @staticmethod
     def remove_suffix(name: str) -> tuple[str, str | None]:
@@ -183,7 +196,7 @@ class CsstStep(_CsstMixin, ProviderStep):
             f"{reftype} is N/A (from the "
             f"{'override' if self.get_ref_override(reftype) is not None else 'rules'})"
             for reftype in reftypes)
-        log.info("%s: %s, so the step is SKIPPED", step_label(self), why)
+        self.module_log.info("%s: %s, so the step is SKIPPED", step_label(self), why)
         setattr(model.meta.cal_step, self.class_alias, datamodels.StepStatus.SKIPPED)
         return model
 

@@ -92,8 +92,9 @@ def _no_source() -> Exception:
 
 def _dry_run(args: argparse.Namespace, layout: Any, source: str | None,
              contexts: list[str]) -> list[str]:
+    from csst_crds_plugin.progress import Progress
     from csst_crds_plugin.settings import get_settings
-    from csst_crds_plugin.tools.sync import Progress, _Syncer
+    from csst_crds_plugin.tools.sync import _Syncer
     from csst_crds_plugin.tools.sync_plan import purge
 
     lines = []

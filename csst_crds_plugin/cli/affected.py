@@ -10,10 +10,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_ignore_checksum_option,
+    add_progress_option,
+    check_output_file,
+)
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog
-from csst_crds_plugin.tools.affected.explain import explain_change
+from csst_crds_plugin.tools.affected.change_reasons import explain_change
 from csst_crds_plugin.tools.affected.find import (
     DEFAULT_PART_ROWS,
     available_cores,
@@ -21,7 +28,7 @@ from csst_crds_plugin.tools.affected.find import (
 )
 from csst_crds_plugin.tools.affected.report import REPORT_FORMATS, summary_table, write_report
 
-__all__ = ["NAME", "add_parser", "run", "terminate_as_interrupt"]
+__all__ = ["NAME", "add_arguments", "run", "terminate_as_interrupt"]
 
 NAME = "affected"
 _SHOWN = 20  # failed inputs printed on standard error (the report lists them all)
@@ -42,13 +49,8 @@ no partial report. Progress goes to standard error.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="datasets whose references change between two contexts",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("old", help="the old context (pmap name or spec)")
     parser.add_argument("new", help="the new context (pmap name or spec)")
     parser.add_argument("--catalog", required=True,
@@ -59,8 +61,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("-o", "--output",
                         help="report file, '-' for standard output (default: none; only the "
                              "summary is printed)")
-    parser.add_argument("--format", choices=REPORT_FORMATS, default="json",
-                        help="report format (default: json)")
+    add_format_option(parser, REPORT_FORMATS, default="json", what="report")
     parser.add_argument("--jobs", type=int, default=available_cores(),
                         help="worker processes (default: every core, %(default)s here)")
     parser.add_argument("--dask", metavar="ADDRESS",
@@ -72,12 +73,9 @@ def add_parser(subparsers: Any) -> None:
                         help="explain, for this one dataset, which change moved its selection")
     parser.add_argument("--type", dest="reftypes", action="append", metavar="T",
                         help="with --explain: only this reference type (repeatable)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--ignore-checksum", action="store_true",
-                        help="do not verify mapping sha1sums")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="show progress on standard error (default: on a terminal)")
-    parser.set_defaults(run=run)
+    add_cache_option(parser)
+    add_ignore_checksum_option(parser)
+    add_progress_option(parser)
 
 
 @contextmanager
@@ -124,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.part_rows < 1:
         raise CsstCrdsError("--jobs and --part-rows must be at least 1")
     catalog_format(args.catalog, args.catalog_format)  # fail early on an unknown extension
+    check_output_file(args.output)
     if args.explain is not None:
         return _explain(args)
     display = Progress(enabled=args.progress)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
-__all__ = ["NAME", "add_parser", "run"]
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
+
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "bad"
 
@@ -22,13 +27,8 @@ of config/<obs>/contexts.json, changed under the rules lock.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="mark files bad (scientifically invalid) or valid; list them",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for action, text in (("add", "mark files bad"), ("remove", "mark files valid again"),
                          ("list", "list the bad files")):
@@ -36,10 +36,9 @@ def add_parser(subparsers: Any) -> None:
         if action != "list":
             sub.add_argument("names", nargs="+", metavar="NAME",
                              help="cached mappings or references")
-        sub.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-        sub.add_argument("--observatory", default="csst", help="observatory (default: csst)")
-        sub.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
+        add_cache_option(sub)
+        add_observatory_option(sub)
+        add_format_option(sub)
 
 
 def run(args: argparse.Namespace) -> int:

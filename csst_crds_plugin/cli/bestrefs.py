@@ -11,6 +11,13 @@ from typing import Any
 
 from csst_crds_plugin.cache.layout import atomic_open
 from csst_crds_plugin.cli._bestrefs_options import add_options, emit
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_context_option,
+    add_format_option,
+    add_ignore_checksum_option,
+    check_output_file,
+)
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.tools.bestrefs import (
     compare_cases,
@@ -20,7 +27,7 @@ from csst_crds_plugin.tools.bestrefs import (
     run_cases,
 )
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "bestrefs"
 
@@ -50,14 +57,10 @@ omission or error category; null means omitted), as `csst-crds affected` reports
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="best references for parameter sets", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--context", help="pmap name (default: pinned or operational context)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
+    add_cache_option(parser)
+    add_context_option(parser)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--headers",
                         help="JSONL file of parameter sets or cases ('-' for standard input)")
@@ -67,16 +70,14 @@ def add_parser(subparsers: Any) -> None:
                         help="compare: the old context (with --new-context)")
     parser.add_argument("--new-context", metavar="B",
                         help="compare: the new context (with --old-context)")
-    parser.add_argument("--format", choices=("jsonl", "table"),
-                        help="output format: JSON lines, or a table (id, reftype, value); "
-                             "default: a table on a terminal, else JSON lines")
+    add_format_option(parser, ("jsonl", "table"), default=None,
+                      text="output format: JSON lines, or a table (id, reftype, value); "
+                           "default: a table on a terminal, else JSON lines")
     parser.add_argument("--types", nargs="+", metavar="T",
                         help="reference types (default: every type of the instrument)")
-    parser.add_argument("--ignore-checksum", action="store_true",
-                        help="do not verify mapping sha1sums")
+    add_ignore_checksum_option(parser)
     parser.add_argument("-o", "--output", help="write here instead of standard output")
     add_options(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         raise CsstCrdsError("give both --old-context and --new-context, or neither")
     if args.old_context is not None and args.context is not None:
         raise CsstCrdsError("--context does not go with --old-context/--new-context")
+    check_output_file(args.output)
     if args.files:
         cases = iter_files(args.files)
     else:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
+from csst_crds_plugin.cli._common import add_progress_option, check_output_file
 from csst_crds_plugin.tools.affected.catalog_io import catalog_format, read_catalog, write_catalog
 from csst_crds_plugin.tools.affected.find import available_cores
 from csst_crds_plugin.tools.affected.scan import KEYWORDS, build_catalog
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "catalog"
 
@@ -30,12 +30,8 @@ info: the number of rows and, per column, the number of distinct values and a fe
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="build or describe a dataset catalogue", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = actions.add_parser("build", help="scan FITS/ASDF files into a catalogue",
                                epilog=EXAMPLES,
@@ -52,13 +48,11 @@ def add_parser(subparsers: Any) -> None:
     build.add_argument("--skip-unreadable", action="store_true",
                        help="exit 0 even when files could not be read (they are always "
                             "skipped and listed on standard error)")
-    build.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="show progress on standard error (default: on a terminal)")
+    add_progress_option(build)
     info = actions.add_parser("info", help="describe a catalogue", epilog=EXAMPLES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     info.add_argument("catalog", help="a .jsonl, .csv or .parquet catalogue")
     info.add_argument("--id-column", default="id", help="the dataset id column (default: id)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{missing:,} missing")
         return 0
     catalog_format(args.output)  # an unknown extension fails before the scan
+    check_output_file(args.output)
     problems: list[str] = []
     catalog = build_catalog(args.folder, extra=args.keys, reader=args.reader,
                             jobs=max(1, args.jobs), skip_unreadable=True,

@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_context_option,
+    add_format_option,
+    add_observatory_option,
+)
 from csst_crds_plugin.tools.certify import certify_context, certify_files
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "certify"
 
@@ -28,29 +32,22 @@ exit status: 0 when no file has an error (warnings alone pass), 1 otherwise.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="check reference files and rule files", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("files", nargs="*", help="reference files and .pmap/.imap/.rmap files")
-    parser.add_argument("--cache", help="cache root whose references and rules to check against")
-    parser.add_argument("--context", help="pmap whose rmaps receive the references; alone "
+    add_cache_option(parser, "whose references and rules to check against")
+    add_context_option(parser, text="pmap whose rmaps receive the references; alone "
                         "(no FILES), certify that context and every mapping it names")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_observatory_option(parser)
     parser.add_argument("--allow-pickle", action="store_true",
                         help="accept .pkl/.pickle/.pth files (never unpickled)")
     parser.add_argument("--no-check-references", action="store_true",
                         help="do not report rule references missing from the cache")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="report format (default: text)")
+    add_format_option(parser, what="report")
     parser.add_argument("--comparison-context", metavar="CTX",
                         help="also say what each reference changes against this context's "
                              "rules: the file it replaces and how they differ (keywords, "
                              "arrays, table rows), or the rule it adds")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

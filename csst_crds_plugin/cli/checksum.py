@@ -12,8 +12,12 @@ import argparse
 import json
 from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
-from csst_crds_plugin.tools.checksum import (
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
+from csst_crds_plugin.tools.file_checksums import (
     MAPPING_EXTENSIONS,
     rewrite_sha1sums,
     verify_files,
@@ -22,7 +26,7 @@ from csst_crds_plugin.tools.checksum import (
 from csst_crds_plugin.tools.listing import layout_for
 from csst_crds_plugin.tools.verify import verify_cache
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "checksum"
 
@@ -37,24 +41,17 @@ examples:
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="mapping sha1sums and the reference manifest: add, fix, verify",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("files", nargs="*", metavar="FILE",
                         help="mappings (sha1sum) or references (manifest): paths or cache names")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_cache_option(parser)
+    add_observatory_option(parser)
     parser.add_argument("--update", nargs="+", metavar="NAME", default=[],
                         help="re-hash these recorded files in the manifest")
     parser.add_argument("--rehash", action="store_true", help="re-hash every file")
     parser.add_argument("--verify", action="store_true", help="only verify; write nothing")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
+    add_format_option(parser)
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
-__all__ = ["NAME", "add_parser", "run"]
+from csst_crds_plugin.cli._common import add_cache_option, add_context_option, add_format_option
+from csst_crds_plugin.errors import ConfigurationError
+
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "coverage"
 
@@ -35,20 +37,15 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     for item in values or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ValueError(f"{what} {item!r} is not KEY=VALUE (e.g. {what} bias=1)")
+            raise ConfigurationError(f"{what} {item!r} is not KEY=VALUE (e.g. {what} bias=1)")
         found[key.strip()] = value.strip()
     return found
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="which reference each chip gets at a date; missing or stale ones",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--context", help="context (default: the pinned or operational one)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
+    add_cache_option(parser)
+    add_context_option(parser)
     parser.add_argument("--date", help="the exposure date, YYYY-MM-DD[THH:MM:SS] (default: now)")
     parser.add_argument("--max-age", action="append", metavar="TYPE=DAYS",
                         help="oldest allowed age of a type's reference, in days (repeatable)")
@@ -57,8 +54,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--param", action="append", metavar="KEY=VALUE",
                         help="an exposure keyword added to every lookup (repeatable)")
     parser.add_argument("--problems", action="store_true", help="print only missing and stale")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             limits[reftype] = float(days)
         except ValueError:
-            raise ValueError(f"--max-age {reftype}={days}: DAYS must be a number") from None
+            raise ConfigurationError(f"--max-age {reftype}={days}: DAYS must be a number") \
+                from None
     report = coverage(args.cache, context=args.context, date=args.date, max_age=limits,
                       instruments=args.instrument, detectors=args.detector,
                       parameters=_pairs(args.param, "--param"))

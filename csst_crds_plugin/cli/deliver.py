@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "deliver"
 
@@ -31,17 +34,11 @@ Exit status 1 if the delivery was refused (nothing is published then).
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="deliver reference files into the cache as a new context",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("files", nargs="+", metavar="FILE", help="reference files to deliver")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_cache_option(parser)
+    add_observatory_option(parser)
     parser.add_argument("--description", help="what the delivery is (kept in the new pmap)")
     parser.add_argument("--activate", action="store_true",
                         help="make the new context operational and add it to the history")
@@ -49,9 +46,7 @@ def add_parser(subparsers: Any) -> None:
                         help="let certify pass pickles (they are never unpickled)")
     parser.add_argument("--lock-timeout", type=float, default=600.0, metavar="SECONDS",
                         help="give up waiting for another delivery after this long (600)")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default: text)")
-    parser.set_defaults(run=run)
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

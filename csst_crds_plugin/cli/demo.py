@@ -7,12 +7,18 @@ import importlib.metadata
 import sys
 from typing import Any
 
+from csst_crds_plugin.cli._common import check_output_folder
 from csst_crds_plugin.errors import ConfigurationError
+
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "demo"
 GROUP = "csst_crds_plugin.demo"
 
-EPILOG = """\
+DESCRIPTION = ("Build a demo cache through deliveries, simulate a level-0 exposure and run the "
+               "csst_level1 pipeline on it, showing each reference and why.")
+
+EXAMPLES = """\
 examples:
   csst-crds demo                     # into ./csst-crds-demo (replaced if the demo made it)
   csst-crds demo --dir /tmp/try-it   # anywhere else
@@ -26,17 +32,11 @@ chose it, and the output's provenance keywords. Deterministic; well under a minu
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register ``demo``."""
-    parser = subparsers.add_parser(
-        NAME, help="build a demo cache and run the level-1 pipeline on it",
-        description="Build a demo cache through deliveries, simulate a level-0 exposure and run "
-                    "the csst_level1 pipeline on it, showing each reference and why.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("--dir", default="csst-crds-demo",
                         help="folder for the cache, the exposure and the output "
                              "(default: ./csst-crds-demo)")
-    parser.set_defaults(run=run)
 
 
 def _demo() -> Any:
@@ -50,5 +50,6 @@ def _demo() -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo."""
+    check_output_folder(args.dir, "--dir")
     _demo()(args.dir, sys.stdout, "INFO" if args.verbose else "WARNING")
     return 0

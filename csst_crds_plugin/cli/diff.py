@@ -11,12 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.tools.diff import diff_files
+from csst_crds_plugin.tools.diffing import diff_files
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "diff"
 
@@ -32,19 +36,12 @@ exit status: 0 same, 1 different, 2 error
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="differences between two mappings or two references", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("old", help="the old file: a path, or a name in the cache")
     parser.add_argument("new", help="the new file: a path, or a name in the cache")
-    parser.add_argument("--cache", help="cache root for names and sub-mappings "
-                                        "(default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory",
-                        help="observatory (default: the first name's, if the cache has "
-                             "mappings for it, else csst)")
+    add_cache_option(parser, "for names and sub-mappings")
+    add_observatory_option(parser, guessed_from="the first name")
     parser.add_argument("--no-recurse", dest="recurse", action="store_false",
                         help="for pmaps and imaps, list replaced entries only")
     parser.add_argument("--boring", action="store_true",
@@ -54,8 +51,7 @@ def add_parser(subparsers: Any) -> None:
                              "by row number)")
     parser.add_argument("--limit", type=int, default=50,
                         help="differing table rows listed per table (default 50)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         report = diff_files(args.old, args.new, cache=args.cache, observatory=args.observatory,
                             recurse=args.recurse, boring=args.boring, row_key=args.row_key,
                             limit=args.limit)
-    except (CsstCrdsError, OSError, ValueError) as exc:
+    except CsstCrdsError as exc:
         if args.debug:
             raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

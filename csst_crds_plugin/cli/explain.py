@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
+import json
 
 from csst_crds_plugin.cache.safe_read import loads_json
-from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_context_option,
+    add_ignore_checksum_option,
+    read_user_file,
+)
+from csst_crds_plugin.errors import CsstCrdsError, InputLimitError
 from csst_crds_plugin.explain import explain
 from csst_crds_plugin.provider import ReferenceProvider
 
-__all__ = ["NAME", "add_parser", "parse_assignments", "run"]
+__all__ = ["NAME", "add_arguments", "parse_assignments", "run"]
 
 NAME = "explain"
 
@@ -28,20 +33,14 @@ failure, the nearest rules and the parameter that failed. Exit status 1 if the l
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="explain one selection", description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("assignments", nargs="*", metavar="KEY=VALUE", help="parameters")
     parser.add_argument("--type", required=True, dest="reftype", help="reference type, e.g. dark")
     parser.add_argument("--parameters", help="a JSON file holding a flat parameter object")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--context", help="pmap name (default: pinned or operational context)")
-    parser.add_argument("--ignore-checksum", action="store_true",
-                        help="do not verify mapping sha1sums")
-    parser.set_defaults(run=run)
+    add_cache_option(parser)
+    add_context_option(parser)
+    add_ignore_checksum_option(parser)
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
@@ -59,7 +58,12 @@ def run(args: argparse.Namespace) -> int:
     """Print the explanation; exit 1 if the lookup failed."""
     parameters: dict[str, object] = {}
     if args.parameters:
-        loaded = loads_json(Path(args.parameters).read_bytes(), args.parameters)
+        try:
+            loaded = loads_json(read_user_file(args.parameters, "parameter file"),
+                                args.parameters)
+        except json.JSONDecodeError as exc:
+            raise InputLimitError(f"{args.parameters}:{exc.lineno}: not JSON: {exc.msg}") \
+                from None
         if not isinstance(loaded, dict):
             raise CsstCrdsError(f"{args.parameters}: expected a JSON object of parameters")
         parameters.update(loaded)

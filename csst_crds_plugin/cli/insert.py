@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+    rmap_argument,
+)
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "insert"
 
@@ -27,34 +30,23 @@ or `deliver` for the whole submission). References are named by their file names
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="insert references into a new version of an rmap", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("--rmap", required=True,
                         help="the rmap: a path, or a name in the cache's mappings")
     parser.add_argument("--references", nargs="+", required=True, metavar="FILE",
                         help="reference files to insert")
     parser.add_argument("--output-dir", help="where the new rmap goes (default: beside --rmap)")
-    parser.add_argument("--cache", help="cache root for an rmap given by name "
-                                        "(default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default: text)")
-    parser.set_defaults(run=run)
+    add_cache_option(parser, "for an rmap given by name")
+    add_observatory_option(parser)
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Insert and report each insertion."""
     from csst_crds_plugin.tools.delivery import insert_references
-    from csst_crds_plugin.tools.listing import layout_for
 
-    rmap = Path(args.rmap)
-    if not rmap.exists() and rmap.name == args.rmap:
-        rmap = layout_for(args.cache, args.observatory).mapping_path(args.rmap)
+    rmap = rmap_argument(args.rmap, args.cache, args.observatory)
     result = insert_references(rmap, args.references, output_dir=args.output_dir)
     rows = [{"reference": i.origin, "name": i.filename, "path": [repr(k) for k in i.path],
              "replaced": None if i.replaced is None else str(i.replaced)}

@@ -6,7 +6,11 @@ import argparse
 import json
 from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
 from csst_crds_plugin.tools.listing import (
     layout_for,
     list_config,
@@ -16,7 +20,7 @@ from csst_crds_plugin.tools.listing import (
     status,
 )
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "list"
 
@@ -38,15 +42,10 @@ _WHAT = {"contexts": list_contexts, "mappings": list_mappings, "references": lis
          "config": list_config, "status": status}
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="list what the cache holds", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
+    add_cache_option(parser)
+    add_observatory_option(parser)
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--contexts", nargs="*", metavar="CTX",
                        help="without CTX: " + (list_contexts.__doc__ or "").splitlines()[0]
@@ -57,8 +56,7 @@ def add_parser(subparsers: Any) -> None:
             continue
         which.add_argument(f"--{name}", dest="what", action="store_const", const=name,
                            help=(_WHAT[name].__doc__ or "").splitlines()[0])
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text lines, or a JSON list of them")
+    add_format_option(parser, text="text lines, or a JSON list of them")
     crds = parser.add_argument_group("CRDS's options")
     crds.add_argument("--cat", nargs="+", metavar="FILE",
                       help="print mappings' text and references' headers")
@@ -73,7 +71,7 @@ def add_parser(subparsers: Any) -> None:
                       help="print instrument, reference type and name of each file")
     crds.add_argument("--dataset-headers", nargs="+", metavar="FILE",
                       help="print the selection parameters of FITS or ASDF datasets")
-    parser.set_defaults(run=run, what="status")
+    parser.set_defaults(what="status")
 
 
 def _crds_listing(args: argparse.Namespace, layout: Any) -> list[str] | None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_observatory_option,
+    check_output_file,
+)
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "lock"
 
@@ -24,19 +27,12 @@ them and fails, naming the file, if any differs from the lock.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="write a context's files with their sha256 (a lock file)",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("context", help="a pmap name or spec (csst-operational, ...)")
     parser.add_argument("-o", "--output", help="the lock file (default: standard output)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
-    parser.set_defaults(run=run)
+    add_cache_option(parser)
+    add_observatory_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from csst_crds_plugin.tools.listing import layout_for
     from csst_crds_plugin.tools.lockfile import make_lock, write_lock
 
+    check_output_file(args.output)
     lock = make_lock(layout_for(args.cache, args.observatory), args.context)
     if not args.output or args.output == "-":
         print(json.dumps(lock, indent=1, sort_keys=True))

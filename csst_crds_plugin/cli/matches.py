@@ -10,11 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_context_option,
+    add_format_option,
+    add_observatory_option,
+)
 from csst_crds_plugin.tools.matches import matches
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "matches"
 
@@ -26,21 +31,13 @@ examples:
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="which rules of a context select a reference", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("files", nargs="+", metavar="FILE", help="reference names (or paths)")
-    parser.add_argument("--context", help="a pmap name or spec (default: pinned, else the "
-                                          "cache's operational context)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory",
-                        help="observatory (default: the name's, if the cache has "
-                             "mappings for it, else csst)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
+    add_context_option(parser)
+    add_cache_option(parser)
+    add_observatory_option(parser, guessed_from="the name")
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

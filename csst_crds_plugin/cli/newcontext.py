@@ -6,9 +6,13 @@ import argparse
 import json
 from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "newcontext"
 
@@ -29,27 +33,19 @@ context with them; in an empty cache this is csst_0001.pmap, made operational.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="derive a new context from new rmaps, or add reference types",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("items", nargs="*", metavar="[OLD.pmap] RMAP",
                         help="the base pmap (default: the latest) and the new rmaps")
     parser.add_argument("--init", nargs="+", metavar="INSTR:TYPE",
                         help="add empty rules for these reference types instead")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_cache_option(parser)
+    add_observatory_option(parser)
     parser.add_argument("--description", help="kept in the new pmap and the history")
     parser.add_argument("--latest", action="store_true", help="make it the latest context")
     parser.add_argument("--activate", action="store_true",
                         help="make it the latest and operational context (history too)")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default: text)")
-    parser.set_defaults(run=run)
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-from typing import Any
 
-__all__ = ["NAME", "add_parser", "run"]
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+    rmap_argument,
+)
+
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "refactor"
 
@@ -26,13 +31,8 @@ left selecting none.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand and its four operations."""
-    parser = subparsers.add_parser(
-        NAME, help="a new rmap version: insert, delete, set-header, del-header",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     operations = parser.add_subparsers(dest="operation", metavar="OPERATION", required=True)
     helps = {"insert": "insert references (as 'csst-crds insert')",
              "delete": "delete every rule selecting these references",
@@ -50,21 +50,9 @@ def add_parser(subparsers: Any) -> None:
         if name == "set-header":
             sub.add_argument("value", nargs="+", help="the new value (words joined by spaces)")
         sub.add_argument("--output-dir", help="where the new rmap goes (default: beside --rmap)")
-        sub.add_argument("--cache", help="cache root for an rmap given by name "
-                                         "(default: CSST_CRDS_PATH)")
-        sub.add_argument("--observatory", default="csst", help="observatory (default: csst)")
-        sub.add_argument("--format", choices=("text", "json"), default="text",
-                         help="output format (default: text)")
-    parser.set_defaults(run=run)
-
-
-def _rmap(args: argparse.Namespace) -> Path:
-    from csst_crds_plugin.tools.listing import layout_for
-
-    rmap = Path(args.rmap)
-    if not rmap.exists() and rmap.name == args.rmap:
-        rmap = layout_for(args.cache, args.observatory).mapping_path(args.rmap)
-    return rmap
+        add_cache_option(sub, "for an rmap given by name")
+        add_observatory_option(sub)
+        add_format_option(sub)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         set_header,
     )
 
-    rmap = _rmap(args)
+    rmap = rmap_argument(args.rmap, args.cache, args.observatory)
     if args.operation == "delete":
         result = delete_references(rmap, args.references, output_dir=args.output_dir)
     elif args.operation == "set-header":

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
+from csst_crds_plugin.results import RefSource
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "reproduce"
 
@@ -29,22 +29,15 @@ differs.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="check that an output can be reproduced from the cache",
-        description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("output", help="a FITS or ASDF output of a pipeline step")
     parser.add_argument("--rerun", action="store_true",
                         help="also run the step again and compare the outputs")
     parser.add_argument("--keep", action="store_true",
                         help="with --rerun: keep the new output (its path is printed)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
-    parser.set_defaults(run=run)
+    add_cache_option(parser)
+    add_observatory_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     problems = check_output(record, layout)
     for problem in problems:
         print(f"DIFFERS {problem}")
-    checked = sum(1 for e in record.references.values() if e.get("source") != "not_applicable")
+    checked = sum(1 for e in record.references.values()
+                  if e.get("source") != RefSource.NOT_APPLICABLE)
     if problems:
         print(f"{args.output}: NOT reproducible from {layout.root} under {record.context}: "
               f"{len(problems)} problem(s)")

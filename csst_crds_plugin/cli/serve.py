@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from typing import Any
 
+from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
 from csst_crds_plugin.errors import ConfigurationError
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 
-__all__ = ["NAME", "add_parser", "require_web", "run"]
+__all__ = ["NAME", "add_arguments", "require_web", "run"]
 
 NAME = "serve"
 
@@ -36,22 +35,27 @@ def require_web() -> None:
                                  "with pip install 'csst-crds-plugin[web]'")
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="the web console over a cache", description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+def _port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (argparse reports anything else as bad usage)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
+    add_cache_option(parser)
+    add_observatory_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (8000; 0: any free one)")
+    parser.add_argument("--port", type=_port, default=8000, help="port (8000; 0: any free one)")
     parser.add_argument("--max-upload-mb", type=float, default=1024.0,
                         help="largest accepted upload request, in MB (1024)")
     parser.add_argument("--upload-dir", help="where uploads wait for confirmation "
                                              "(default: the system's temporary folder)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,11 +7,14 @@ Needs the optional extra `web` (pip install 'csst-crds-plugin[web]').
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_observatory_option,
+    check_output_folder,
+)
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "site"
 
@@ -22,20 +25,14 @@ examples:
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="write the console's browse pages as static HTML", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
+    add_cache_option(parser)
     parser.add_argument("--out", required=True, help="the folder to write")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+    add_observatory_option(parser)
     parser.add_argument("--date", help="the coverage page's date (default: now)")
     parser.add_argument("--no-certify", action="store_true",
                         help="leave certify results out of the reference pages")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from csst_crds_plugin.settings import get_settings
 
     require_web()
+    check_output_folder(args.out, "--out")
     from csst_crds_plugin.web.site import write_site
 
     cache = args.cache or get_settings().cache_root

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
+from csst_crds_plugin.cli._common import add_cache_option, add_observatory_option
 from csst_crds_plugin.cli._sync_options import add_options, plan_and_sync
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
-from csst_crds_plugin.tools.sync import Progress, SyncReport, sync
+from csst_crds_plugin.progress import Progress
+from csst_crds_plugin.tools.sync import SyncReport, sync
 from csst_crds_plugin.tools.verify import Verification
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "sync"
 
@@ -34,15 +34,10 @@ Exit status 1 if any file failed or a problem remains.
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="fill, verify and repair the cache from a mirror", description=__doc__,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
+    add_cache_option(parser)
+    add_observatory_option(parser)
     parser.add_argument("--source", help="mirror: a directory or an http(s):// URL (default: "
                         "CSST_CRDS_MIRROR, else the mirror contexts.json records)")
     which = parser.add_mutually_exclusive_group()
@@ -60,7 +55,6 @@ def add_parser(subparsers: Any) -> None:
                         help="with --verify: refetch files that fail")
     parser.add_argument("--jobs", type=int, default=4, help="parallel transfers (default 4)")
     add_options(parser)
-    parser.set_defaults(run=run)
 
 
 def _verified_summary(report: SyncReport, found: Verification) -> str:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
-from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.cli._common import (
+    add_cache_option,
+    add_format_option,
+    add_observatory_option,
+)
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_arguments", "run"]
 
 NAME = "users"
 
@@ -27,21 +30,15 @@ examples:
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        NAME, help="console users, roles and tokens", description=__doc__, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments and options."""
     parser.add_argument("action", choices=("add", "token", "roles", "remove", "list"))
     parser.add_argument("name", nargs="?", help="the user (not for list)")
     parser.add_argument("--role", action="append", default=[],
                         help="submit, activate or bad (repeatable)")
-    parser.add_argument("--cache", help="cache root (default: CSST_CRDS_PATH)")
-    parser.add_argument("--observatory", default=DEFAULT_OBSERVATORY,
-                        help=f"observatory (default: {DEFAULT_OBSERVATORY})")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
+    add_cache_option(parser)
+    add_observatory_option(parser)
+    add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,17 +12,14 @@ from __future__ import annotations
 import re
 
 from csst_crds_plugin.observatories import Instrument, Observatory
+from csst_crds_plugin.results import NA
 
 __all__ = [
-    "NOT_APPLICABLE",
     "allowed_detectors",
     "normalise_detector",
     "normalise_filter",
     "normalise_instrument",
 ]
-
-NOT_APPLICABLE = "N/A"
-"""A selection keyword that does not apply (CRDS and CSST level-1 convention)."""
 
 Normalised = tuple[str, str | None]
 
@@ -79,8 +76,8 @@ def normalise_filter(observatory: Observatory, instrument: str, detector: str | 
     if value is None or str(value).strip() == "":
         return (allowed[0] if len(allowed) == 1 and found.filters_confirmed else None), None
     text = str(value).strip()
-    if text.upper() == NOT_APPLICABLE:
-        return NOT_APPLICABLE, None
+    if text.upper() == NA:
+        return NA, None
     band = found.filter_spellings.get(text.upper(), text.upper()) if found.filter_spellings \
         else text.upper()
     if found.filters and band not in found.filters:

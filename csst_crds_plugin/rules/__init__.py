@@ -1,6 +1,6 @@
 """Rule text to intermediate form and back: parser, writer, checksum, expressions."""
 
-from csst_crds_plugin.rules.checksum import compute_sha1sum, set_sha1sum
+from csst_crds_plugin.rules.checksum import compute_sha1sum, set_sha1sum, sha1sum_problem
 from csst_crds_plugin.rules.expressions import Expression, ExpressionError, ExpressionSyntaxError
 from csst_crds_plugin.rules.ir import DictNode, MappingIR, PairColumns, SelectorNode
 from csst_crds_plugin.rules.parser import parse_mapping, parse_value_text
@@ -20,4 +20,5 @@ __all__ = [
     "parse_mapping",
     "parse_value_text",
     "set_sha1sum",
+    "sha1sum_problem",
 ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from typing import Any  # a header's keys: any rule key
 
-__all__ = ["compute_sha1sum", "normalise_newlines", "set_sha1sum"]
+__all__ = ["compute_sha1sum", "normalise_newlines", "set_sha1sum", "sha1sum_problem"]
 
 # Line boundaries of str.splitlines() other than '\n' (and '\r', gone after normalising).
 _OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -70,3 +72,20 @@ def set_sha1sum(text: str) -> str:
     if count == 0:
         raise ValueError("the mapping text has no 'sha1sum' header line to update")
     return new_text
+
+
+def sha1sum_problem(header: Mapping[Any, object], actual: str, name: str) -> str | None:
+    """What is wrong with a mapping's recorded ``sha1sum``; None when it equals `actual`.
+
+    The one wording of a missing or wrong checksum, for loading, ``verify`` and ``checksum
+    --verify`` alike. `actual` is `compute_sha1sum` of the text; `name` is what the fix
+    command is told to rewrite (the file's path or cache name).
+    """
+    recorded = header.get("sha1sum")
+    if recorded is None:
+        return f"no sha1sum in the header; add one with `csst-crds checksum {name}`"
+    if str(recorded).lower() == actual:
+        return None
+    return (f"sha1sum mismatch: the header says {recorded}, the text gives {actual}; the file "
+            f"was edited or corrupted: restore it, or if the edit is intended run "
+            f"`csst-crds checksum {name}`")

@@ -16,7 +16,7 @@ from typing import Any, Final
 import numpy as np
 
 from csst_crds_plugin.errors import ReferenceLookupError
-from csst_crds_plugin.results import Selection
+from csst_crds_plugin.results import UNDEFINED, Selection
 from csst_crds_plugin.selectors.base import Selector
 from csst_crds_plugin.selectors.dates import encode_instant
 from csst_crds_plugin.selectors.match import MatchSelector
@@ -25,7 +25,6 @@ from csst_crds_plugin.selectors.values import condition_value
 
 __all__ = ["BulkSelections", "Column", "choose_many", "encode_lookup_dates", "factorize"]
 
-UNDEFINED: Final = "UNDEFINED"
 _BLOCK: Final = 1 << 48  # > every encoded date (2 * 99991231235959 + 1)
 _ZERO: Final = ord("0")
 _MAX_BLOCKS: Final = 1 << 14  # blocks * _BLOCK stays far below 2**63

@@ -6,6 +6,8 @@ import datetime as _dt
 import re
 from typing import Any, Final
 
+from csst_crds_plugin.results import UNDEFINED
+
 __all__ = [
     "DateFormatError",
     "UndefinedDateError",
@@ -63,7 +65,7 @@ def parse_date(text: str) -> _dt.datetime:
     >>> parse_date("Feb 08 2006 01:02AM")
     datetime.datetime(2006, 2, 8, 1, 2)
     """
-    if "UNDEFINED" in text:
+    if UNDEFINED in text:
         raise UndefinedDateError("One or more required date/time values is UNDEFINED")
     if text.endswith(" UT"):
         text = text[:-3]

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from csst_crds_plugin.errors import AmbiguousMatchError, InvalidValueError, RuleValidationError
+from csst_crds_plugin.results import UNDEFINED
 from csst_crds_plugin.selectors.base import (
     Choice,
     FallbackNoMatchError,
@@ -121,7 +122,7 @@ class MatchSelector(Selector, rule_name="Match"):
 
     def lookup_key(self, header: Header) -> tuple[str, ...]:
         """Pre-validate each parameter value; return the tuple of header values."""
-        values = tuple(header.get(name, "UNDEFINED") for name in self.parameters)
+        values = tuple(header.get(name, UNDEFINED) for name in self.parameters)
         message = self._invalid(values)
         if message is not None:
             raise InvalidValueError(message)
@@ -217,7 +218,7 @@ class MatchSelector(Selector, rule_name="Match"):
         for name in self.parameters:
             if name not in header:
                 self.check_defined(header)
-        groups = self.plan(tuple([header.get(name, "UNDEFINED") for name in self.parameters]))
+        groups = self.plan(tuple([header.get(name, UNDEFINED) for name in self.parameters]))
         for rows in groups:
             choice = self.choices[rows[0]] if len(rows) == 1 else self._group_choice(rows)
             if isinstance(choice, Selector):

@@ -14,6 +14,7 @@ from csst_crds_plugin.errors import (
     ReferenceLookupError,
     RuleValidationError,
 )
+from csst_crds_plugin.results import UNDEFINED
 from csst_crds_plugin.selectors.base import Choice, FallbackNoMatchError, Header, Selector
 from csst_crds_plugin.selectors.dates import (
     DateFormatError,
@@ -54,7 +55,7 @@ def lookup_date(selector: Selector, header: Header) -> str:
     names = selector.parameters
     if len(names) == 2:  # the common (DATE, TIME) pair, without the general loop
         first, second = header[names[0]].strip(), header[names[1]].strip()
-        if first != "UNDEFINED" and second != "UNDEFINED":
+        if first != UNDEFINED and second != UNDEFINED:
             raw = f"{first} {second}".strip()
             result = _DATES.get(raw)
             if result is None:
@@ -71,7 +72,7 @@ def lookup_date(selector: Selector, header: Header) -> str:
     parts = []
     for name in selector.parameters:
         value = header[name].strip()
-        if value == "UNDEFINED":
+        if value == UNDEFINED:
             raise InvalidDateError(f"{selector.rule_name} parameter {name!r} is UNDEFINED.")
         parts.append(value)
     raw = " ".join(parts).strip()

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from csst_crds_plugin.results import UNDEFINED
+
 __all__ = [
     "NA_VALUES",
     "OMIT_VALUES",
@@ -152,7 +154,7 @@ class KeyPlan:
             raws = self._raws.get(name)
             if raws is not None:
                 value = condition_picked(parameters, raws)
-                if value is not None and value != "UNDEFINED":
+                if value is not None and value != UNDEFINED:
                     return value
         return None
 
@@ -174,7 +176,7 @@ class KeyPlan:
                     minimal[name] = found if found is not None else condition_value(value)
                     continue
             found = None if raws is None else condition_picked(parameters, raws)
-            minimal[name] = "UNDEFINED" if found is None else found
+            minimal[name] = UNDEFINED if found is None else found
         return minimal
 
 

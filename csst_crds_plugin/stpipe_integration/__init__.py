@@ -15,14 +15,13 @@ from csst_crds_plugin.stpipe_integration._activation import (
     active,
     crds_compatible,
     deactivate,
+    get_provider,
     provider_scope,
 )
 from csst_crds_plugin.stpipe_integration._bases import ProviderPipeline, ProviderStep
 from csst_crds_plugin.stpipe_integration._lookup import (
     StepReferenceError,
-    clear_providers,
     explain_command,
-    get_provider,
     reference_uri_to_cache_path,
     step_label,
 )
@@ -32,18 +31,13 @@ from csst_crds_plugin.stpipe_integration._parameters import (
     resolve_override_paths,
 )
 from csst_crds_plugin.stpipe_integration._provenance import (
-    NOT_APPLICABLE_SOURCE,
-    OVERRIDE,
-    RULE,
     ReferenceUse,
     record_provenance,
     reference_uses,
 )
+from csst_crds_plugin.stpipe_integration._providers import clear_providers
 
 __all__ = [
-    "NOT_APPLICABLE_SOURCE",
-    "OVERRIDE",
-    "RULE",
     "SOFTWARE_VERSION",
     "STPIPE_VERSIONS",
     "Activation",

@@ -19,11 +19,14 @@ from stpipe.pipeline import Pipeline
 from stpipe.step import Step
 
 from csst_crds_plugin.errors import CsstCrdsError, ReferenceLookupError
-from csst_crds_plugin.results import NA
-from csst_crds_plugin.stpipe_integration._activation import SOFTWARE_VERSION, provider_scope
+from csst_crds_plugin.results import NA, RefSource
+from csst_crds_plugin.stpipe_integration._activation import (
+    SOFTWARE_VERSION,
+    get_provider,
+    provider_scope,
+)
 from csst_crds_plugin.stpipe_integration._checksums import with_checksums
 from csst_crds_plugin.stpipe_integration._lookup import (
-    get_provider,
     locate,
     select_reference,
     step_label,
@@ -34,14 +37,13 @@ from csst_crds_plugin.stpipe_integration._parameters import (
     resolve_override_paths,
 )
 from csst_crds_plugin.stpipe_integration._provenance import (
-    RULE,
     record_provenance,
     records_csst_provenance,
     reference_uses,
 )
 from csst_crds_plugin.stpipe_integration._run_record import record_run
 
-__all__ = ["SOFTWARE_VERSION", "ProviderPipeline", "ProviderStep"]
+__all__ = ["ProviderPipeline", "ProviderStep"]
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,7 @@ class ProviderStep(Step):
         try:
             context = get_provider(result.crds_observatory).context
         except CsstCrdsError as exc:
-            if any(use.source == RULE for use in uses.values()):
+            if any(use.source == RefSource.RULE for use in uses.values()):
                 raise
             log.debug("%s: no context to record (%s)", step_label(self), exc)
         hashed = with_checksums(uses.values(), result.crds_observatory)

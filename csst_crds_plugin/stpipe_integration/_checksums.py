@@ -15,8 +15,9 @@ from pathlib import Path
 
 from csst_crds_plugin.cache import digest_file, read_manifest
 from csst_crds_plugin.errors import CsstCrdsError
-from csst_crds_plugin.stpipe_integration._lookup import get_provider
-from csst_crds_plugin.stpipe_integration._provenance import OVERRIDE, RULE, ReferenceUse
+from csst_crds_plugin.results import RefSource
+from csst_crds_plugin.stpipe_integration._activation import get_provider
+from csst_crds_plugin.stpipe_integration._provenance import ReferenceUse
 
 __all__ = ["file_checksum", "with_checksums"]
 
@@ -34,10 +35,10 @@ def file_checksum(path: Path) -> str:
 
 
 def _path(use: ReferenceUse, observatory: str) -> Path | None:
-    if use.source == OVERRIDE:
+    if use.source == RefSource.OVERRIDE:
         path = Path(use.name)
         return path if path.is_file() else None
-    if use.source != RULE:
+    if use.source != RefSource.RULE:
         return None
     try:
         return get_provider(observatory).layout.find_reference(use.name)
@@ -47,7 +48,7 @@ def _path(use: ReferenceUse, observatory: str) -> Path | None:
 
 def _recorded(use: ReferenceUse, observatory: str) -> str | None:
     """The manifest's sha256 of a reference the rules chose (checked when it was served)."""
-    if use.source != RULE:
+    if use.source != RefSource.RULE:
         return None
     try:
         entry = read_manifest(get_provider(observatory).layout).get(use.name)

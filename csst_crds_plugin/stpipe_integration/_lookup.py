@@ -15,26 +15,18 @@ from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NA
 from csst_crds_plugin.stpipe_integration._activation import get_provider
 from csst_crds_plugin.stpipe_integration._providers import (
-    check_observatory_held,
-    clear_providers,
-    shared_provider,
     uri_path,
 )
 
 __all__ = [
     "StepReferenceError",
-    "check_observatory_held",
-    "clear_providers",
     "explain_command",
-    "get_provider",
     "locate",
     "reference_uri_to_cache_path",
     "select_reference",
     "selection_parameters",
-    "shared_provider",
     "step_label",
     "step_lookup_error",
-    "uri_path",
 ]
 
 log = logging.getLogger(__name__)

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from stpipe import config_parser
-from stpipe._cmdline import FromCommandLine
 from stpipe.pipeline import Pipeline
 from stpipe.step import Step
 
 from csst_crds_plugin.errors import ConfigurationError, ReferenceLookupError
 from csst_crds_plugin.results import NA
-from csst_crds_plugin.stpipe_integration._lookup import get_provider
+from csst_crds_plugin.stpipe_integration._activation import get_provider
+from csst_crds_plugin.stpipe_integration._stpipe_compat import typed_on_command_line
 
 __all__ = ["check_override_paths", "parameters_config", "resolve_override_paths"]
 
@@ -32,7 +32,7 @@ def resolve_override_paths(config: MutableMapping[str, Any], folder: str | Path)
     for key in list(config):
         value = config[key]
         if (not str(key).startswith(_PREFIX) or not isinstance(value, str)
-                or isinstance(value, FromCommandLine)):
+                or typed_on_command_line(value)):
             continue
         text = value.strip()
         if text and text != NA and not Path(text).expanduser().is_absolute():

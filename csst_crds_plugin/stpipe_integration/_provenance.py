@@ -6,24 +6,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from csst_crds_plugin.results import NA
+from csst_crds_plugin.results import NA, RefSource
 
 __all__ = [
-    "NOT_APPLICABLE_SOURCE",
-    "OVERRIDE",
-    "RULE",
     "ReferenceUse",
     "record_provenance",
     "records_csst_provenance",
     "reference_uses",
 ]
-
-RULE = "rule"
-"""The rules of the context chose the reference."""
-OVERRIDE = "override"
-"""The user chose it (``override_<reftype>``), a file, a model or N/A."""
-NOT_APPLICABLE_SOURCE = "not_applicable"
-"""The rules say the type does not apply (N/A)."""
 
 _URI = "crds://"
 
@@ -34,7 +24,7 @@ class ReferenceUse:
 
     reftype: str
     name: str
-    source: str
+    source: RefSource
     checksum: str | None = None
     """``sha256:<hex>`` of the file used, when it was found."""
 
@@ -51,11 +41,11 @@ def reference_uses(used: Iterable[tuple[str, Any]],
     for reftype, value in used:
         text = str(value)
         if overridden(reftype):
-            uses[reftype] = ReferenceUse(reftype, text, OVERRIDE)
+            uses[reftype] = ReferenceUse(reftype, text, RefSource.OVERRIDE)
         elif text == NA:
-            uses[reftype] = ReferenceUse(reftype, NA, NOT_APPLICABLE_SOURCE)
+            uses[reftype] = ReferenceUse(reftype, NA, RefSource.NOT_APPLICABLE)
         else:
-            uses[reftype] = ReferenceUse(reftype, text.removeprefix(_URI), RULE)
+            uses[reftype] = ReferenceUse(reftype, text.removeprefix(_URI), RefSource.RULE)
     return uses
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from csst_crds_plugin.cache.safe_read import loads_json
-from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.errors import CsstCrdsError, InputLimitError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import category_of, encode_value
 
@@ -34,9 +34,15 @@ Case = dict[str, Any] | CsstCrdsError
 def iter_cases(path: str | Path) -> Iterator[tuple[object, Case]]:
     """Yield (id, case) for each non-blank line of a JSONL file; flat objects become cases.
 
-    A line that is not a JSON object yields (line number, CsstCrdsError naming file and line).
+    A line that is not a JSON object yields (line number, CsstCrdsError naming file and line);
+    a file that cannot be opened raises InputLimitError naming it.
     """
-    with Path(path).open(encoding="utf-8", errors="replace") as stream:
+    try:
+        stream = Path(path).open(encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError as exc:
+        raise InputLimitError(f"{path}: cannot read the parameter sets: "
+                              f"{exc.strerror or exc}") from None
+    with stream:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue

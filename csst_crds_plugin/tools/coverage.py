@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from csst_crds_plugin.errors import ConfigurationError
 from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import NOT_APPLICABLE, terminal_files
@@ -108,7 +109,7 @@ def parse_date(text: str | None) -> datetime:
             return datetime.strptime(text.strip(), pattern)
         except ValueError:
             continue
-    raise ValueError(f"date {text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
+    raise ConfigurationError(f"date {text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
 
 
 def rule_dates(ir: Any, name: str) -> list[str]:

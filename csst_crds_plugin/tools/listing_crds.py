@@ -109,14 +109,13 @@ def required_parkeys(layout: CacheLayout, contexts: Sequence[str]) -> list[str]:
     lines = []
     for spec in contexts:
         context = resolve_context(spec, config, "--contexts")
-        pmap = parse_mapping(layout.mapping_path(context).read_text(encoding="utf-8"), context)
+        pmap = parse_mapping(layout.read_mapping(context)[1], context)  # absent: says so
         lines.append(f"{'-' * 16} Parkeys required for {context!r} {'-' * 16}")
         own = _flat(pmap.header_dict().get("parkey", ()))
         for instrument, imap_name in sorted(pmap.selector.entries, key=lambda e: str(e[0])):
             if str(imap_name).upper() in _SKIP:
                 continue
-            imap = parse_mapping(layout.mapping_path(str(imap_name)).read_text(encoding="utf-8"),
-                                 str(imap_name))
+            imap = parse_mapping(layout.read_mapping(str(imap_name))[1], str(imap_name))
             found = set(_flat(imap.header_dict().get("parkey", ())))
             for _reftype, rmap in imap.selector.entries:
                 if str(rmap).upper() not in _SKIP and str(rmap).endswith(".rmap"):

@@ -228,6 +228,9 @@ def rerun(record: OutputRecord, layout: CacheLayout) -> tuple[Path, list[str]]:
         clear_providers()
         try:
             _step_class(str(run["step"])).call(str(source), **parameters)
+        except ValueError as exc:  # the step refused its input or a reference
+            raise CsstCrdsError(f"{record.path}: re-running {run['step']} stopped: "
+                                f"{type(exc).__name__}: {exc}") from exc
         finally:
             clear_providers()
     made = sorted(folder.glob(record.path.name)) or sorted(folder.iterdir())

@@ -45,13 +45,13 @@ from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsErro
 from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.progress import Progress
-from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
+from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.mirrors import open_mirror
 from csst_crds_plugin.tools.verify import Problem, Verification, verify_cache, verify_everything
 
-__all__ = ["Progress", "SyncReport", "sync"]
+__all__ = ["SyncReport", "sync"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -107,9 +107,7 @@ def _mapping_ok(data: bytes, name: str, expected: Digest | None, check_sha1: boo
             header = parse_mapping(text, name).header_dict()
         except (UnicodeDecodeError, CsstCrdsError) as exc:
             return f"unreadable: {str(exc).splitlines()[0]}"
-        recorded = header.get("sha1sum")
-        if recorded is None or str(recorded).lower() != compute_sha1sum(text):
-            return f"sha1sum mismatch (header {recorded}, text {compute_sha1sum(text)})"
+        return sha1sum_problem(header, compute_sha1sum(text), name)
     return None
 
 

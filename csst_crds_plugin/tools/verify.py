@@ -18,7 +18,7 @@ from csst_crds_plugin.cache.config import (
 )
 from csst_crds_plugin.errors import CacheError, CsstCrdsError, FileNotCachedError
 from csst_crds_plugin.provider import ReferenceProvider
-from csst_crds_plugin.rules import compute_sha1sum, parse_mapping
+from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.tools.delivery.journal import JOURNAL_NAME
 
@@ -65,13 +65,7 @@ def _check_mapping(path: Path, ignore_checksum: bool) -> str | None:
         return f"unreadable mapping: {str(exc).splitlines()[0]}"
     if ignore_checksum:
         return None
-    recorded = header.get("sha1sum")
-    if recorded is None:
-        return "no sha1sum in the header"
-    actual = compute_sha1sum(text)
-    if str(recorded).lower() != actual:
-        return f"sha1sum mismatch: header {recorded}, text {actual} (edited or corrupted)"
-    return None
+    return sha1sum_problem(header, compute_sha1sum(text), path.name)
 
 
 def count_verifiable(layout: CacheLayout) -> int:

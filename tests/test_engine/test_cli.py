@@ -3,20 +3,52 @@
 from __future__ import annotations
 
 import json
+import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from csst_crds_plugin.cli.main import command_modules, main
+import csst_crds_plugin.cli
+from csst_crds_plugin.cli.main import (
+    COMMANDS,
+    NOT_COMMANDS,
+    build_parser,
+    command_modules,
+    main,
+    requested_command,
+)
+
+
+def test_the_table_lists_exactly_the_command_modules_of_the_package() -> None:
+    found = {f"csst_crds_plugin.cli.{info.name}"
+             for info in pkgutil.iter_modules(csst_crds_plugin.cli.__path__)
+             if not info.name.startswith("_") and info.name not in NOT_COMMANDS}
+    listed = {command.module for command in COMMANDS.values()}
+    assert not found - listed, (f"command modules missing from COMMANDS in cli/main.py: "
+                                f"{sorted(found - listed)}; add a line for each to the table")
+    assert not listed - found, f"COMMANDS names modules that do not exist: {listed - found}"
+    for name, module in zip(sorted(COMMANDS), command_modules(), strict=True):
+        assert module.NAME == name, f"{module.__name__} says NAME {module.NAME!r}, not {name!r}"
 
 
 def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    modules = command_modules()
-    assert {m.NAME for m in modules} >= {"bestrefs", "explain", "list", "checksum", "sync"}
-    for module in modules:
-        assert main([module.NAME, "--help"]) == 0
+    for name in COMMANDS:
+        assert main([name, "--help"]) == 0, name
         out = capsys.readouterr().out
-        assert "examples:" in out and f"csst-crds {module.NAME}" in out
+        assert "examples:" in out and f"csst-crds {name}" in out, name
+
+
+def test_top_level_help_lists_every_command_without_importing_them() -> None:
+    code = ("import sys; from csst_crds_plugin.cli.main import main; code = main(['--help']); "
+            "print(sorted(m for m in sys.modules if m.startswith('csst_crds_plugin.cli.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert loaded == "['csst_crds_plugin.cli.main']", loaded
+    for name, command in COMMANDS.items():
+        assert f"{name} " in done.stdout and command.help.split()[0] in done.stdout, name
 
 
 def test_bestrefs_bulk_jsonl(tiny_cache: Path, tmp_path: Path,
@@ -61,14 +93,12 @@ def test_explain_command(tiny_cache: Path, capsys: pytest.CaptureFixture[str]) -
     assert "error (invalid-date)" in capsys.readouterr().out
 
 
-def test_one_subcommand_is_imported_alone_and_parses_as_with_all() -> None:
-    from csst_crds_plugin.cli.main import build_parser, requested_command
-
-    module = requested_command(["-v", "list", "--status"])
-    assert module is not None and module.NAME == "list"
+def test_one_command_is_imported_alone_and_parses_as_with_all() -> None:
+    assert requested_command(["-v", "list", "--status"]) == "list"
     assert requested_command(["--help"]) is None
+    assert requested_command(["-h", "list"]) is None
     assert requested_command(["nosuch", "x"]) is None
     words = ["-v", "list", "--status", "--cache", "/x"]
-    alone = vars(build_parser([module]).parse_args(words))
-    full = vars(build_parser().parse_args(words))
+    alone = vars(build_parser(["list"]).parse_args(words))
+    full = vars(build_parser(COMMANDS).parse_args(words))
     assert alone == full

@@ -12,7 +12,7 @@ from csst_crds_plugin.cache import CacheLayout, load_config
 from csst_crds_plugin.cache.safe_read import MAX_JSON_DEPTH, json_depth, loads_json
 from csst_crds_plugin.cli.main import main
 from csst_crds_plugin.errors import CacheError, InputLimitError
-from csst_crds_plugin.tools.checksum import write_manifest
+from csst_crds_plugin.tools.file_checksums import write_manifest
 from csst_crds_plugin.tools.verify import verify_cache
 
 DEEP = "[" * 100_000 + "]" * 100_000

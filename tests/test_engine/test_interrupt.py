@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from csst_crds_plugin.cache import CacheLayout, read_manifest
-from csst_crds_plugin.tools.checksum import write_manifest
+from csst_crds_plugin.tools.file_checksums import write_manifest
 
 CLI = [sys.executable, "-c", "import sys; from csst_crds_plugin.cli.main import main; "
                              "sys.exit(main())"]

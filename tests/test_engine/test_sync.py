@@ -23,7 +23,7 @@ from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.cache import CacheLayout, read_manifest
 from csst_crds_plugin.cli.main import main
 from csst_crds_plugin.errors import ReadOnlyCacheError
-from csst_crds_plugin.tools.checksum import rewrite_sha1sums, write_manifest
+from csst_crds_plugin.tools.file_checksums import rewrite_sha1sums, write_manifest
 from csst_crds_plugin.tools.listing import list_contexts, status
 from csst_crds_plugin.tools.sync import sync
 from csst_crds_plugin.tools.verify import verify_cache

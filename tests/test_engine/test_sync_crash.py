@@ -27,7 +27,7 @@ from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.cache import CacheLayout, read_manifest, update_manifest
 from csst_crds_plugin.cache.killpoint import KILL_VARIABLE
 from csst_crds_plugin.cli.main import main
-from csst_crds_plugin.tools.checksum import write_manifest
+from csst_crds_plugin.tools.file_checksums import write_manifest
 from csst_crds_plugin.tools.sync import sync
 from csst_crds_plugin.tools.verify import verify_cache
 

@@ -118,3 +118,29 @@ def test_asdf_outputs_record_and_reproduce(demo: Path, capsys: pytest.CaptureFix
         assert meta["run"]["step"] == "csst_level1"
     assert main(["reproduce", str(made), "--rerun"]) == 0
     assert "re-run: the new output equals" in capsys.readouterr().out
+
+
+def test_a_step_refusing_its_reference_on_rerun_is_a_one_line_error(demo: Path,
+                                                                     tmp_path: Path) -> None:
+    """A step's CalibrationError is no reference-system error; rerun names the output and step."""
+    import datamodels
+    from csst_crds_plugin.cache import CacheLayout
+    from csst_crds_plugin.errors import CsstCrdsError
+    from csst_crds_plugin.tools.reproduce import read_record, rerun
+    from steps import CalibrationError
+
+    assert issubclass(CalibrationError, ValueError)
+    assert not issubclass(CalibrationError, CsstCrdsError)
+    small = tmp_path / "small_dark.fits"
+    datamodels.DarkRefModel.create_minimal(shape=(4, 4)).save(small)
+    output = _output(demo)
+    (raw,) = (demo / "exposure").glob("*_L0.fits")
+    record = read_record(output)
+    record.run.update(step="csst_dark", input=str(raw.resolve()),
+                      parameters=json.dumps({"override_dark": str(small)}))
+    with pytest.raises(CsstCrdsError) as raised:
+        rerun(record, CacheLayout(demo / "cache", "csst"))
+    message = str(raised.value)
+    assert message.startswith(f"{output}: re-running csst_dark stopped: CalibrationError: ")
+    assert "small_dark.fits has shape (4, 4)" in message
+    assert isinstance(raised.value.__cause__, CalibrationError)

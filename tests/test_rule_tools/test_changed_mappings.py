@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from csst_crds_plugin.tools.diff import DiffInputError, changed_mappings
+from csst_crds_plugin.tools.diffing import DiffInputError, changed_mappings
 
 
 def test_replaced_and_added_rmaps(two_contexts: Path) -> None:

@@ -12,8 +12,13 @@ import pytest
 from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.cache import CacheLayout
 from csst_crds_plugin.cli.main import main
-from csst_crds_plugin.errors import ReadOnlyCacheError, RuleSyntaxError, RuleValidationError
-from csst_crds_plugin.tools.checksum import rewrite_sha1sums, verify_files, write_manifest
+from csst_crds_plugin.errors import (
+    ChecksumError,
+    ReadOnlyCacheError,
+    RuleSyntaxError,
+    RuleValidationError,
+)
+from csst_crds_plugin.tools.file_checksums import rewrite_sha1sums, verify_files, write_manifest
 from csst_crds_plugin.tools.verify import verify_cache
 
 PARAMS = {"INSTRUME": "MSC", "DETECTOR": "06", "READMODE": "FAST", "DATE-OBS": "2027-01-02",
@@ -138,3 +143,30 @@ def test_read_only_refused(two_contexts: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("CSST_CRDS_READONLY", "1")
     with pytest.raises(ReadOnlyCacheError):
         rewrite_sha1sums([_rmap_path(two_contexts)])
+
+
+def test_loading_verify_and_checksum_verify_word_a_bad_sha1sum_alike(two_contexts: Path) -> None:
+    """One check, one wording: the loader, ``verify`` and ``checksum --verify`` agree."""
+    rmap = _rmap_path(two_contexts)
+    old = rmap.read_text()
+    recorded = old.split("'sha1sum' : '")[1].split("'")[0]
+    rmap.write_text(old.replace("'2027-01-02 00:00:00'", "'2027-01-03 00:00:00'"))
+    wording = (f"sha1sum mismatch: the header says {recorded}, the text gives "
+               f"{_sha1_without_sha1sum_lines(rmap.read_text())}; the file was edited or "
+               "corrupted: restore it, or if the edit is intended run `csst-crds checksum ")
+    with pytest.raises(ChecksumError) as loading:
+        ReferenceProvider(two_contexts, "csst_0002.pmap").best_references(PARAMS, ["bias"])
+    [cache_problem] = [p for p in verify_cache(CacheLayout(two_contexts, "csst"))
+                       if p.name == rmap.name]
+    [file_check] = verify_files([rmap])
+    for message in (str(loading.value), cache_problem.problem, file_check.problem):
+        assert wording in message, message
+
+    rmap.write_text("".join(line for line in old.splitlines(keepends=True)
+                            if "sha1sum" not in line))
+    missing = "no sha1sum in the header; add one with `csst-crds checksum "
+    with pytest.raises(ChecksumError, match=f"{rmap}: {missing}"):
+        ReferenceProvider(two_contexts, "csst_0002.pmap").best_references(PARAMS, ["bias"])
+    assert [p.problem.startswith(missing) for p in verify_cache(CacheLayout(two_contexts, "csst"))
+            if p.name == rmap.name] == [True]
+    assert verify_files([rmap])[0].problem.startswith(missing)

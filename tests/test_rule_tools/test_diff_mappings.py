@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from csst_crds_plugin.cli.main import main
-from csst_crds_plugin.tools.diff import diff_files
+from csst_crds_plugin.tools.diffing import diff_files
 
 
 def test_context_pair_down_to_the_rules(two_contexts: Path,
@@ -113,5 +113,6 @@ def test_a_stale_sha1sum_is_noted(two_contexts: Path, tmp_path: Path) -> None:
     report = diff_files(source, edited)
     assert [str(d).split(": ", 1)[1] for d in report.differences] == [
         "('06', 'FAST') / '2027-01-02 00:00:00': replaced csst_msc_bias_0003.fits with mine.fits"]
-    assert report.notes == [f"{edited}: its sha1sum does not match its text (edited without "
-                            "`csst-crds checksum`, or corrupted)"]
+    [note] = report.notes
+    assert note.startswith(f"{edited}: sha1sum mismatch: the header says ")
+    assert note.endswith(f"if the edit is intended run `csst-crds checksum {edited}`")

@@ -12,7 +12,7 @@ import pytest
 from astropy.io import fits
 
 from csst_crds_plugin.cli.main import main
-from csst_crds_plugin.tools.diff import FileChange, diff_reference_files
+from csst_crds_plugin.tools.diffing import FileChange, diff_reference_files
 
 
 def _fits(path: Path, *, useafter: str = "2027-01-01T00:00:00", extra: dict | None = None,

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from csst_crds_plugin.tools.diff import RuleChange, diff_rules
+from csst_crds_plugin.tools.diffing import RuleChange, diff_rules
 
 UA = "(('DETECTOR', 'READMODE'), ('DATE-OBS', 'TIME-OBS'))"
 D1, D2 = "2027-01-01 00:00:00", "2027-01-02 00:00:00"

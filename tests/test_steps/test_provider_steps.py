@@ -113,6 +113,23 @@ def test_not_applicable_from_the_rules_skips_the_step(
                for r in caplog.records)
 
 
+class _OutsideFlatStep(FlatStep):
+    """A CSST step defined outside the `steps` package (as a user's package would)."""
+
+
+@pytest.mark.parametrize("step_class", [FlatStep, _OutsideFlatStep], ids=["steps", "outside"])
+def test_a_step_logs_under_its_module_and_stpipe_shows_it(
+        step_class: type[FlatStep], make_exposure: Any,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The SKIPPED message comes from the step's module logger and reaches stpipe's log."""
+    assert step_class.__module__.partition(".")[0] in step_class.get_stpipe_loggers()
+    step_class.call(make_exposure(detector="08"))  # N/A from the rules; stpipe's log on stderr
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if "so the step is SKIPPED" in line]
+    # stpipe's handlers sit only on the loggers it configures; its format names the logger
+    assert len(lines) == 1 and f" - {step_class.__module__} - INFO - " in lines[0], lines
+
+
 def test_provenance_records_context_version_and_sources(make_exposure: Any,
                                                         level1_cache: Path) -> None:
     override = reference(level1_cache, "csst_msc_dark_0001.fits")

@@ -4,7 +4,7 @@ A catalogue (catalog.py, catalog_io.py; built from FITS/ASDF files by scan.py) i
 parts; each part is compared under the two contexts with bulk lookups, for the instruments and
 reference types whose rules changed (plan.py, analysis.py), in this process, on all cores or on
 Dask (runners.py); find.py drives it and report.py writes the result. outcomes.py defines what
-counts as a changed selection; explain.py tells which rule change moved one dataset.
+counts as a changed selection; change_reasons.py tells which rule change moved one dataset.
 """
 
 from csst_crds_plugin.tools.affected.catalog import Catalog, CatalogColumn, CatalogError

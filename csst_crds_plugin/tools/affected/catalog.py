@@ -15,6 +15,7 @@ from typing import Any, Final
 import numpy as np
 
 from csst_crds_plugin.errors import CsstCrdsError
+from csst_crds_plugin.results import UNDEFINED
 
 __all__ = [
     "MISSING", "Catalog", "CatalogColumn", "CatalogError", "code_dtype", "make_ids", "value_text",
@@ -22,8 +23,6 @@ __all__ = [
 
 MISSING: Final = -1
 """The code of a missing value."""
-
-UNDEFINED: Final = "UNDEFINED"
 
 
 class CatalogError(CsstCrdsError, ValueError):

@@ -11,7 +11,7 @@ from typing import Any
 from csst_crds_plugin.context import InstrumentMapping, PipelineMapping, ReferenceMapping
 from csst_crds_plugin.errors import CsstCrdsError, FileNotCachedError, RuleSyntaxError
 from csst_crds_plugin.loader import NAME_LIMIT, MappingLoader
-from csst_crds_plugin.rules import MappingIR, compute_sha1sum, parse_mapping
+from csst_crds_plugin.rules import MappingIR, compute_sha1sum, parse_mapping, sha1sum_problem
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
 from csst_crds_plugin.tools.certify.constraints import load_observatory
 from csst_crds_plugin.tools.certify.keyword_checks import crds_name_parts
@@ -72,16 +72,9 @@ def _check_checksum(report: FileReport, text: str, header: dict[Any, Any]) -> No
     if waived:
         report.warn("the header sets ignore_checksum: this engine honours it (a checksum "
                     "mismatch only warns), CRDS ignores it (departure D6)")
-    expected = header.get("sha1sum")
-    if expected is None:
-        problem = f"the header has no 'sha1sum'; add one with `csst-crds checksum {report.path}`"
-    else:
-        actual = compute_sha1sum(text)
-        if str(expected).lower() == actual:
-            return
-        problem = (f"sha1sum mismatch: the header says {expected!r}, the text gives "
-                   f"{actual!r}; the file was edited or corrupted (restore it, or run "
-                   f"`csst-crds checksum {report.path}` if the edit is intended)")
+    problem = sha1sum_problem(header, compute_sha1sum(text), report.path)
+    if problem is None:
+        return
     report.warn(problem) if waived else report.error(problem)
 
 

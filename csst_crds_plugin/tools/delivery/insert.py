@@ -28,6 +28,7 @@ from typing import Any
 from csst_crds_plugin.cache.layout import check_name
 from csst_crds_plugin.errors import CsstCrdsError, RuleValidationError
 from csst_crds_plugin.observatories import get_observatory
+from csst_crds_plugin.results import UNDEFINED
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -189,7 +190,7 @@ class RmapInserter:
                  if cls in _DATED]
         if useafter is not None and dated:
             self._spread_date(ref, dated, useafter, origin)
-        header = {p: "UNDEFINED" if ref.get(p) is None else _text(ref[p]) for p in self.required}
+        header = {p: UNDEFINED if ref.get(p) is None else _text(ref[p]) for p in self.required}
         header.update(dict.fromkeys(self.forced_na & set(header), "N/A"))
         if self.relevance:
             space: dict[str, object] = {k: condition_value(_text(v)) for k, v in ref.items()
@@ -208,7 +209,7 @@ class RmapInserter:
                     ) from exc
                 if not relevant and key in header:
                     header[key] = "N/A"
-        missing = [p for p in self.required if header[p] == "UNDEFINED"]
+        missing = [p for p in self.required if header[p] == UNDEFINED]
         if missing:
             dates = " (set USEAFTER)" if any(p in level for level in dated for p in missing) \
                 else ""

@@ -15,6 +15,7 @@ from csst_crds_plugin.rules import (
     compute_sha1sum,
     format_mapping,
     parse_mapping,
+    sha1sum_problem,
 )
 from csst_crds_plugin.rules.ir import Value
 from csst_crds_plugin.tools.delivery.uniqname import (
@@ -37,14 +38,9 @@ __all__ = [
 def parse_verified(text: str, path: str) -> MappingIR:
     """Parse mapping text and check its ``sha1sum``: a new version must not bless an edit."""
     ir = parse_mapping(text, path)
-    expected = ir.header_dict().get("sha1sum")
-    actual = compute_sha1sum(text)
-    if str(expected).lower() != actual:
-        raise ChecksumError(
-            f"{path}: sha1sum {'missing' if expected is None else repr(expected)} does not match "
-            f"the text ({actual}); the file was edited or corrupted. Restore it, or run "
-            f"`csst-crds checksum {path}` if the edit is intended, before deriving a new version"
-        )
+    problem = sha1sum_problem(ir.header_dict(), compute_sha1sum(text), path)
+    if problem is not None:
+        raise ChecksumError(f"{path}: {problem}, before deriving a new version")
     return ir
 
 

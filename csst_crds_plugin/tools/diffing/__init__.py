@@ -1,5 +1,6 @@
 """``csst-crds diff``: logical differences between mappings and between reference files."""
 
+from csst_crds_plugin.tools.diffing.changes import FileChange
 from csst_crds_plugin.tools.diffing.mappings import (
     EntryChange,
     HeaderChange,
@@ -7,7 +8,7 @@ from csst_crds_plugin.tools.diffing.mappings import (
     changed_mappings,
     diff_mapping_files,
 )
-from csst_crds_plugin.tools.diffing.references import FileChange, diff_reference_files
+from csst_crds_plugin.tools.diffing.references import diff_reference_files
 from csst_crds_plugin.tools.diffing.report import DiffReport, diff_files
 from csst_crds_plugin.tools.diffing.rules import DiffInputError, RuleChange, diff_rules
 

@@ -14,7 +14,7 @@ from typing import Any, TypeGuard
 
 from csst_crds_plugin.cache import CacheLayout, load_config, observatory_of, resolve_context
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
-from csst_crds_plugin.rules import DictNode, MappingIR, compute_sha1sum
+from csst_crds_plugin.rules import DictNode, MappingIR, compute_sha1sum, sha1sum_problem
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.diffing.rules import (
@@ -196,10 +196,10 @@ def diff_mapping_files(old: MappingIR | str | Path, new: MappingIR | str | Path,
                              f"{new_ir.path} ({other.lower()}): both must be the same kind")
     result = result if result is not None else MappingDiff()
     for ir in (old_ir, new_ir):
-        recorded = ir.header_dict().get("sha1sum")
-        if recorded is not None and str(recorded).lower() != compute_sha1sum(ir.source.text):
-            result.notes.append(f"{ir.path}: its sha1sum does not match its text (edited "
-                                "without `csst-crds checksum`, or corrupted)")
+        header = ir.header_dict()
+        problem = sha1sum_problem(header, compute_sha1sum(ir.source.text), ir.path)
+        if "sha1sum" in header and problem is not None:  # a missing one is no difference
+            result.notes.append(f"{ir.path}: {problem}")
     result.differences.extend(diff_headers(old_ir, new_ir))
     if kind == "REFERENCE":
         result.differences.extend(diff_rules(old_ir, new_ir))

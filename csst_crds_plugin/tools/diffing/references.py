@@ -29,7 +29,7 @@ from csst_crds_plugin.tools.diffing.changes import (
 from csst_crds_plugin.tools.diffing.fits_files import diff_fits
 from csst_crds_plugin.tools.diffing.rules import DiffInputError
 
-__all__ = ["FileChange", "compare_arrays", "diff_reference_files", "reference_format"]
+__all__ = ["diff_reference_files", "reference_format"]
 
 _FITS = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
 _STRUCTURED = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}

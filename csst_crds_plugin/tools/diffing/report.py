@@ -10,13 +10,14 @@ from typing import Any
 from csst_crds_plugin.cache import CacheLayout, observatory_of
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.settings import get_settings
+from csst_crds_plugin.tools.diffing.changes import FileChange
 from csst_crds_plugin.tools.diffing.mappings import (
     EntryChange,
     HeaderChange,
     MappingFinder,
     diff_mapping_files,
 )
-from csst_crds_plugin.tools.diffing.references import FileChange, diff_reference_files
+from csst_crds_plugin.tools.diffing.references import diff_reference_files
 from csst_crds_plugin.tools.diffing.rules import DiffInputError, RuleChange
 
 __all__ = ["DiffReport", "diff_files", "locate_file", "observatory_for"]

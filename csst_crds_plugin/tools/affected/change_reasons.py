@@ -2,7 +2,7 @@
 
 For each affected type (outcomes.py) the explanation names where the two contexts part: the
 pmap entry of the instrument, the imap entry of the type (an rmap, N/A or OMIT), or, when both
-name rmaps, the rule changes of :func:`csst_crds_plugin.tools.diff.diff_rules` that put in the
+name rmaps, the rule changes of :func:`csst_crds_plugin.tools.diffing.diff_rules` that put in the
 new file or took out the old one, kept to the Match rules this dataset's parameters match.
 The per-context lookup traces (:func:`csst_crds_plugin.explain.explain`) come with it.
 """
@@ -17,9 +17,10 @@ from csst_crds_plugin.context import PipelineMapping, ReferenceMapping, conditio
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.explain import Explanation, explain
 from csst_crds_plugin.provider import ReferenceProvider
+from csst_crds_plugin.results import UNDEFINED
 from csst_crds_plugin.selectors import MatchSelector
 from csst_crds_plugin.tools.affected.outcomes import ALL_TYPES, compare_rows, outcome_text
-from csst_crds_plugin.tools.diff import RuleChange, diff_rules
+from csst_crds_plugin.tools.diffing import RuleChange, diff_rules
 
 __all__ = ["ChangeExplanation", "TypeChange", "explain_change"]
 
@@ -112,7 +113,7 @@ def _matches(rmap: ReferenceMapping, change: RuleChange, header: Mapping[str, st
         row = selector.raw_keys.index(change.path[0])
     except ValueError:
         return True
-    values = [header.get(name, "UNDEFINED") for name in selector.parameters]
+    values = [header.get(name, UNDEFINED) for name in selector.parameters]
     return all(m.match(v) != -1 for m, v in zip(selector.matchers[row], values, strict=True))
 
 

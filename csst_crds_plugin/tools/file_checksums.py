@@ -31,6 +31,7 @@ from csst_crds_plugin.rules import (
     format_mapping,
     parse_mapping,
     set_sha1sum,
+    sha1sum_problem,
 )
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.verify import iter_references
@@ -210,14 +211,7 @@ def _check_mapping(path: Path) -> str | None:
         return f"not UTF-8 text ({exc})"
     except CsstCrdsError as exc:
         return str(exc).splitlines()[0]
-    recorded = header.get("sha1sum")
-    if recorded is None:
-        return f"no sha1sum in the header; add one with `csst-crds checksum {path}`"
-    actual = compute_sha1sum(text)
-    if str(recorded).lower() != actual:
-        return (f"sha1sum mismatch: the header says {recorded}, the text gives {actual}; "
-                f"restore the file, or if the edit is intended run `csst-crds checksum {path}`")
-    return None
+    return sha1sum_problem(header, compute_sha1sum(text), str(path))
 
 
 def verify_files(files: Sequence[str | Path], *, cache: str | Path | None = None,
