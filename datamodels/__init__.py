@@ -60,9 +60,11 @@ from __future__ import annotations
 import logging
 
 from csst_crds_plugin.results import NA, RefSource
-from datamodels._base import ArraySpec, DataModel, model_classes
-from datamodels._blocks import array_shape, block_rows, iter_row_blocks, read_rows
+from datamodels._base import DataModel, model_classes
+from datamodels._blocks import block_rows
 from datamodels._io import open
+from datamodels._rows import array_shape, iter_row_blocks, read_rows
+from datamodels._spec import ArraySpec
 from datamodels.errors import (
     ArrayError,
     DataModelError,

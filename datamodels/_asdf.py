@@ -9,18 +9,17 @@ modify arrays in place.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asdf
 import numpy as np
 
-if TYPE_CHECKING:
-    from datamodels._base import ArraySpec, DataModel
+from datamodels._spec import ArraySpec, ModelLike, ModelT
 
 __all__ = ["open_asdf", "read_asdf", "write_asdf"]
 
 
-def write_asdf(model: DataModel, path: Path) -> None:
+def write_asdf(model: ModelLike, path: Path) -> None:
     """Write ``model`` to ``path`` (the caller handles atomic replacement)."""
     tree: dict[str, Any] = {"meta": model.meta.model_dump(mode="json", exclude_none=True)}
     if any(model.extra_fits.values()):
@@ -36,7 +35,7 @@ def open_asdf(path: Path) -> asdf.AsdfFile:
     return asdf.open(path, lazy_load=True, memmap=False)
 
 
-def read_asdf(model_cls: type[DataModel], af: asdf.AsdfFile, name: str) -> DataModel:
+def read_asdf(model_cls: type[ModelT], af: asdf.AsdfFile, name: str) -> ModelT:
     """Build a ``model_cls`` from an open ASDF file; closing the model closes the file."""
     meta = model_cls.meta_class.from_mapping(
         af.tree.get("meta", {}), default_where=f"meta of {name}"

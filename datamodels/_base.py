@@ -11,7 +11,6 @@ import copy as _copy
 import enum
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -19,55 +18,15 @@ import numpy as np
 
 from datamodels._cards import get_path
 from datamodels._fields import keyword_fields, meta_edits
+from datamodels._formats import write_model
+from datamodels._spec import ArraySpec
 from datamodels.errors import ArrayError, DataModelError, MetadataWarning
 from datamodels.meta import MetaCommon
 from datamodels.provenance import iter_dotted
 
-__all__ = ["ArraySpec", "DataModel", "model_class", "model_classes"]
+__all__ = ["DataModel", "model_class", "model_classes"]
 
 _REGISTRY: dict[str, type[DataModel]] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class ArraySpec:
-    """One array of a model.
-
-    Parameters
-    ----------
-    name : str
-        Attribute name (``data``, ``err``, ``dq``, ...).
-    extname : str
-        FITS extension name (``SCI``, ``ERR``, ``DQ``, ...).
-    dtype : str
-        Numpy dtype; a list of ``(field, dtype)`` pairs makes a table (FITS binary table).
-    required : bool
-        Whether saving needs it.
-    fill : float or None
-        For an optional image: when unset, reading it creates an array of this value with
-        the shape of the first array (e.g. ``dq`` of zeros).
-    shape : tuple or None
-        A fixed shape (e.g. ``(16, 16)``); ``None`` means "same shape as the first array".
-    role : str or None
-        `SCI` for the array whose HDU carries the SCI-role keywords.
-    """
-
-    name: str
-    extname: str
-    dtype: Any
-    required: bool = True
-    fill: float | None = None
-    shape: tuple[int, ...] | None = None
-    role: str | None = None
-
-    @property
-    def numpy_dtype(self) -> np.dtype:
-        """The numpy dtype."""
-        return np.dtype(self.dtype)
-
-    @property
-    def is_table(self) -> bool:
-        """Whether the array is a structured table."""
-        return self.numpy_dtype.names is not None
 
 
 def model_class(name: str) -> type[DataModel]:
@@ -277,8 +236,6 @@ class DataModel:
         str
             The path written.  ``meta.filename`` becomes its base name.
         """
-        from datamodels._io import write_model  # noqa: PLC0415 (I/O imports models)
-
         target = Path(path(self._meta.filename) if callable(path) else path)
         if dir_path is not None:
             target = Path(dir_path) / target.name

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from astropy.io import fits
@@ -14,9 +14,7 @@ from astropy.io import fits
 from datamodels._blocks import FitsRows, block_rows, fits_rows
 from datamodels._cards import header_cards, meta_from_cards, meta_to_cards
 from datamodels._fields import PRIMARY, SCI, keyword_fields
-
-if TYPE_CHECKING:
-    from datamodels._base import ArraySpec, DataModel
+from datamodels._spec import ArraySpec, ModelLike, ModelT
 
 __all__ = ["extra_cards", "fits_sci_index", "read_fits", "to_hdulist", "write_fits"]
 
@@ -49,7 +47,7 @@ def extra_cards(table: dict[str, tuple[Any, str]], used: set[str]) -> list[tuple
     ]
 
 
-def to_hdulist(model: DataModel) -> fits.HDUList:
+def to_hdulist(model: ModelLike) -> fits.HDUList:
     """Build the HDU list of ``model``: keywords in the primary header, one HDU per array."""
     cards = meta_to_cards(model.meta)
     primary = fits.PrimaryHDU()
@@ -70,7 +68,7 @@ def to_hdulist(model: DataModel) -> fits.HDUList:
     return fits.HDUList([primary, *hdus])
 
 
-def write_fits(model: DataModel, path: Path) -> None:
+def write_fits(model: ModelLike, path: Path) -> None:
     """Write ``model`` to ``path`` (the caller handles atomic replacement).
 
     Images are written block by block through one small big-endian buffer: no full-frame
@@ -126,7 +124,7 @@ def fits_sci_index(hdul: fits.HDUList) -> int | None:
     return first_image
 
 
-def read_fits(model_cls: type[DataModel], hdul: fits.HDUList, name: str, owns: bool) -> DataModel:
+def read_fits(model_cls: type[ModelT], hdul: fits.HDUList, name: str, owns: bool) -> ModelT:
     """Build a ``model_cls`` from an open HDU list; arrays load when first read.
 
     Parameters

@@ -1,66 +1,25 @@
-"""`open` and the format dispatch behind `DataModel.save`."""
+"""`open`: a path, an HDU list or a model into the right CSST data model class.
+
+The top of the package's I/O: it reads with the format modules and picks the class from the
+registry of `datamodels._base`, which itself imports only the writers.
+"""
 
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 from astropy.io import fits
 
-from datamodels._asdf import open_asdf, read_asdf, write_asdf
+from datamodels._asdf import open_asdf, read_asdf
 from datamodels._base import DataModel, model_class, model_classes
-from datamodels._fits import read_fits, write_fits
-from datamodels._text import load_document, model_from_document, write_document
-from datamodels.errors import DataModelError, UnknownModelError
+from datamodels._fits import read_fits
+from datamodels._formats import file_format
+from datamodels._text import load_document, model_from_document
+from datamodels.errors import UnknownModelError
 
-__all__ = ["file_format", "open", "write_model"]
-
-_FORMATS = {
-    ".fits": "fits",
-    ".fit": "fits",
-    ".fts": "fits",
-    ".asdf": "asdf",
-    ".toml": "toml",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-}
-
-
-def file_format(path: Path) -> str:
-    """Return ``fits``, ``asdf``, ``toml`` or ``yaml`` from the extension (``.gz`` allowed)."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes.pop()
-    fmt = _FORMATS.get(suffixes[-1]) if suffixes else None
-    if fmt is None or (fmt != "fits" and path.suffix.lower() == ".gz"):
-        raise DataModelError(
-            f"{path.name}: unknown file type; allowed: {', '.join(sorted(_FORMATS))} "
-            "(FITS also .gz)"
-        )
-    return fmt
-
-
-def write_model(model: DataModel, path: Path) -> None:
-    """Write ``model`` in the format of ``path``'s extension, atomically (temp + rename)."""
-    fmt = file_format(path)
-    if fmt in ("toml", "yaml") and fmt not in model.text_formats:
-        raise DataModelError(
-            f"{type(model).__name__} cannot be saved as {fmt.upper()}; "
-            f"allowed: FITS, ASDF{''.join(', ' + f.upper() for f in model.text_formats)}"
-        )
-    tmp = path.with_name(f".{uuid.uuid4().hex[:8]}.{path.name}")
-    try:
-        if fmt == "fits":
-            write_fits(model, tmp)
-        elif fmt == "asdf":
-            write_asdf(model, tmp)
-        else:
-            write_document(model, tmp, fmt)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+__all__ = ["open"]
 
 
 def _class_for(name: str, model_type: Any, reftype: Any, extnames: set[str]) -> type[DataModel]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import tomli_w
@@ -17,14 +17,12 @@ import yaml
 
 from datamodels._cards import meta_from_cards
 from datamodels._fields import PRIMARY, SCI, keyword_fields
-
-if TYPE_CHECKING:
-    from datamodels._base import DataModel
+from datamodels._spec import ModelLike, ModelT
 
 __all__ = ["load_document", "model_from_document", "write_document"]
 
 
-def _document(model: DataModel) -> dict[str, Any]:
+def _document(model: ModelLike) -> dict[str, Any]:
     meta = model.meta
     params = model.get_crds_parameters()
     keywords = {
@@ -52,7 +50,7 @@ def _document(model: DataModel) -> dict[str, Any]:
     return doc
 
 
-def write_document(model: DataModel, path: Path, fmt: str) -> None:
+def write_document(model: ModelLike, path: Path, fmt: str) -> None:
     """Write ``model`` as a TOML (``fmt="toml"``) or YAML document."""
     doc = _document(model)
     if fmt == "toml":
@@ -71,7 +69,7 @@ def load_document(path: Path) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-def model_from_document(model_cls: type[DataModel], doc: dict[str, Any], name: str) -> DataModel:
+def model_from_document(model_cls: type[ModelT], doc: dict[str, Any], name: str) -> ModelT:
     """Build a ``model_cls`` from a parsed document."""
     table = {key: (value, "") for key, value in doc.get("meta", {}).items()}
     where = {PRIMARY: f"[meta] of {name}", SCI: f"[meta] of {name}"}

@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from csst_crds_plugin.results import RefSource
-from datamodels._base import ArraySpec, DataModel
+from datamodels._base import DataModel
 from datamodels._fields import SCI
+from datamodels._spec import ArraySpec
 from datamodels.errors import MetadataError, MetadataWarning
 from datamodels.meta import ExposureMeta, ReferenceMeta
 

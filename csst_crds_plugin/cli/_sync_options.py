@@ -94,13 +94,13 @@ def _dry_run(args: argparse.Namespace, layout: Any, source: str | None,
              contexts: list[str]) -> list[str]:
     from csst_crds_plugin.progress import Progress
     from csst_crds_plugin.settings import get_settings
-    from csst_crds_plugin.tools.sync import _Syncer
+    from csst_crds_plugin.tools.sync import Syncer
     from csst_crds_plugin.tools.sync_plan import purge
 
     lines = []
     kept = contexts
     if source is not None:
-        syncer = _Syncer(layout, source, args.jobs, not get_settings().ignore_checksum,
+        syncer = Syncer(layout, source, args.jobs, not get_settings().ignore_checksum,
                          Progress())
         kept = syncer.contexts(contexts, args.all)
         wanted = syncer.closure(kept)

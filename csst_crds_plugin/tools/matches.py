@@ -18,7 +18,7 @@ from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.rules.ir import Key
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.tools.diffing.report import observatory_for
-from csst_crds_plugin.tools.diffing.rules import _jsonable, terminal_names, walk_terminals
+from csst_crds_plugin.tools.diffing.rules import jsonable, terminal_names, walk_terminals
 
 __all__ = ["MatchesReport", "NotAReferenceError", "RuleMatch", "matches"]
 
@@ -63,9 +63,9 @@ class RuleMatch:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {"instrument": self.instrument, "reftype": self.reftype, "rmap": self.rmap,
-                "parameters": {name: _jsonable(value) for name, value in self.assignments()},
-                "path": [_jsonable(k) for k in self.path], "classes": list(self.classes),
-                "selects": _jsonable(self.terminal), "text": str(self)}
+                "parameters": {name: jsonable(value) for name, value in self.assignments()},
+                "path": [jsonable(k) for k in self.path], "classes": list(self.classes),
+                "selects": jsonable(self.terminal), "text": str(self)}
 
 
 @dataclass

@@ -51,7 +51,7 @@ from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.mirrors import open_mirror
 from csst_crds_plugin.tools.verify import Problem, Verification, verify_cache, verify_everything
 
-__all__ = ["SyncReport", "sync"]
+__all__ = ["SyncReport", "Syncer", "sync"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -111,7 +111,26 @@ def _mapping_ok(data: bytes, name: str, expected: Digest | None, check_sha1: boo
     return None
 
 
-class _Syncer:
+class Syncer:
+    """One sync from a mirror into a cache: the mirror's manifest and configuration, read once.
+
+    `sync` drives it; the command line's ``--dry-run`` uses `contexts` and `closure` alone
+    to list what a sync would fetch without writing anything.
+
+    Parameters
+    ----------
+    layout : CacheLayout
+        The cache written into.
+    source : str
+        The mirror: a directory or an ``http(s)://`` URL.
+    jobs : int
+        Parallel downloads (at least one).
+    check_sha1 : bool
+        Check each mapping's recorded ``sha1sum``.
+    progress : Progress
+        Where the counts go.
+    """
+
     def __init__(self, layout: CacheLayout, source: str, jobs: int, check_sha1: bool,
                  progress: Progress) -> None:
         self.layout = layout
@@ -366,7 +385,7 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = DEF
         return report
     layout.require_writable("files fetched from the mirror")
     layout.clean_stale_temps()
-    syncer = _Syncer(layout, source, jobs, not settings.ignore_checksum, progress)
+    syncer = Syncer(layout, source, jobs, not settings.ignore_checksum, progress)
     mode_file = layout.config_dir / "ref_cache_subdir_mode"
     if not mode_file.exists():
         layout.write_bytes(mode_file, f"{layout.subdir_mode()}\n".encode())
@@ -389,7 +408,7 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = DEF
     return report
 
 
-def _repair(syncer: _Syncer, report: SyncReport, known: dict[str, str | None]) -> None:
+def _repair(syncer: Syncer, report: SyncReport, known: dict[str, str | None]) -> None:
     for problem in report.problems:
         name = problem.name
         if name.endswith((".pmap", ".imap", ".rmap")):

@@ -135,3 +135,13 @@ def test_a_truncated_file_names_itself(tmp_path: Path) -> None:
     with ref, pytest.raises(ArrayError, match="bias.fits.*truncated"):
         for _ in iter_row_blocks(ref, ["dq"], rows=8):
             pass
+
+
+def test_the_block_size_is_read_when_blocks_are_cut(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Setting ``BLOCK_PIXELS`` (as the streaming tests do) changes the blocks cut afterwards."""
+    path, _ = saved_bias(tmp_path)
+    monkeypatch.setattr(datamodels._blocks, "BLOCK_PIXELS", 3 * SHAPE[1] + 1)
+    with datamodels.open(path) as ref:
+        sizes = [rows.stop - rows.start for rows, _ in iter_row_blocks(ref, ["data"])]
+    assert sizes == [3] * 7 + [2]

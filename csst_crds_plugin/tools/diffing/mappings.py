@@ -20,8 +20,8 @@ from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.diffing.rules import (
     DiffInputError,
     RuleChange,
-    _jsonable,
     diff_rules,
+    jsonable,
     read_ir,
 )
 
@@ -70,7 +70,7 @@ class HeaderChange:
         """A JSON-ready form."""
         return {"type": "header", "old_mapping": self.old_mapping,
                 "new_mapping": self.new_mapping, "key": self.key, "action": self.action,
-                "old": _jsonable(self.old), "new": _jsonable(self.new), "text": str(self)}
+                "old": jsonable(self.old), "new": jsonable(self.new), "text": str(self)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +155,7 @@ def diff_headers(old: MappingIR, new: MappingIR) -> list[HeaderChange]:
             changes.append(HeaderChange(old_name, new_name, key, "deleted", old=before[key]))
         elif key not in before:
             changes.append(HeaderChange(old_name, new_name, key, "added", new=after[key]))
-        elif _jsonable(before[key]) != _jsonable(after[key]):
+        elif jsonable(before[key]) != jsonable(after[key]):
             changes.append(HeaderChange(old_name, new_name, key, "replaced", before[key],
                                         after[key]))
     return changes

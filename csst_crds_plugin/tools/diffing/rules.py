@@ -19,8 +19,8 @@ from csst_crds_plugin.rules.writer import sort_key
 from csst_crds_plugin.selectors import selector_class
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 
-__all__ = ["ADDED", "CLASSES", "DELETED", "REPLACED", "RuleChange", "diff_rules", "read_ir",
-           "rmap_levels", "terminal_names", "walk_terminals"]
+__all__ = ["ADDED", "CLASSES", "DELETED", "REPLACED", "RuleChange", "diff_rules", "jsonable",
+           "read_ir", "rmap_levels", "terminal_names", "walk_terminals"]
 
 ADDED = "added"
 DELETED = "deleted"
@@ -79,9 +79,9 @@ class RuleChange:
         """A JSON-ready form."""
         return {
             "type": "rule", "old_rmap": self.old_rmap, "new_rmap": self.new_rmap,
-            "action": self.action, "path": [_jsonable(k) for k in self.path],
+            "action": self.action, "path": [jsonable(k) for k in self.path],
             "parameters": [list(level) for level in self.parameters],
-            "classes": list(self.classes), "old": _jsonable(self.old), "new": _jsonable(self.new),
+            "classes": list(self.classes), "old": jsonable(self.old), "new": jsonable(self.new),
             "text": str(self),
         }
 
@@ -100,16 +100,21 @@ def terminal_names(value: Any) -> list[str]:
 def _show(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return repr(_jsonable(value))
+    return repr(jsonable(value))
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Return ``value`` as plain JSON data: rule nodes and dicts as dicts, tuples as lists.
+
+    The diff, the ``matches`` listing and their ``--format json`` outputs all show rule
+    values this one way.
+    """
     if isinstance(value, DictNode):
-        return {str(k): _jsonable(v) for k, v in value.as_dict().items()}
+        return {str(k): jsonable(v) for k, v in value.as_dict().items()}
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, tuple):
-        return [_jsonable(item) for item in value]
+        return [jsonable(item) for item in value]
     return value
 
 
