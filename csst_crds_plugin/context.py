@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import operator
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from csst_crds_plugin.errors import (
@@ -29,6 +29,8 @@ from csst_crds_plugin.results import (
     OMITTED,
     UNDEFINED,
     MapResult,
+    NotApplicable,
+    Omitted,
     Terminal,
     terminal_files,
 )
@@ -41,7 +43,13 @@ from csst_crds_plugin.rules import (
     PairColumns,
     SelectorNode,
 )
-from csst_crds_plugin.selectors import MatchSelector, Selector, SelectorOptions, selector_class
+from csst_crds_plugin.selectors import (
+    MatchSelector,
+    Selector,
+    SelectorOptions,
+    UseAfterSelector,
+    selector_class,
+)
 from csst_crds_plugin.selectors.base import DEFAULT_SUBSTITUTIONS
 from csst_crds_plugin.selectors.values import (
     NA_VALUES,
@@ -68,7 +76,6 @@ INSTRUMENT_KEYS: Final = (
     "ROMAN.META.INSTRUMENT.NAME", "META.INSTRUMENT.TYPE", "META_INSTRUMENT_TYPE",
 )
 _PLAN_LIMIT: Final = 1024  # distinct parameter key sets remembered per context
-_UNKNOWN: Final = object()
 _REQUIRED: Final = {
     "PIPELINE": ("mapping", "parkey", "name", "derived_from", "observatory"),
     "INSTRUMENT": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument"),
@@ -200,7 +207,7 @@ class ReferenceMapping(RuleMapping):
             and isinstance(self.selector, Selector)
         )
         """True when lookup is just the selector (no expressions): the fast path."""
-        self._direct: dict[tuple[str, ...], Selector | None] | None = (
+        self._direct: dict[tuple[str, ...], UseAfterSelector | None] | None = (
             {} if self.plain and type(self.selector) is MatchSelector else None
         )
 
@@ -236,15 +243,18 @@ class ReferenceMapping(RuleMapping):
             entries = node.entries
             values = entries.column_values if isinstance(entries, PairColumns) else \
                 map(operator.itemgetter(1), entries)
-            if set(map(type, values)) - {str}:  # else: all terminals
-                entries = [(key, self._build(value, levels[1:])) for key, value in entries]
+            # the choices: all terminals (str) as they are, else each one built
+            built: Sequence[tuple[Any, Any]] = entries
+            if set(map(type, values)) - {str}:
+                built = [(key, self._build(value, levels[1:])) for key, value in entries]
             try:
-                return cls.build(parameters, entries, self.options)
+                return cls.build(parameters, built, self.options)
             except RuleValidationError as exc:
                 line, column, source = self.ir.source.locate(node.offset)
                 raise RuleValidationError(f"{self.path}:{line}:{column}: {exc}") from exc
         if isinstance(node, DictNode):
-            return MapResult({str(k): v for k, v in node.as_dict().items()})  # type: ignore[misc]
+            files = {str(k): v for k, v in node.as_dict().items()}
+            return MapResult(files)  # type: ignore[arg-type]  # values: file names (RULES.md §3.2)
         if isinstance(node, tuple):
             return tuple(self._build(item, levels) for item in node)
         return node
@@ -263,30 +273,32 @@ class ReferenceMapping(RuleMapping):
 
         None whenever the shortcut does not plainly apply; the general path then decides.
         """
-        selector: MatchSelector = self.selector  # type: ignore[assignment]
+        selector, direct = self.selector, self._direct
+        if direct is None or type(selector) is not MatchSelector:
+            return None
         try:
             values = tuple([header[name] for name in selector.parameters])
         except KeyError:
             return None
-        direct = self._direct
-        target = direct.get(values, _UNKNOWN)  # type: ignore[union-attr]
-        if target is _UNKNOWN:
-            if len(direct) >= _PLAN_LIMIT:  # type: ignore[arg-type]
-                direct.clear()  # type: ignore[union-attr]
-            target = direct[values] = selector.direct_target(values)  # type: ignore[index]
-        return None if target is None else target.choose_file(header)  # type: ignore[union-attr]
+        try:
+            target = direct[values]
+        except KeyError:
+            if len(direct) >= _PLAN_LIMIT:
+                direct.clear()
+            target = direct[values] = selector.direct_target(values)
+        return None if target is None else target.choose_file(header)
 
-    def lookup(self, header: Mapping[str, str]) -> Terminal | object:
+    def lookup(self, header: Mapping[str, str]) -> Terminal | Omitted:
         """Select for a conditioned, minimised header: a terminal, NOT_APPLICABLE or OMITTED."""
         if self.plain:
             if self._direct is not None:
-                choice = self._direct_choice(header)
-                if choice is not None:
-                    if choice in NA_VALUES:
+                direct_choice = self._direct_choice(header)
+                if direct_choice is not None:
+                    if direct_choice in NA_VALUES:
                         return NOT_APPLICABLE
-                    return OMITTED if choice in OMIT_VALUES else choice
+                    return OMITTED if direct_choice in OMIT_VALUES else direct_choice
             try:
-                choice = self.selector.choose(header)  # type: ignore[union-attr]
+                choice = self.selector.choose(header)
             except ReferenceLookupError as exc:
                 if self.reffile_required not in ("YES", "NONE"):
                     return NOT_APPLICABLE
@@ -296,7 +308,7 @@ class ReferenceMapping(RuleMapping):
                     return NOT_APPLICABLE
                 if choice in OMIT_VALUES:
                     return OMITTED
-            return choice  # type: ignore[return-value]
+            return choice  # type: ignore[return-value]  # choose() recurses to a terminal
         early, header, _ = self.relevant(header)
         if early is not None:
             return early
@@ -311,10 +323,10 @@ class ReferenceMapping(RuleMapping):
             return NOT_APPLICABLE
         if is_omit_value(choice):
             return OMITTED
-        return choice  # type: ignore[return-value]
+        return choice  # type: ignore[return-value]  # choose() recurses to a terminal
 
     def relevant(self, header: Mapping[str, str]
-                 ) -> tuple[object | None, Mapping[str, str], tuple[str, ...]]:
+                 ) -> tuple[NotApplicable | Omitted | None, Mapping[str, str], tuple[str, ...]]:
         """Apply the header expressions: ``(early result, header for the selector, keys N/A)``.
 
         ``rmap_omit`` true gives OMITTED, ``rmap_relevance`` false NOT_APPLICABLE; irrelevant
@@ -376,7 +388,7 @@ def _in_context(exc: ReferenceLookupError, rmap: ReferenceMapping,
         if nearest:
             text += f"; nearest rules: {nearest}"
     new = type(exc)(text)
-    new.crds_message = str(exc)  # type: ignore[attr-defined]
+    new.crds_message = str(exc)
     return new
 
 
@@ -418,7 +430,7 @@ class InstrumentMapping(RuleMapping):
             self._required = tuple(keys)
         return self._required
 
-    def lookup(self, reftype: str, header: Mapping[str, str]) -> Terminal | object:
+    def lookup(self, reftype: str, header: Mapping[str, str]) -> Terminal | Omitted:
         """Look up one reference type: a terminal, NOT_APPLICABLE or OMITTED."""
         rmap = self._rmaps.get(reftype)
         if rmap is not None:
@@ -581,9 +593,9 @@ class PipelineMapping(RuleMapping):
         Failures of the whole call (no or unknown instrument, a broken context) are raised.
         """
         if conditioned:
-            instrument = self.find_instrument(parameters)  # type: ignore[arg-type]
+            instrument = self.find_instrument(parameters)  # type: ignore[arg-type]  # conditioned: str values
             imap = self._imaps.get(instrument) or self.imap(instrument)
-            minimal = self.minimise(parameters, imap)  # type: ignore[arg-type]
+            minimal = self.minimise(parameters, imap)  # type: ignore[arg-type]  # conditioned: str values
         else:
             imap, minimal = self._prepare(parameters)
         types = list(imap.entries) if reftypes is None else list(map(str.lower, reftypes))
@@ -596,8 +608,8 @@ class PipelineMapping(RuleMapping):
             except ReferenceLookupError as exc:
                 results[reftype] = exc
                 continue
-            if value is not OMITTED:
-                results[reftype] = value  # type: ignore[assignment]
+            if not isinstance(value, Omitted):
+                results[reftype] = value
         return imap, results
 
 

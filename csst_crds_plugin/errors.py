@@ -124,6 +124,8 @@ class ReferenceLookupError(CsstCrdsError, LookupError):
     """A reference lookup failed; ``category`` names the RULES.md failure category."""
 
     category = "other"
+    crds_message: str
+    """Set on errors raised by a lookup: the message without the rmap and parameters."""
 
 
 class NoMatchError(ReferenceLookupError):

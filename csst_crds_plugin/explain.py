@@ -143,8 +143,9 @@ def _trace(out: Explanation, selector: Selector, header: Mapping[str, str], dept
         nxt = selector.keys[index + 1] if index + 1 < len(selector.keys) else None
         out.lines.append(f"{pad}  chosen {selector.keys[index]!r} -> "
                          f"{_short(selector.choices[index])}; next date {nxt!r}")
-        if isinstance(selector.choices[index], Selector):
-            _trace(out, selector.choices[index], header, depth + 1)  # type: ignore[arg-type]
+        chosen = selector.choices[index]
+        if isinstance(chosen, Selector):
+            _trace(out, chosen, header, depth + 1)
         return
     out.lines.append(f"{pad}{selector.rule_name}{selector.parameters}: lookup key {key!r}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
@@ -23,6 +23,7 @@ from csst_crds_plugin.errors import (
     RuleValidationError,
 )
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
+from csst_crds_plugin.rules.ir import Key
 
 __all__ = ["NAME_LIMIT", "MappingLoader", "TextSource", "check_mapping_name", "load_mapping"]
 
@@ -130,7 +131,7 @@ def load_mapping(text: str, path: str, loader: MappingLoader, *,
     return classes[kind](ir, loader)
 
 
-def _verify_checksum(actual: str, path: str, header: dict[object, object]) -> None:
+def _verify_checksum(actual: str, path: str, header: Mapping[Key, object]) -> None:
     """Raise ChecksumError for a missing or wrong sha1sum (a warning under the D6 waiver)."""
     found = sha1sum_problem(header, actual, path)
     if found is None:

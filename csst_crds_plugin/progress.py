@@ -107,7 +107,7 @@ class Progress:
 
     def __init__(self, stream: TextIO | object | None = None, enabled: bool | None = None,
                  interval: float = 2.0) -> None:
-        self.stream: TextIO = sys.stderr if stream is None else stream  # type: ignore[assignment]
+        self.stream: TextIO = sys.stderr if stream is None else stream  # type: ignore[assignment]  # any writer
         tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.enabled = tty if enabled is None else bool(enabled)
         self.plain = self.enabled and not tty

@@ -40,7 +40,8 @@ def select_many(
         if len(lengths) > 1:
             raise ValueError(f"parameter columns differ in length: {sorted(lengths)}")
         count = lengths.pop() if lengths else 0
-        names = {name: _header_name(name, observatory) for name in given if isinstance(name, str)}
+        names = {name: _header_name(name, observatory) for name in given
+                 if isinstance(name, str)}  # type: ignore[redundant-expr]  # callers pass any keys
         if len(set(names.values())) == len(names):
             columns = {names[name]: column for name, column in given.items() if name in names}
             return _select(pmap, columns, count, reftypes,
@@ -129,8 +130,8 @@ def _select_type(pmap: PipelineMapping, imap: InstrumentMapping, reftype: str,
         fallback = rows[failed]
     for row in fallback.tolist():
         _, found = pmap.best_references(row_of(row), [reftype])
-        value = found.get(reftype)
-        if isinstance(value, Exception):
-            result.fail(reftype, row, value)
-        elif value is not None:
-            result.put(reftype, np.array([row]), value)
+        outcome = found.get(reftype)
+        if isinstance(outcome, Exception):
+            result.fail(reftype, row, outcome)
+        elif outcome is not None:
+            result.put(reftype, np.array([row]), outcome)

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from csst_crds_plugin.errors import ConfigurationError
 
@@ -139,9 +140,9 @@ def clear_settings() -> None:
 
 
 @contextlib.contextmanager
-def settings_context(**overrides: object) -> Iterator[Settings]:
+def settings_context(**overrides: Any) -> Iterator[Settings]:
     """Push a modified copy of the settings for the duration of a ``with`` block."""
-    pushed = dataclasses.replace(get_settings(), **overrides)  # type: ignore[arg-type]
+    pushed = dataclasses.replace(get_settings(), **overrides)
     _override.append(pushed)
     try:
         yield pushed

@@ -63,7 +63,7 @@ class FitsRows:
         raw = out.view(np.uint8).reshape(-1)
         with self.path.open("rb") as stream:
             stream.seek(self.offset + start * row_bytes)
-            got = stream.readinto(memoryview(raw))
+            got = stream.readinto(raw.data)  # raw's memory, as a memoryview
         if got != (stop - start) * row_bytes:
             raise ArrayError(f"{self.path.name}: the file ends inside rows {start}:{stop}; "
                              "it is truncated, so fetch or deliver it again")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from astropy.io import fits
 
 from datamodels._fields import PRIMARY, SCI, MetaBase, keyword_fields
 from datamodels.provenance import provenance_cards, provenance_from_cards
+
+_Meta = TypeVar("_Meta", bound=MetaBase)  # the metadata class read is the one returned
 
 __all__ = [
     "CardTable",
@@ -75,10 +77,10 @@ def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def meta_from_cards(
-    meta_cls: type[MetaBase],
+    meta_cls: type[_Meta],
     cards: Mapping[str, Mapping[str, tuple[Any, str]]],
     where: Mapping[str, str],
-) -> MetaBase:
+) -> _Meta:
     """Validate ``meta_cls`` from a card table.
 
     Parameters

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from astropy.io import fits
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -94,9 +94,15 @@ def _section_class(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-@functools.cache
 def keyword_fields(meta_cls: type[BaseModel]) -> tuple[KeywordField, ...]:
     """List the declared keywords of a metadata class, depth first in declaration order."""
+    # functools.cache's wrapper takes only what the checker proves Hashable, which a class
+    # read from a model typed Any is not: this typed front keeps the callers' types.
+    return _keyword_fields(meta_cls)
+
+
+@functools.cache
+def _keyword_fields(meta_cls: type[BaseModel]) -> tuple[KeywordField, ...]:
     found: list[KeywordField] = []
     for name, info in meta_cls.model_fields.items():
         spec = next((m for m in info.metadata if isinstance(m, FitsKeyword)), None)
@@ -159,7 +165,9 @@ def metadata_error(
             allowed = reason.partition("allowed: ")[2] or reason
         messages.append(text)
         first = first or (keyword, value, allowed)
-    keyword, value, allowed = first or (None, None, None)
+    if first is None:
+        return MetadataError("; ".join(messages))
+    keyword, value, allowed = first
     return MetadataError("; ".join(messages), keyword=keyword, value=value, allowed=allowed)
 
 
@@ -205,9 +213,10 @@ class MetaBase(BaseModel):
             # pydantic may have stored the value before a model validator refused it
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if extra is not None:
-                self.__pydantic_extra__.clear()
-                self.__pydantic_extra__.update(extra)
+            current_extra = self.__pydantic_extra__
+            if extra is not None and current_extra is not None:
+                current_extra.clear()
+                current_extra.update(extra)
             raise metadata_error(exc, type(self), default_where="assigned in memory") from None
 
     def __delattr__(self, name: str) -> None:
@@ -220,7 +229,7 @@ class MetaBase(BaseModel):
         data: Mapping[str, Any],
         where: Mapping[tuple[str, ...], str] | None = None,
         default_where: str = "in memory",
-    ) -> MetaBase:
+    ) -> Self:
         """Validate a nested mapping, raising `MetadataError` rather than pydantic's error."""
         try:
             return cls.model_validate(data)

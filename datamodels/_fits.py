@@ -106,7 +106,7 @@ def _write_image(stream: Any, data: np.ndarray) -> None:
             bits.byteswap(inplace=True)
         else:
             np.copyto(block, data[start:start + len(block)])
-        stream.write(memoryview(block).cast("B"))
+        stream.write(block.data.cast("B"))  # block is C-contiguous: its bytes in order
     size = data.size * data.dtype.itemsize
     stream.write(bytes(-size % 2880))
 
@@ -168,7 +168,8 @@ def read_fits(model_cls: type[ModelT], hdul: fits.HDUList, name: str, owns: bool
                 column = np.asarray(data[field])
                 table[field] = np.char.decode(column) if column.dtype.kind == "S" else column
             return table
-        return data
+        image: np.ndarray = data  # an image HDU's data (astropy is untyped)
+        return image
 
     model = model_cls._from_parts(meta, load, hdul.close if owns else None, rows)
     used = {

@@ -51,7 +51,8 @@ def _open_fits(hdul: fits.HDUList, name: str, owns: bool, model_cls: Any) -> Dat
             header = hdul[0].header
             extnames = {hdu.name for hdu in hdul}
             model_cls = _class_for(name, header.get("DATAMODL"), header.get("REFTYPE"), extnames)
-        return read_fits(model_cls, hdul, name, owns)
+        model: DataModel = read_fits(model_cls, hdul, name, owns)
+        return model
     except BaseException:
         if owns:
             hdul.close()

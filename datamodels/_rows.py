@@ -23,7 +23,8 @@ __all__ = ["array_shape", "iter_row_blocks", "read_rows"]
 def _source(model: DataModel, spec: ArraySpec) -> FitsRows | None:
     if spec.name in model._arrays or model._row_source is None:
         return None
-    return model._row_source(spec)
+    found: FitsRows | None = model._row_source(spec)  # the reader's: rows or None
+    return found
 
 
 def array_shape(model: DataModel, name: str) -> tuple[int, ...] | None:

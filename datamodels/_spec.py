@@ -55,7 +55,8 @@ class ArraySpec:
     @property
     def numpy_dtype(self) -> np.dtype:
         """The numpy dtype."""
-        return np.dtype(self.dtype)
+        dtype: np.dtype = np.dtype(self.dtype)
+        return dtype
 
     @property
     def is_table(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any, ClassVar
 
+import numpy as np
+
 from csst_crds_plugin.results import RefSource
 from datamodels._base import DataModel
 from datamodels._fields import SCI
@@ -67,6 +69,11 @@ class ImageModel(DataModel):
 
     meta_class = ExposureMeta
     array_specs = (_SCI_F32, _ERR_F32, _DQ_U32)
+    # The arrays are properties made from array_specs when the class is created; named here for
+    # the type checker (err and dq read as zeros of data's shape when unset).
+    data: np.ndarray
+    err: np.ndarray
+    dq: np.ndarray
 
     @classmethod
     def _minimal_meta(cls) -> dict[str, Any]:
@@ -102,6 +109,7 @@ class ReferenceModel(DataModel):
     """
 
     meta_class = ReferenceMeta
+    _meta: ReferenceMeta  # an instance of meta_class, as DataModel checks
     reftype: ClassVar[str] = ""
     depends_on: ClassVar[tuple[str, ...]] = ()
 

@@ -146,7 +146,7 @@ class RefFile(MetaBase):
     ) -> RefFileEntry:
         """Record the reference ``name`` used for ``reftype`` and return its entry."""
         setattr(self, reftype.lower(), {"name": name, "source": source, "checksum": checksum})
-        return getattr(self, reftype.lower())
+        return self.__pydantic_extra__[reftype.lower()]  # the entry validated just now
 
 
 class CalStep(MetaBase):

@@ -74,8 +74,8 @@ class _CsstMixin:
 
     def run(self, *args: Any) -> Any:
         """As stpipe, after checking that every override path exists (before any step runs)."""
-        check_override_paths(self)  # type: ignore[arg-type]
-        return super().run(*args)  # type: ignore[misc]
+        check_override_paths(self)
+        return super().run(*args)  # type: ignore[misc]  # a mixin: stpipe's Step.run is next
 
     @classmethod
     def _datamodels_open(cls, init: Any, **kwargs: Any) -> Any:
@@ -129,6 +129,7 @@ class CsstStep(_CsstMixin, ProviderStep):
         so the caller's arrays never change; inside `csst_level1` each step gets the model
         the previous step made, and works on it without a copy.
         """
+        model: datamodels.DataModel
         if isinstance(init, datamodels.ImageModel):
             if self._owns_input:
                 return init

@@ -36,7 +36,7 @@ from csst_crds_plugin.errors import (
     CsstCrdsError,
     InputLimitError,
 )
-from csst_crds_plugin.rules import parse_value_text
+from csst_crds_plugin.rules import DictNode, parse_value_text
 from csst_crds_plugin.settings import Settings
 
 __all__ = [
@@ -162,7 +162,7 @@ def parse_contexts_json(data: bytes, origin: str, observatory: str) -> dict[str,
 def parse_server_config(text: str, origin: str, observatory: str) -> dict[str, object]:
     """Read a CRDS ``server_config`` literal (never executed) into CacheConfig fields."""
     value = parse_value_text(text, origin)
-    if not hasattr(value, "as_dict"):
+    if not isinstance(value, DictNode):
         raise CacheError(f"{origin}: a server_config must be a dict literal")
     raw = value.as_dict()
     obs = str(raw.get("observatory", observatory)).lower()
@@ -176,7 +176,10 @@ def parse_server_config(text: str, origin: str, observatory: str) -> dict[str, o
     bad = raw.get("bad_files_list") or ()
     if isinstance(bad, str):
         bad = bad.split()
-    fields["bad_files"] = frozenset(str(name) for name in bad)  # type: ignore[union-attr]
+    if not isinstance(bad, (tuple, list)):
+        raise CacheError(f"{origin}: bad_files_list is {bad!r}; write a list of file names or "
+                         "one string of them separated by spaces")
+    fields["bad_files"] = frozenset(str(name) for name in bad)
     return fields
 
 
@@ -197,20 +200,20 @@ def config_from_files(observatory: str, files: dict[str, bytes], where: str) -> 
         origin = f"{where}/{SERVER_CONFIG_NAME}"
         fields = parse_server_config(files[SERVER_CONFIG_NAME].decode("utf-8"), origin,
                                      observatory)
-        bad |= fields.pop("bad_files")  # type: ignore[arg-type]
+        bad |= fields.pop("bad_files")  # type: ignore[arg-type]  # a frozenset[str] from the parser
         merged.update(fields)
         sources.append(origin)
     if CONTEXTS_NAME in files:
         origin = f"{where}/{CONTEXTS_NAME}"
         fields = parse_contexts_json(files[CONTEXTS_NAME], origin, observatory)
-        bad |= fields.pop("bad_files")  # type: ignore[arg-type]
+        bad |= fields.pop("bad_files")  # type: ignore[arg-type]  # a frozenset[str] from the parser
         merged.update(fields)
         sources.append(origin)
     if BAD_FILES_NAME in files:
         bad |= parse_bad_files(files[BAD_FILES_NAME].decode("utf-8"))
         sources.append(f"{where}/{BAD_FILES_NAME}")
     return CacheConfig(observatory=observatory, bad_files=frozenset(bad),
-                       sources=tuple(sources), **merged)  # type: ignore[arg-type]
+                       sources=tuple(sources), **merged)  # type: ignore[arg-type]  # fields the parsers typed
 
 
 def load_config(layout: CacheLayout) -> CacheConfig:

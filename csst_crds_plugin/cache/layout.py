@@ -31,7 +31,7 @@ from csst_crds_plugin.errors import CacheError, FileNotCachedError, ReadOnlyCach
 try:  # POSIX only; on other systems config updates are unlocked (documented)
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no fcntl: Windows
 
 __all__ = [
     "SUBDIR_MODES",
@@ -164,7 +164,8 @@ class CacheLayout:
 
     def read_mapping(self, name: str) -> tuple[str, str, tuple[int, int]]:
         """Return (path, text, (size, mtime_ns)) of a mapping; FileNotCachedError if absent."""
-        return self.read_mapping_data(name)[:3]  # type: ignore[return-value]
+        path, text, stamp, _data = self.read_mapping_data(name)
+        return path, text, stamp
 
     def read_mapping_data(self, name: str) -> tuple[str, str, tuple[int, int], bytes]:
         """Like :meth:`read_mapping`, with the file's bytes (the text is their UTF-8 decoding)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from csst_crds_plugin.cli._common import (
     add_cache_option,
@@ -48,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
 
     rmap = rmap_argument(args.rmap, args.cache, args.observatory)
     result = insert_references(rmap, args.references, output_dir=args.output_dir)
-    rows = [{"reference": i.origin, "name": i.filename, "path": [repr(k) for k in i.path],
-             "replaced": None if i.replaced is None else str(i.replaced)}
-            for i in result.insertions]
+    rows: list[dict[str, Any]] = [
+        {"reference": i.origin, "name": i.filename, "path": [repr(k) for k in i.path],
+         "replaced": None if i.replaced is None else str(i.replaced)}
+        for i in result.insertions]
     if args.format == "json":
         print(json.dumps({"rmap": str(result.rmap), "derived_from": result.derived_from,
                           "insertions": rows}, indent=2))

@@ -10,7 +10,7 @@ import itertools
 import operator
 import re
 from collections.abc import Iterator, Sequence
-from typing import Final
+from typing import Final, overload
 
 import numpy as np
 
@@ -83,7 +83,11 @@ class BlockOffsets(Sequence[int]):
         """Return the number of keys in the block."""
         return len(self._offsets())
 
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[int, ...]: ...
+    def __getitem__(self, index: int | slice) -> int | tuple[int, ...]:
         """Return the offset (or a tuple of offsets for a slice) at `index`."""
         return self._offsets()[index]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from typing import Any  # a header's keys: any rule key
 
 __all__ = ["compute_sha1sum", "normalise_newlines", "set_sha1sum", "sha1sum_problem"]
 
@@ -73,7 +74,7 @@ def set_sha1sum(text: str) -> str:
     return new_text
 
 
-def sha1sum_problem(header: Mapping[object, object], actual: str, name: str) -> str | None:
+def sha1sum_problem(header: Mapping[Any, object], actual: str, name: str) -> str | None:
     """Say what is wrong with a mapping's recorded ``sha1sum``; None when it equals `actual`.
 
     The one wording of a missing or wrong checksum, for loading, ``verify`` and ``checksum

@@ -15,22 +15,24 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["EXPRESSION_NESTING_LIMIT", "Expression", "ExpressionError", "ExpressionSyntaxError"]
 
 EXPRESSION_NESTING_LIMIT: Final = 64
 """Deepest nesting of operators and parentheses an expression may use; deeper is refused."""
 
-_COMPARE: Final[dict[type[ast.cmpop], Callable[[object, object], object]]] = {
+# The operands are whatever the header and the literals hold; a comparison the types do not
+# support raises TypeError, reported as an ExpressionError, so the operands are typed Any.
+_COMPARE: Final[dict[type[ast.cmpop], Callable[[Any, Any], object]]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
-    ast.In: lambda a, b: operator.contains(b, a),  # type: ignore[arg-type]
-    ast.NotIn: lambda a, b: not operator.contains(b, a),  # type: ignore[arg-type]
+    ast.In: lambda a, b: operator.contains(b, a),
+    ast.NotIn: lambda a, b: not operator.contains(b, a),
 }
 
 
@@ -166,7 +168,7 @@ class Expression:
             operand = self._eval(node.operand, namespace)
             if isinstance(node.op, ast.Not):
                 return not operand
-            return -operand  # type: ignore[operator]
+            return -operand  # type: ignore[operator]  # TypeError: reported as an ExpressionError
         if isinstance(node, ast.Compare):
             left = self._eval(node.left, namespace)
             for op, comparator in zip(node.ops, node.comparators, strict=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias, Union, overload
 
@@ -42,7 +42,7 @@ class PairColumns(Sequence[tuple[Key, Value]]):
 
     __slots__ = ("column_keys", "column_values")
 
-    def __init__(self, column_keys: list[Key], column_values: list[Value]) -> None:
+    def __init__(self, column_keys: Sequence[Key], column_values: Sequence[Value]) -> None:
         self.column_keys = column_keys
         self.column_values = column_values
 
@@ -58,7 +58,7 @@ class PairColumns(Sequence[tuple[Key, Value]]):
     def __getitem__(self, index: int) -> tuple[Key, Value]: ...
     @overload
     def __getitem__(self, index: slice) -> tuple[tuple[Key, Value], ...]: ...
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+    def __getitem__(self, index: int | slice) -> tuple[Key, Value] | tuple[tuple[Key, Value], ...]:
         """Return the pair at `index`, or a tuple of pairs for a slice."""
         if isinstance(index, slice):
             return tuple(zip(self.column_keys[index], self.column_values[index]))  # noqa: B905
@@ -72,13 +72,13 @@ class PairColumns(Sequence[tuple[Key, Value]]):
         """Hash as the tuple of pairs does."""
         return hash(tuple(self))
 
-    def __add__(self, other: object) -> tuple[tuple[Key, Value], ...]:
+    def __add__(self, other: Iterable[tuple[Key, Value]]) -> tuple[tuple[Key, Value], ...]:
         """Concatenate as a tuple of pairs."""
-        return tuple(self) + tuple(other)  # type: ignore[arg-type]
+        return tuple(self) + tuple(other)
 
-    def __radd__(self, other: object) -> tuple[tuple[Key, Value], ...]:
+    def __radd__(self, other: Iterable[tuple[Key, Value]]) -> tuple[tuple[Key, Value], ...]:
         """Concatenate after `other`, as a tuple of pairs."""
-        return tuple(other) + tuple(self)  # type: ignore[arg-type]
+        return tuple(other) + tuple(self)
 
     def __repr__(self) -> str:
         """Show the pairs as a tuple would."""
@@ -91,7 +91,7 @@ class DictNode:
 
     entries: tuple[tuple[Key, Value], ...] | PairColumns
     offset: int = 0
-    entry_offsets: tuple[int, ...] = ()
+    entry_offsets: Sequence[int] = ()  # a tuple, or found lazily for a large block
 
     def as_dict(self) -> dict[Key, object]:
         """Return a plain dict with Python's duplicate-key semantics, nested dicts converted."""
@@ -110,7 +110,7 @@ class SelectorNode:
     offset: int = 0
 
     @property
-    def entries(self) -> tuple[tuple[Key, Value], ...]:
+    def entries(self) -> tuple[tuple[Key, Value], ...] | PairColumns:
         """The selector's (key, choice) pairs in file order."""
         return self.body.entries
 

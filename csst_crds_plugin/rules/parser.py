@@ -306,13 +306,14 @@ class _Parser:
                     if not entries:  # the whole body: kept as columns, offsets found lazily
                         self.expect("}")
                         self.depth -= 1
-                        return DictNode(block_entries, offset, block_offsets)  # type: ignore[arg-type]
+                        return DictNode(block_entries, offset, block_offsets)
                     entries.extend(block_entries)
                     offsets.extend(block_offsets)
                     continue
                 # Fast path: a run of simple 'key' : 'value', pairs, matched without tokenising.
                 found = _STR_PAIR_RE.match(text, self.start)
                 if found is not None:
+                    pos = found.end()
                     while found is not None:
                         offsets.append(found.start(1) - 1)
                         entries.append((found.group(1), found.group(2)))
@@ -330,7 +331,7 @@ class _Parser:
                                  key_offset)
             self.expect(":")
             value = self.parse_value()
-            entries.append((key, value))  # type: ignore[arg-type]
+            entries.append((key, value))  # type: ignore[arg-type]  # hashable: a key
             offsets.append(key_offset)
             if self._is(","):
                 self._advance()

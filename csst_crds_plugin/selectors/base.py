@@ -7,7 +7,7 @@ import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, ClassVar, TypeAlias, Union
+from typing import Any, ClassVar, Final, TypeAlias, Union
 
 from csst_crds_plugin.errors import (
     AmbiguousMatchError,
@@ -149,7 +149,7 @@ class Selector:
                         f"{raw_key!r} are the same key after conditioning ({key!r}); merge them"
                     )
                 seen[key] = raw_key
-        identity_sort = cls.sort_key.__func__ is _IDENTITY_SORT  # type: ignore[attr-defined]
+        identity_sort = getattr(cls.sort_key, "__func__", None) is _IDENTITY_SORT
         if columns is not None and conditioned is raw_keys and identity_sort:
             return cls(parameters, conditioned, choices, options, raw_keys)  # known in order
         try:
@@ -285,4 +285,4 @@ def _hashable(value: object) -> bool:
     return True
 
 
-_IDENTITY_SORT = Selector.sort_key.__func__  # type: ignore[attr-defined]
+_IDENTITY_SORT: Final = Selector.__dict__["sort_key"].__func__

@@ -40,8 +40,8 @@ class BracketSelector(Selector, rule_name="Bracket"):
         keys = self.keys
         if not keys:
             raise ReferenceLookupError("Bracket has no keys.")
+        index = 0
         try:
-            index = 0
             while index < len(keys) and value > keys[index]:
                 index += 1
             if index == len(keys):

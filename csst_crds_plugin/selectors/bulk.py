@@ -60,7 +60,7 @@ class Column:
 
     def value(self, row: int) -> Any:
         """Return the raw value of one row, as a single lookup would receive it."""
-        return str(self.raw[row]) if self.raw is not None else self.items[row]  # type: ignore[index]
+        return str(self.raw[row]) if self.raw is not None else self.items[row]  # type: ignore[index]  # items is set whenever raw is not
 
     def conditioned(self) -> tuple[np.ndarray, list[str]]:
         """(codes, values): the conditioned value of row ``i`` is ``values[codes[i]]``."""
@@ -98,7 +98,7 @@ def _condition(value: Any) -> str:
 def _digits(codes: np.ndarray, columns: slice | list[int]) -> tuple[np.ndarray, np.ndarray]:
     """(ok, number) of the ASCII digits in `columns` of a (rows, width) code matrix."""
     part = codes[:, columns].astype(np.int64) - _ZERO
-    ok = ((part >= 0) & (part <= 9)).all(axis=1)
+    ok: np.ndarray = np.asarray(((part >= 0) & (part <= 9)).all(axis=1))
     number = np.zeros(len(codes), dtype=np.int64)
     for i in range(part.shape[1]):
         number = number * 10 + part[:, i]
@@ -169,18 +169,18 @@ def encode_lookup_dates(columns: Sequence[Column], rows: np.ndarray
     """
     count = len(rows)
     failed = (np.zeros(count, dtype=bool), np.zeros(count, dtype=np.int64))
-    if any(c.raw is None for c in columns) or not count:
+    if len(columns) not in (1, 2) or not count:
         return failed
-    if len(columns) not in (1, 2):
+    first, last = columns[0].raw, columns[-1].raw
+    if first is None or last is None:
         return failed
     ok, encoded = failed
     for begin in range(0, count, _CHUNK):  # chunks keep the temporaries small
         part = rows[begin:begin + _CHUNK]
         if len(columns) == 2:
-            chunk_ok, chunk = _encode(_matrix(columns[0].raw[part]),  # type: ignore[index]
-                                      _matrix(columns[1].raw[part]))  # type: ignore[index]
+            chunk_ok, chunk = _encode(_matrix(first[part]), _matrix(last[part]))
         else:
-            both = _matrix(columns[0].raw[part])  # type: ignore[index]
+            both = _matrix(first[part])
             if both.shape[1] < 19:
                 return failed
             chunk_ok, chunk = _encode(both[:, :10], both[:, 11:])
@@ -229,6 +229,7 @@ def choose_many(
         # single path reports), a terminal (1), an encodable UseAfter (2), anything else (3)
         choices = [plan[level] if level < len(plan) else None for plan in plans]
         kinds = np.array([_kind(c) for c in choices], dtype=np.int8)
+        parameters = [c.parameters if isinstance(c, Selector) else () for c in choices]
         row_kind = np.where(pending, kinds[combo], -1)
         fallback |= (row_kind == 0) | (row_kind == 3)
         terminal = row_kind == 1
@@ -244,13 +245,13 @@ def choose_many(
         pending = np.zeros(count, dtype=bool)
         if dated.any():
             if date_names is None:
-                date_names = choices[int(combo[np.flatnonzero(dated)[0]])].parameters
+                date_names = parameters[int(combo[np.flatnonzero(dated)[0]])]
                 key = ("dates", date_names, id(rows))
                 if key not in memo and all(name in columns for name in date_names):
                     memo[key] = encode_lookup_dates([columns[n] for n in date_names], rows)
                 dates_ok, dates = memo.get(key, (dates_ok, dates))
-            differ = np.array([kinds[p] == 2 and choices[p].parameters != date_names
-                               for p in range(len(choices))], dtype=bool)
+            differ = np.array([kinds[p] == 2 and parameters[p] != date_names
+                               for p in range(len(choices))], dtype=np.bool_)
             unusable = dated & (differ[combo] | ~dates_ok)
             fallback |= unusable
             dated &= ~unusable
@@ -411,9 +412,13 @@ class BulkSelections:
             self.errors[reftype] = {}
         return found
 
-    def put(self, reftype: str, rows: np.ndarray, values: Sequence[Any] | np.ndarray,
+    def put(self, reftype: str, rows: np.ndarray, values: Any,
             table: list[Any] | None = None) -> None:
-        """Store outcomes: with `table`, `values` are indexes into it (-1: absent)."""
+        """Store the outcomes of `rows` for `reftype`.
+
+        With `table`, `values` are indexes into it (-1: absent); without, `values` is the one
+        outcome of every row.
+        """
         codes = self._column(reftype)
         mine = self.tables[reftype]
         if table is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -105,14 +105,13 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         self._plain_choose = (  # and keys are str
             cls.candidates is UseAfterSelector.candidates
             and cls.lookup_key is UseAfterSelector.lookup_key
-            and cls.condition_key.__func__ is UseAfterSelector.condition_key.__func__  # type: ignore[attr-defined]
+            and _unchanged_condition_key(cls)
         )
 
     @classmethod
     def condition_keys(cls, keys: list[Any], parameters: tuple[str, ...]) -> list[Any]:
         """All keys at once: plain strings (the usual case) are kept as they are."""
-        if cls.condition_key.__func__ is UseAfterSelector.condition_key.__func__ and \
-                set(map(type, keys)) == {str}:  # type: ignore[attr-defined]
+        if _unchanged_condition_key(cls) and set(map(type, keys)) == {str}:
             return keys
         return super().condition_keys(keys, parameters)
 
@@ -122,9 +121,9 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         None unless every key is canonical (``YYYY-MM-DD HH:MM:SS``, so integer order is string
         order) and every choice is a terminal.
         """
-        found = self.__dict__.get("_encoded", False)
-        if found is False:
-            found = None
+        cached: np.ndarray | None | Literal[False] = self.__dict__.get("_encoded", False)
+        if cached is False:
+            found: np.ndarray | None = None
             keys = np.asarray(self.keys, dtype=str) if self.keys else None
             if (keys is not None and keys.dtype.itemsize == 19 * 4
                     and not any(isinstance(c, Selector) for c in self.choices)):
@@ -137,7 +136,8 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
                         number = number * 10 + digits[:, column]
                     found = encode_instant(number)
             self._encoded = found
-        return found
+            return found
+        return cached
 
     def special_positions(self) -> list[int]:
         """Positions of choices meaning N/A or OMIT (cached)."""
@@ -235,6 +235,14 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         return type(self)(self.parameters, keys, choices, self.options, raws)
 
 
+def _unchanged_condition_key(cls: type[UseAfterSelector]) -> bool:
+    """True if `cls` keeps UseAfter's own `condition_key` (plain string keys stay as they are)."""
+    return getattr(cls.condition_key, "__func__", None) is _CONDITION_KEY
+
+
+_CONDITION_KEY: Final = UseAfterSelector.__dict__["condition_key"].__func__
+
+
 def _merge_sorted(
     keys: list[Any], choices: list[Choice], raws: list[Any], other: Selector
 ) -> tuple[list[Any], list[Choice], list[Any]]:
@@ -244,10 +252,13 @@ def _merge_sorted(
     i = j = 0
     while i < len(keys) and j < len(other.keys):
         if keys[i] < other.keys[j]:
-            out_k.append(keys[i]), out_c.append(choices[i]), out_r.append(raws[i])
+            out_k.append(keys[i])
+            out_c.append(choices[i])
+            out_r.append(raws[i])
             i += 1
         elif other.keys[j] < keys[i]:
-            out_k.append(other.keys[j]), out_c.append(other.choices[j])
+            out_k.append(other.keys[j])
+            out_c.append(other.choices[j])
             out_r.append(other.raw_keys[j])
             j += 1
         else:
@@ -257,7 +268,7 @@ def _merge_sorted(
                     f"More than one match at {keys[i]!r} and nested selectors cannot be merged."
                 )
             try:
-                keep_mine = mine >= theirs  # type: ignore[operator]
+                keep_mine = mine >= theirs  # type: ignore[operator]  # TypeError handled below
             except TypeError:  # a file name against a tuple of them: CRDS fails here too
                 raise ReferenceLookupError(
                     f"More than one match at {keys[i]!r}, and its choices {mine!r} and "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 from csst_crds_plugin.results import UNDEFINED
 
@@ -66,12 +66,12 @@ def condition_value(value: object) -> str:
     ('T', '*', 'N/A')
     """
     text = value if type(value) is str else str(value)
-    found = _CACHE.get(text)  # type: ignore[arg-type]
+    found = _CACHE.get(text)
     if found is not None:
         return found
-    if _DATE_LIKE_RE.match(text):  # type: ignore[arg-type]
-        return text  # type: ignore[return-value]
-    result = text.strip().upper()  # type: ignore[union-attr]
+    if _DATE_LIKE_RE.match(text):
+        return text
+    result = text.strip().upper()
     # Only strings made of number characters can match (the value is stripped, so `$` cannot
     # match before a final newline); the check is much cheaper than a failing match.
     if not result.strip(_NUMBER_CHARS) and _NUMBER_RE.match(result):
@@ -82,7 +82,7 @@ def condition_value(value: object) -> str:
         result = _SPECIAL.get(result, result)
     if len(_CACHE) >= _CACHE_LIMIT:
         _CACHE.clear()
-    _CACHE[text] = result  # type: ignore[index]
+    _CACHE[text] = result
     return result
 
 
@@ -96,7 +96,7 @@ def is_omit_value(value: object) -> bool:
     return isinstance(value, str) and value in OMIT_VALUES
 
 
-def condition_mapping(parameters: Mapping[object, object],
+def condition_mapping(parameters: Mapping[Any, object],  # any keys: non-str ones are dropped
                       meta_prefix: str = "") -> dict[str, str]:
     """Condition a flat parameter mapping: upper-case str keys, condition simple values.
 

@@ -24,7 +24,7 @@ _VERSION_RE: Final = re.compile(r"^(\d{1,8}(\.\d{1,8}(\.\d{1,8})?)?)[A-Za-z0-9_+
 _RELATION_RE: Final = re.compile(r"^([<=][=]?|default)(.*)$")
 
 
-def parse_version(text: str) -> tuple[int, int, int]:
+def parse_version(text: object) -> tuple[int, int, int]:
     """``'5.2.0rc1'`` → (5, 2, 0); three components, zero-filled; else InvalidVersionError."""
     found = _VERSION_RE.match(text) if isinstance(text, str) else None
     if found is None:

@@ -68,7 +68,7 @@ _URI = "crds://"
 _lock = threading.RLock()
 _stack: list[Activation] = []
 _saved: list[tuple[ModuleType, str, Any]] = []
-_compatible: dict[type[BaseException], type[BaseException]] = {}
+_compatible: dict[type[CsstCrdsError], type[CsstCrdsError]] = {}
 
 
 def _stpipe_version() -> tuple[int, ...]:
@@ -295,7 +295,7 @@ def _dispatcher(original: Callable[..., Any],
     dispatch.__name__ = getattr(original, "__name__", replacement.__name__)
     dispatch.__qualname__ = getattr(original, "__qualname__", dispatch.__name__)
     dispatch.__doc__ = replacement.__doc__
-    dispatch.__wrapped__ = original  # type: ignore[attr-defined]
+    dispatch.__wrapped__ = original  # type: ignore[attr-defined]  # for inspect.unwrap
     return dispatch
 
 

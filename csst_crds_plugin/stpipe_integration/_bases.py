@@ -142,7 +142,7 @@ class ProviderPipeline(Pipeline, ProviderStep):
     @classmethod
     def _datamodels_open(cls, init: Any, **kwargs: Any) -> Any:
         """Open as the first of its steps that can (a mission's steps open mission models)."""
-        base = Step._datamodels_open.__func__  # type: ignore[attr-defined]
+        base = Step._datamodels_open.__func__
         for step_class in cls.step_defs.values():
             opener = step_class._datamodels_open
             if getattr(opener, "__func__", None) is not base:
@@ -194,14 +194,14 @@ class ProviderPipeline(Pipeline, ProviderStep):
         except ReferenceLookupError as exc:
             raise step_lookup_error(self._users(wanted[0]), wanted[0], provider, parameters,
                                     exc) from exc
-        failed = [s for s in selections.values() if s.error is not None]
+        failed = [(s, s.error) for s in selections.values() if s.error is not None]
         if failed:
-            first, cause = failed[0], failed[0].error
-            others = ", ".join(s.reftype for s in failed[1:])
+            first, cause = failed[0]
+            others = ", ".join(s.reftype for s, _ in failed[1:])
             if not isinstance(cause, ReferenceLookupError):  # e.g. a bad reference
-                cause.add_note(f"while prefetching {first.reftype} for "  # type: ignore[union-attr]
+                cause.add_note(f"while prefetching {first.reftype} for "
                                f"{self._users(first.reftype)} under {provider.context}")
-                raise cause  # type: ignore[misc]
+                raise cause
             error = step_lookup_error(self._users(first.reftype), first.reftype, provider,
                                       parameters, cause)
             if others:

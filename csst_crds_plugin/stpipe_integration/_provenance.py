@@ -68,7 +68,7 @@ def record_provenance(result: object, context: str | None, version: str,
     """
     if not records_csst_provenance(result):
         return False
-    ref_file = result.meta.ref_file  # type: ignore[attr-defined]
+    ref_file = result.meta.ref_file  # type: ignore[attr-defined]  # a CSST model: checked above
     crds = getattr(ref_file, "crds", None)
     if crds is not None:
         if context is not None:

@@ -114,7 +114,7 @@ def parse_date(text: str | None) -> datetime:
 
 def rule_dates(ir: Any, name: str) -> list[str]:
     """Return the UseAfter dates of the rules of an rmap (its IR) that select `name`."""
-    found = []
+    found: list[str] = []
     for path, classes, terminal in walk_terminals(ir.selector):
         if name in terminal_files(terminal) or terminal == name:
             found.extend(str(key) for key, kind in zip(path, classes, strict=False)

@@ -80,7 +80,7 @@ class FitsHdu:
 def _open(path: Path) -> tuple[BinaryIO, int | None]:
     """Open the stream and return its size (None for gzip, whose size is only known at its end)."""
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb"), None  # type: ignore[return-value]
+        return gzip.open(path, "rb"), None  # type: ignore[return-value]  # a binary file object
     stream = path.open("rb")
     return stream, os.fstat(stream.fileno()).st_size
 
@@ -141,7 +141,7 @@ def _data_size(header: Any, path: Path, index: int) -> int:
         return 0
     count = _integer(header, "GCOUNT", 1, path, index) * (
         _integer(header, "PCOUNT", 0, path, index) + math.prod(axes))
-    return abs(bitpix) // 8 * count
+    return abs(int(bitpix)) // 8 * count  # bitpix is one of the six ints checked above
 
 
 def _parse(raw: bytes, path: Path, index: int) -> Any:

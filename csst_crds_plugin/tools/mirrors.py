@@ -103,7 +103,7 @@ class HttpMirror:
                     raise CacheError(f"{url}: {getattr(exc, 'reason', exc)}; is the mirror "
                                      "reachable?") from exc
             else:
-                return response  # type: ignore[no-any-return]
+                return response  # type: ignore[no-any-return]  # urlopen gives a binary response
             log.info("retrying %s (attempt %d)", url, attempt + 1)
             time.sleep(0.2 * attempt)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -120,7 +120,7 @@ class HttpMirror:
     def stream(self, relpath: str) -> Iterator[tuple[BinaryIO, int | None]]:
         """Yield the response stream and its Content-Length."""
         with self._open(relpath) as response:
-            length = response.headers.get("Content-Length")  # type: ignore[attr-defined]
+            length = response.headers.get("Content-Length")  # type: ignore[attr-defined]  # HTTP response
             yield response, int(length) if length and length.isdigit() else None
 
     def list_names(self, relfolder: str) -> list[str] | None:

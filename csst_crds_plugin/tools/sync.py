@@ -40,6 +40,7 @@ from csst_crds_plugin.cache.manifest import (
     read_manifest,
     update_manifest,
 )
+from csst_crds_plugin.context import InstrumentMapping, PipelineMapping, ReferenceMapping
 from csst_crds_plugin.errors import CacheError, ConfigurationError, CsstCrdsError, IntegrityError
 from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
@@ -191,9 +192,10 @@ class Syncer:
                     self.report.present += 1
                     self.progress.step()
                     return
-            data = self.mirror.read(f"mappings/{self.obs}/{name}")
-            if data is None:
+            fetched = self.mirror.read(f"mappings/{self.obs}/{name}")
+            if fetched is None:
                 raise CacheError(f"not on the mirror {self.mirror.label}")
+            data = fetched
             why = _mapping_ok(data, name, expected, self.check_sha1)
             if why:
                 raise IntegrityError(f"mirror copy refused: {why}")
@@ -228,14 +230,15 @@ class Syncer:
                 except CsstCrdsError as exc:
                     self.report.failed[name] = str(exc).splitlines()[0]
                     continue
-                if name.endswith(".pmap"):
-                    following += [v for v in mapping.entries.values()  # type: ignore[attr-defined]
+                # the loader builds each kind from the name's extension
+                if isinstance(mapping, PipelineMapping):
+                    following += [v for v in mapping.entries.values()
                                   if v.lower() not in ("n/a", "omit")]
-                elif name.endswith(".imap"):
-                    following += mapping.rmap_names()  # type: ignore[attr-defined]
-                else:
+                elif isinstance(mapping, InstrumentMapping):
+                    following += mapping.rmap_names()
+                elif isinstance(mapping, ReferenceMapping):
                     instrument = str(mapping.header.get("instrument", "")).lower() or None
-                    for ref in mapping.reference_names():  # type: ignore[attr-defined]
+                    for ref in mapping.reference_names():
                         references.setdefault(ref, instrument)
             level = [n for n in dict.fromkeys(following) if n not in self.texts]
         return references

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from csst_crds_plugin.cache import CacheLayout, load_config
 from csst_crds_plugin.cache.manifest import update_manifest
+from csst_crds_plugin.context import InstrumentMapping, PipelineMapping, ReferenceMapping
 from csst_crds_plugin.errors import ConfigurationError, CsstCrdsError
 from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.settings import get_settings
@@ -82,13 +83,14 @@ def local_closure(layout: CacheLayout, contexts: Iterable[str]) -> Closure:
         if not layout.has_mapping(name):
             continue
         mapping = loader.load(name)
-        if name.endswith(".pmap"):
-            pending += [v for v in mapping.entries.values()  # type: ignore[attr-defined]
+        # the loader builds each kind from the name's extension
+        if isinstance(mapping, PipelineMapping):
+            pending += [v for v in mapping.entries.values()
                         if str(v).lower() not in ("n/a", "omit")]
-        elif name.endswith(".imap"):
-            pending += list(mapping.rmap_names())  # type: ignore[attr-defined]
-        else:
-            closure.references.update(mapping.reference_names())  # type: ignore[attr-defined]
+        elif isinstance(mapping, InstrumentMapping):
+            pending += list(mapping.rmap_names())
+        elif isinstance(mapping, ReferenceMapping):
+            closure.references.update(mapping.reference_names())
     return closure
 
 

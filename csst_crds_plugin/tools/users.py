@@ -100,7 +100,7 @@ def add_user(layout: CacheLayout, name: str, roles: Iterable[str], *,
             raise UserError(f"no user {name!r}; add it with `csst-crds users add {name} "
                             "--role ROLE`")
         old = users.get(name, {})
-        users[name] = {"roles": wanted or list(old.get("roles", [])),  # type: ignore[arg-type]
+        users[name] = {"roles": wanted or list(_user(name, old).roles),
                        "token_sha256": _hash(token),
                        "created": old.get("created") or
                        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}

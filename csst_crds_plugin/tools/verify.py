@@ -83,7 +83,7 @@ def _named_mappings(path: Path) -> list[str]:
     """Return the mapping names a pmap or imap selects (its selector's values), in order."""
     try:
         ir = parse_mapping(path.read_bytes().decode("utf-8"), str(path))
-        values = ir.selector.as_dict().values()  # type: ignore[union-attr]
+        values = ir.selector.as_dict().values()  # type: ignore[union-attr]  # AttributeError caught
     except (UnicodeDecodeError, CsstCrdsError, AttributeError):
         return []  # reported as unreadable by the mapping check
     return [str(v) for v in values if str(v).endswith(_MAPPING_EXTENSIONS)]

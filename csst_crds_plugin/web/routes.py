@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 class Console(Protocol):
     """What the browse routes use of the console (`csst_crds_plugin.web.app.Console`)."""
 
-    renderer: Renderer
     view: CacheView
+
+    def renderer(self) -> Renderer:
+        """A renderer of the cache's pages (made for each request)."""
 
 __all__ = ["browse_routes", "parse_parameters"]
 

@@ -74,10 +74,11 @@ def build_cache(root: Path, out: TextIO, *, days: Sequence[str] = DAYS,
     full size the same way).
     """
     cache, inbox = root / "cache", root / "submissions"
-    contexts = []
+    contexts: list[str] = []
     added = add_reference_types(cache, TYPES, parkeys=PARKEYS,
                                 description="demo: rules for nine reference types")
-    contexts.append(added.context)
+    if added.context is not None:  # None only if the cache had every type already
+        contexts.append(added.context)
     toolkit = deliver(cache, toolkit_references(inbox / "toolkit", shape, chips),
                       description="demo: gain, readnoise, mask, saturation, crosstalk, arc")
     contexts.append(toolkit.context)

@@ -16,7 +16,7 @@ __all__ = ["bad_flat", "divide_flat", "divide_flat_inplace"]
 
 def bad_flat(flat: np.ndarray, flat_dq: np.ndarray, min_flat: float = 0.0) -> np.ndarray:
     """Where the flat is unusable: not finite, not above `min_flat` (and 0), or DO_NOT_USE."""
-    bad = ~np.isfinite(flat)
+    bad: np.ndarray = ~np.isfinite(flat)
     bad |= flat <= max(min_flat, 0.0)
     bad |= (flat_dq & DO_NOT_USE) != 0
     return bad

@@ -32,4 +32,5 @@ class Level1Pipeline(CsstPipeline):
 
     def process(self, input_data: Any) -> datamodels.ImageModel:
         """Run the steps in order; each gets (and changes in place) the previous one's result."""
-        return self.run_steps(input_data)
+        result: datamodels.ImageModel = self.run_steps(input_data)  # the last step's model
+        return result

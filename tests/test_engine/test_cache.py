@@ -107,6 +107,16 @@ def test_server_config_is_data_never_code(tiny_cache: Path) -> None:
         ReferenceProvider(cache=tiny_cache)
 
 
+def test_server_config_bad_files_that_are_no_list_are_named(tiny_cache: Path) -> None:
+    config = tiny_cache / "config" / "csst" / "server_config"
+    config.write_text("{'observatory': 'csst', 'bad_files_list': 5}")
+    with pytest.raises(CacheError, match=r"server_config: bad_files_list is 5; write a list"):
+        ReferenceProvider(cache=tiny_cache)
+    config.write_text("{'observatory': 'csst', 'operational_context': 'csst_0001.pmap', "
+                      "'bad_files_list': 'a.fits  b.fits'}")
+    assert ReferenceProvider(cache=tiny_cache).cache_config.bad_files >= {"a.fits", "b.fits"}
+
+
 def test_jwst_cache_in_place_with_crds_context(monkeypatch: pytest.MonkeyPatch,
                                                conformance_corpus: Path) -> None:
     monkeypatch.setenv("CRDS_CONTEXT", "jwst_0541.pmap")

@@ -97,6 +97,18 @@ def test_header_edits_agree_with_crds(operation: str, jwst_rmap: Path, tmp_path:
         assert "classes" not in header
 
 
+@pytest.mark.parametrize("key", ["selector", "drop"])
+def test_set_header_takes_any_field_name(key: str, jwst_rmap: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # field names once clashed with the writer's own arguments (a TypeError)
+    assert main(["refactor", "set-header", "--rmap", str(jwst_rmap), key, "yes",
+                 "--output-dir", str(tmp_path), "--format", "json"]) == 0
+    written = Path(json.loads(capsys.readouterr().out)["rmap"])
+    header, rules = _rules(written)
+    assert header[key] == "yes"
+    assert rules == _rules(jwst_rmap)[1]
+
+
 def test_refactor_insert_is_the_insert_command(demo: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     cache = demo / "cache"

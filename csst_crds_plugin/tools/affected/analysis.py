@@ -17,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from csst_crds_plugin.context import INSTRUMENT_KEYS, InstrumentMapping, PipelineMapping
+from csst_crds_plugin.context import (
+    INSTRUMENT_KEYS,
+    InstrumentMapping,
+    PipelineMapping,
+    ReferenceMapping,
+)
 from csst_crds_plugin.errors import CsstCrdsError, MissingInstrumentError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.results import encode_value
@@ -164,8 +169,9 @@ def analyse_part(part: CatalogPart | Catalog, job: AffectedJob) -> PartResult:
                                   job.plan.everything)
         bulks = []
         for provider, imap in zip((old_provider, new_provider), imaps, strict=True):
-            listed = None if types is None or imap is None else \
-                [t for t in types if t in imap.entries]  # type: ignore[union-attr]
+            entries = None if imap is None else imap.entries
+            listed = None if types is None or entries is None else \
+                [t for t in types if t in entries]
             bulks.append(provider.best_references_many(columns, listed))
         local, changes = _compare(bulks[0], bulks[1], outcomes, table)
         if len(local):
@@ -192,17 +198,18 @@ def _lookup_columns(catalog: Catalog, rows: np.ndarray, names: dict[str, str],
     for imap in imaps:
         if imap is None:
             continue
-        plain = []
+        plain: list[ReferenceMapping] = []
+        all_plain = True
         for reftype in imap.entries if types is None else types:
             entry = imap.entries.get(reftype)
             if entry is None or is_na_value(entry) or is_omit_value(entry):
                 continue
             rmap = imap.rmap(reftype)
             if not rmap.plain:
-                plain = None
+                all_plain = False
                 break
             plain.append(rmap)
-        if plain is None:
+        if not all_plain:
             keys.update(imap.required_keys)
         else:
             keys.update(k for rmap in plain for k in rmap.required_keys)

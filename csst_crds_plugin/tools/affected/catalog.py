@@ -84,7 +84,8 @@ class CatalogColumn:
         table = [*self.values, UNDEFINED] if missing else self.values  # code -1: the last
         if any("\x00" in v for v in self.values):  # numpy strings would drop trailing NULs
             return [table[c] for c in codes.tolist()]
-        return np.asarray(table, dtype=str)[codes]
+        texts: np.ndarray = np.asarray(table, dtype=str)[codes]
+        return texts
 
 
 class Catalog:
@@ -156,9 +157,8 @@ class Catalog:
 
     def ids_of(self, rows: np.ndarray) -> list[object]:
         """Return the ids of several rows."""
-        if self.ids is None:
-            return (rows + self.start + 1).tolist()
-        return self.ids[rows].tolist()
+        ids: list[object] = (rows + self.start + 1 if self.ids is None else self.ids[rows]).tolist()
+        return ids
 
     def row(self, row: int) -> dict[str, str]:
         """One row as a parameter mapping (missing values absent)."""
@@ -202,7 +202,7 @@ class Catalog:
             columns[name] = CatalogColumn(codes.astype(code_dtype(len(index))), list(index))
         ids = None
         if parts and all(p.ids is not None for p in parts):
-            ids = make_ids([i for p in parts for i in p.ids.tolist()])  # type: ignore[union-attr]
+            ids = make_ids([i for p in parts for i in p.ids.tolist()])  # type: ignore[union-attr]  # all set
         elif any(p.ids is not None for p in parts):
             ids = make_ids([p.id_of(r) for p in parts for r in range(len(p))])
         return Catalog(columns, ids, count=total, source=source)

@@ -294,7 +294,7 @@ def _arrow_catalog(table: Any, start: int, id_column: str, source: str) -> Catal
         codes = encoded.indices.fill_null(MISSING).to_numpy(zero_copy_only=False)
         # distinct values may share a text (1 and 1.0 do not; 'x' never twice): merge them
         unique: dict[str, int] = {}
-        remap = np.array([unique.setdefault(t, len(unique)) for t in texts]  # type: ignore[arg-type]
+        remap = np.array([unique.setdefault(t, len(unique)) for t in texts]  # type: ignore[arg-type]  # no nulls in a dictionary
                          + [MISSING], dtype=np.int64)
         merged = remap[codes.astype(np.int64)]
         columns[name] = CatalogColumn(merged.astype(code_dtype(len(unique))), list(unique))

@@ -173,7 +173,9 @@ def explain_change(old: ReferenceProvider, new: ReferenceProvider,
                             "keys changed, which its expressions see")
         else:
             change.where = f"{reftype}: {old_entry} -> {new_entry}"
-            minimal = new.pmap.minimise(header, new.pmap.imap(instruments[1]))  # type: ignore[arg-type]
-            change.rule_changes = _rule_changes(old, new, instruments[1], reftype,  # type: ignore[arg-type]
-                                                change, minimal)
+            instrument = instruments[1]
+            if instrument is not None:  # two rmaps: both contexts found the instrument
+                minimal = new.pmap.minimise(header, new.pmap.imap(instrument))
+                change.rule_changes = _rule_changes(old, new, instrument, reftype, change,
+                                                    minimal)
     return out

@@ -11,6 +11,7 @@ the instrument's required keys, so when that union changes such an rmap is compa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from csst_crds_plugin.context import InstrumentMapping, PipelineMapping
 from csst_crds_plugin.errors import CsstCrdsError
@@ -33,7 +34,7 @@ class ChangePlan:
     unchanged: tuple[str, ...] = ()
     everything: bool = False
 
-    def types_for(self, instrument: str | None) -> tuple[str, ...] | None | bool:
+    def types_for(self, instrument: str | None) -> tuple[str, ...] | None | Literal[False]:
         """Return the reftypes to compare for an instrument, None for all, False to skip it."""
         if self.everything:
             return None

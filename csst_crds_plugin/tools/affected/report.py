@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from csst_crds_plugin.cache.layout import atomic_open
 from csst_crds_plugin.progress import Phase
@@ -121,7 +121,8 @@ def _ticking(report: AffectedReport, tick: Callable[[], None] | None
 def _changes(datasets: Iterator[dict[str, object]]
              ) -> Iterator[tuple[object, str, str, object, object]]:
     for dataset in datasets:
-        for reftype, change in dataset["changes"].items():  # type: ignore[attr-defined]
+        changes: Any = dataset["changes"]  # {reftype: {"old": ..., "new": ...}} from the scan
+        for reftype, change in changes.items():
             yield dataset["id"], str(dataset["instrument"]), reftype, change["old"], \
                 change["new"]
 
@@ -138,13 +139,13 @@ def _write(report: AffectedReport, fmt: str, out: TextIO,
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["id", "instrument", "reftype", "old", "new"])
-        for dataset, instrument, reftype, old, new in _changes(datasets):
-            writer.writerow([dataset, instrument, reftype, outcome_text(old), outcome_text(new)])
+        for dataset_id, instrument, reftype, old, new in _changes(datasets):
+            writer.writerow([dataset_id, instrument, reftype, outcome_text(old), outcome_text(new)])
     else:
         out.write(summary_table(report))
         out.write("\n")
-        for dataset, instrument, reftype, old, new in _changes(datasets):
-            out.write(f"{dataset}  {instrument}  {reftype}: {outcome_text(old)} -> "
+        for dataset_id, instrument, reftype, old, new in _changes(datasets):
+            out.write(f"{dataset_id}  {instrument}  {reftype}: {outcome_text(old)} -> "
                       f"{outcome_text(new)}\n")
 
 
@@ -157,7 +158,7 @@ def summary_table(report: AffectedReport) -> str:
         lines.append(f"{'instrument':<12}{'reftype':<16}{'datasets':>12}")
         for instrument, entry in summary.items():
             lines.append(f"{instrument:<12}{'(any)':<16}{entry['datasets']:>12,}")
-            for reftype, count in entry["types"].items():  # type: ignore[attr-defined]
+            for reftype, count in entry["types"].items():  # type: ignore[attr-defined]  # a dict
                 lines.append(f"{'':<12}{reftype:<16}{count:>12,}")
     return "\n".join(lines) + "\n"
 

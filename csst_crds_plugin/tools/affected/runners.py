@@ -51,7 +51,7 @@ def run_pool(parts: Sequence[CatalogPart], job: AffectedJob, jobs: int,
                 index = pending.pop(future)
                 results[index] = future.result()
                 if done:
-                    done(parts[index], results[index])  # type: ignore[arg-type]
+                    done(parts[index], results[index])  # type: ignore[arg-type]  # set just above
     except BaseException:
         _stop(pool)
         raise
@@ -102,7 +102,7 @@ def run_dask(parts: Sequence[CatalogPart], job: AffectedJob, dask: Any, jobs: in
             position = index[future.key]
             results[position] = future.result()[0]
             if done:
-                done(parts[position], results[position])  # type: ignore[arg-type]
+                done(parts[position], results[position])  # type: ignore[arg-type]  # set just above
         return [r for r in results if r is not None]
     except BaseException:
         if futures:

@@ -84,8 +84,9 @@ def _fits_headers(path: Path) -> list[Any]:
 
 
 def _scalar(value: object) -> object:
-    if hasattr(value, "item"):  # numpy scalars from ASDF
-        value = value.item()  # type: ignore[union-attr]
+    item = getattr(value, "item", None)
+    if item is not None:  # numpy scalars from ASDF
+        value = item()
     return value if isinstance(value, (str, int, float, bool)) else None
 
 
@@ -191,7 +192,7 @@ def load_reader(spec: str) -> Reader:
         raise CatalogError(f"reader {spec!r} cannot be loaded: {exc}") from exc
     if not callable(found):
         raise CatalogError(f"reader {spec!r} is not callable")
-    return found  # type: ignore[no-any-return]
+    return found  # type: ignore[no-any-return]  # a reader: callable, checked above
 
 
 def _files(folder: Path) -> list[Path]:

@@ -12,8 +12,8 @@ __all__ = ["check_arrays"]
 def check_arrays(report: FileReport, content: ReferenceContent, constraints: Constraints) -> None:
     """Check the arrays the constraints name; data are read only for the NaN policy."""
     arrays: dict[str, ArrayInfo] = {}
-    for name, info in content.arrays.items():
-        arrays.setdefault(constraints.array_aliases.get(name, name), info)
+    for name, found in content.arrays.items():
+        arrays.setdefault(constraints.array_aliases.get(name, name), found)
     for name, rule in constraints.arrays.items():
         info = arrays.get(name)
         if info is None:

@@ -51,11 +51,11 @@ def _pedigree_problem(value: object) -> str | None:
         return None
     if len(words) == 3 and words[0].upper() == "INFLIGHT":
         try:
-            start, end = (_dt.date.fromisoformat(w) for w in words[1:])
+            dates: list[_dt.date] | None = [_dt.date.fromisoformat(w) for w in words[1:]]
         except ValueError:
-            start = end = None
-        if start and end and _DAY_RE.match(words[1]) and _DAY_RE.match(words[2]):
-            return None if start <= end else "has its INFLIGHT start after its end"
+            dates = None
+        if dates is not None and _DAY_RE.match(words[1]) and _DAY_RE.match(words[2]):
+            return None if dates[0] <= dates[1] else "has its INFLIGHT start after its end"
     return (f"must be one of {', '.join(_PEDIGREES)} or 'INFLIGHT YYYY-MM-DD YYYY-MM-DD' "
             "(start <= end)")
 
@@ -133,7 +133,8 @@ def _value_problem(value: object, rule: KeywordRule,
     if rule.values and str(value).strip().upper() not in {v.upper() for v in rule.values}:
         allowed = ", ".join(rule.values) + (" or N/A" if rule.na else "")
         return rule.values_severity, f"is not one of the allowed values: {allowed}"
-    if rule.range is not None and not rule.range[0] <= float(value) <= rule.range[1]:  # type: ignore[arg-type]
+    if rule.range is not None and \
+            not rule.range[0] <= float(value) <= rule.range[1]:  # type: ignore[arg-type]  # a number
         return "error", f"is outside {rule.range[0]:g}..{rule.range[1]:g}"
     if rule.format:
         message = _FORMATS[rule.format](value, rule, header)

@@ -8,6 +8,7 @@ unpickled: only their size and first bytes are looked at.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,7 +195,7 @@ def _read_asdf(path: Path) -> ReferenceContent:
             if hasattr(value, "shape") and hasattr(value, "dtype"):
                 arrays[str(key).upper()] = ArrayInfo(
                     tuple(value.shape), np.dtype(value.dtype),
-                    lambda key=key: _asdf_nans(path, key))
+                    functools.partial(_asdf_nans, path, key))
     return ReferenceContent("asdf", header, arrays)
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.rules import DictNode, MappingIR, SelectorNode
+from csst_crds_plugin.rules.ir import Key
 from csst_crds_plugin.selectors import MatchSelector
 from csst_crds_plugin.selectors.dates import DateFormatError, parse_date
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
@@ -104,7 +106,7 @@ class _Walker:
 
     def match(self, node: SelectorNode, parameters: tuple[str, ...]) -> None:
         keys: list[tuple[str, ...]] = []
-        rows: list[tuple[object, int, bool]] = []
+        rows: list[tuple[Key, int, bool]] = []
         for (key, value), offset in zip(node.entries, _offsets(node.body), strict=True):
             self.relational(key, offset)
             try:
@@ -202,7 +204,7 @@ def _check_date_order(report: FileReport, ir: MappingIR,
                     "canonical rmap lists them in order: sort them")
 
 
-def _offsets(body: DictNode) -> tuple[int, ...]:
+def _offsets(body: DictNode) -> Sequence[int]:
     return body.entry_offsets or (body.offset,) * len(body.entries)
 
 

@@ -8,6 +8,7 @@ empty cache, ``<obs>_0001.pmap`` with fresh imaps. Deliveries then fill the rmap
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from csst_crds_plugin.cache.config import load_config
 from csst_crds_plugin.cache.layout import CacheLayout
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
-from csst_crds_plugin.rules import DictNode
+from csst_crds_plugin.rules import DictNode, MappingIR
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.errors import DeliveryError
 from csst_crds_plugin.tools.delivery.journal import transaction
@@ -95,6 +96,11 @@ def _present(layout: CacheLayout, base: str | None) -> set[tuple[str, str]]:
     return found
 
 
+def _render_generated(ir: MappingIR, name: str) -> str:
+    """The text of the generated mapping `ir` named `name` (a `write_mapping` renderer)."""
+    return render_new_version(ir, name, GENERATED)
+
+
 def add_reference_types(cache: str | Path | None, reftypes: Iterable[str], *,
                         parkeys: Mapping[str, Parkey] | None = None,
                         observatory: str = DEFAULT_OBSERVATORY, activate: bool | None = None,
@@ -131,7 +137,7 @@ def add_reference_types(cache: str | Path | None, reftypes: Iterable[str], *,
                                       table[f"{instrument}:{reftype}"], instrument=instrument,
                                       filekind=reftype, selector="Match({\n})")
                 name = write_mapping(layout, f"{layout.observatory}_{instrument}_{reftype}.rmap",
-                                     lambda n, ir=empty: render_new_version(ir, n, GENERATED))
+                                     functools.partial(_render_generated, empty))
                 written.append(name)
                 updates.append(RmapUpdate(instrument, reftype, name))
             context = derive_context(layout, base, updates, description=description)

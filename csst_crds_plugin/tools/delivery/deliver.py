@@ -117,9 +117,9 @@ def deliver(cache: str | Path | None, files: Iterable[str | Path], *,
             _refuse_known(layout, staged)
             result = _transaction(layout, staged, description, activate)
     finally:
-        for item in staged:
+        for staged_item in staged:
             with contextlib.suppress(FileNotFoundError):
-                item.temp.unlink()
+                staged_item.temp.unlink()
     return DeliveryResult(result.context, result.derived_from, result.names, result.mappings,
                           result.replaced, result.activated,
                           tuple(report.warnings) + result.warnings)
@@ -229,7 +229,7 @@ def _steps(layout: CacheLayout, staged: Sequence[_Staged], targets: dict[tuple[s
         if rmap not in inserters:
             inserters[rmap] = RmapInserter(read_cached(layout, rmap))
         inserters[rmap].insert(sub.header, item.name, str(sub.path))
-    updates = []
+    updates: list[RmapUpdate] = []
     for rmap, inserter in inserters.items():
         new = write_mapping(layout, rmap, inserter.render)
         written.append(new)

@@ -150,8 +150,10 @@ class RmapInserter:
                 f"entry per nesting level, classes among {', '.join(_KNOWN)}; fix the header"
             )
         self.comment_parkeys = {str(k).upper() for k in _tupled(raw.get("comment_parkeys", ()))}
-        self.to_dataset = {str(k).upper(): str(v).upper()
-                           for k, v in dict(raw.get("reference_to_dataset") or {}).items()}
+        # header dicts as the rule parser gives them (a bad rmap fails as dict() refuses it)
+        to_dataset: Any = raw.get("reference_to_dataset") or {}
+        relevance: Any = raw.get("parkey_relevance") or {}
+        self.to_dataset = {str(k).upper(): str(v).upper() for k, v in dict(to_dataset).items()}
         switch = str(raw.get("reffile_switch", "NONE")).upper()
         self.forced_na = {str(k).upper() for k in _tupled(raw.get("extra_keys", ()))}
         if switch != "NONE":
@@ -160,7 +162,7 @@ class RmapInserter:
         self.merge = merge is None or str(merge).upper() in ("TRUE", "1")
         self.required = tuple(dict.fromkeys(p for level in self.parkey for p in level))
         self.relevance = {str(k).upper(): self._compile(str(text))
-                          for k, text in dict(raw.get("parkey_relevance") or {}).items()}
+                          for k, text in dict(relevance).items()}
         for key in self.comment_parkeys:
             self.relevance.setdefault(key, Expression("keep_comments"))
         self.root = _Node.from_ir(ir.selector)

@@ -50,10 +50,11 @@ class Journal:
     def __init__(self, layout: CacheLayout, operation: str, base: str | None) -> None:
         self.layout = layout
         self.path = layout.config_dir / JOURNAL_NAME
+        self._created: list[dict[str, object]] = []
         self.record: dict[str, object] = {
             "operation": operation, "base": base, "pid": os.getpid(),
             "host": os.uname().nodename, "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "created": [], "manifest": {}, "publish": None,
+            "created": self._created, "manifest": {}, "publish": None,
         }
 
     def save(self) -> None:
@@ -64,7 +65,7 @@ class Journal:
     def created(self, path: Path, digest: Digest) -> None:
         """`path` is about to get its final name, with content `digest`."""
         relpath = str(path.relative_to(self.layout.root))
-        self.record["created"].append(  # type: ignore[attr-defined]
+        self._created.append(
             {"path": relpath, "sha256": digest.sha256, "size": digest.size})
         self.save()
 
@@ -127,14 +128,13 @@ def transaction(layout: CacheLayout, operation: str, base: str | None) -> Iterat
 
 
 def _digests(record: Mapping[str, object]) -> dict[str, Digest]:
-    raw = record.get("manifest") or {}
-    return {str(name): Digest(str(e["sha256"]), int(e["size"]))  # type: ignore[index]
-            for name, e in raw.items()}  # type: ignore[attr-defined]
+    raw: Any = record.get("manifest") or {}  # as Journal wrote it (JSON read back)
+    return {str(name): Digest(str(e["sha256"]), int(e["size"])) for name, e in raw.items()}
 
 
 def _created(record: Mapping[str, object]) -> list[tuple[str, Digest]]:
-    return [(str(e["path"]), Digest(str(e["sha256"]), int(e["size"])))  # type: ignore[index]
-            for e in record.get("created") or []]  # type: ignore[attr-defined]
+    created: Any = record.get("created") or []  # as Journal wrote it (JSON read back)
+    return [(str(e["path"]), Digest(str(e["sha256"]), int(e["size"]))) for e in created]
 
 
 def _checked(record: object) -> dict[str, Any]:

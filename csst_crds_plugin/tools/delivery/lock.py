@@ -28,7 +28,7 @@ from csst_crds_plugin.tools.delivery.journal import recover
 try:  # POSIX only
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no fcntl: Windows, where locks are in-process
 
 __all__ = ["LOCK_NAME", "rules_lock"]
 
@@ -75,7 +75,7 @@ def rules_lock(layout: CacheLayout, timeout: float = 600.0) -> Iterator[None]:
 
 def _acquire(fd: int, path: os.PathLike[str], deadline: float, timeout: float) -> None:
     if fcntl is None:  # pragma: no cover
-        return
+        return  # type: ignore[unreachable]  # on Windows only (no fcntl)
     pause = 0.002
     while True:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from csst_crds_plugin.cache.layout import CacheLayout
@@ -61,12 +61,14 @@ def series_of(name: str) -> tuple[str, int, str]:
 
 def render_new_version(ir: MappingIR, name: str, derived_from: str,
                        selector: SelectorNode | DictNode | None = None,
-                       drop: tuple[str, ...] = (), **header: Value) -> str:
+                       drop: tuple[str, ...] = (),
+                       header: Mapping[str, Value] | None = None) -> str:
     """Canonical text of `ir` renamed `name`, derived from `derived_from`, with a new sha1sum.
 
-    `header` sets header fields; `drop` removes fields.
+    `header` sets header fields (any names, ``selector`` and ``drop`` too); `drop` removes
+    fields.
     """
-    updates: dict[str, Value] = {"name": name, "derived_from": derived_from, **header}
+    updates: dict[str, Value] = {"name": name, "derived_from": derived_from, **(header or {})}
     entries = [(k, updates.pop(k) if k in updates else v) for k, v in ir.header.entries
                if k != "sha1sum" and k not in drop]
     entries.extend(updates.items())

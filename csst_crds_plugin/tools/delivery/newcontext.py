@@ -9,6 +9,7 @@ name, so a context file never names a mapping that is not there yet.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,11 @@ def _set(entries: list[tuple[Key, Value]], key: Key, value: Value) -> None:
     entries.append((key, value))
 
 
+def _render(ir: MappingIR, derived_from: str, selector: DictNode, name: str) -> str:
+    """The text of `ir` renamed `name` with `selector` (a `write_mapping` renderer)."""
+    return render_new_version(ir, name, derived_from, selector)
+
+
 def derive_context(layout: CacheLayout, base: str | None, updates: Iterable[RmapUpdate], *,
                    description: str | None = None) -> NewContext:
     """Write new imaps and a new pmap derived from `base` (None: a first context)."""
@@ -138,8 +144,7 @@ def derive_context(layout: CacheLayout, base: str | None, updates: Iterable[Rmap
         for filekind, value in sorted(changes.items()):
             _set(entries, _key_for(entries, filekind, upper=False), value)
         selector = DictNode(tuple(entries))
-        name = write_mapping(layout, after, lambda new, ir=imap_ir, p=parent, s=selector:
-                             render_new_version(ir, new, p, s))
+        name = write_mapping(layout, after, functools.partial(_render, imap_ir, parent, selector))
         written.append(name)
         _set(pmap_entries, pmap_key, name)
     # the description is this context's own: an inherited one is dropped
@@ -148,7 +153,8 @@ def derive_context(layout: CacheLayout, base: str | None, updates: Iterable[Rmap
         layout, base or f"{obs}.pmap",
         lambda new: render_new_version(pmap_ir, new, base or GENERATED,
                                        DictNode(tuple(pmap_entries)),
-                                       drop=() if description else ("description",), **extra))
+                                       drop=() if description else ("description",),
+                                       header=extra))
     written.append(pmap)
     return NewContext(pmap, base, tuple(written))
 

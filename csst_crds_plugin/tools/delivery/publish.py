@@ -60,7 +60,7 @@ def publish_context(layout: CacheLayout, context: str, *, base: str | None,
             moment = (when or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
             changes["operational"] = context
             changes["history"] = (*own.history, HistoryEntry(context, moment, description))
-        new = dataclasses.replace(own, **changes)  # type: ignore[arg-type]
+        new = dataclasses.replace(own, **changes)  # type: ignore[arg-type]  # fields of own, typed
         layout.write_bytes(path, render_contexts_json(new))
     return new
 

@@ -9,9 +9,10 @@ a new sha1sum; the cache's contexts are not changed (see ``newcontext``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from csst_crds_plugin.errors import RuleValidationError
 from csst_crds_plugin.rules import DictNode, MappingIR, SelectorNode
@@ -38,6 +39,10 @@ class RefactorResult:
     changes: tuple[str, ...]
 
 
+@overload
+def _without(node: SelectorNode, names: frozenset[str], deleted: list[str]) -> SelectorNode: ...
+@overload
+def _without(node: Value, names: frozenset[str], deleted: list[str]) -> Value: ...
 def _without(node: Value, names: frozenset[str], deleted: list[str]) -> Value:
     """`node` without the rules selecting `names`; nested selectors that keep no file go too."""
     if not isinstance(node, SelectorNode):
@@ -49,7 +54,7 @@ def _without(node: Value, names: frozenset[str], deleted: list[str]) -> Value:
             continue
         if isinstance(value, SelectorNode):
             pruned = _without(value, names, deleted)
-            if not terminal_names(pruned):  # type: ignore[arg-type]
+            if not terminal_names(pruned):
                 continue
             value = pruned
         kept.append((key, value))
@@ -58,12 +63,12 @@ def _without(node: Value, names: frozenset[str], deleted: list[str]) -> Value:
 
 def _write(rmap: Path, ir: MappingIR, output_dir: str | Path | None, changes: list[str],
            selector: SelectorNode | None = None, drop: tuple[str, ...] = (),
-           **header: Value) -> RefactorResult:
+           header: Mapping[str, Value] | None = None) -> RefactorResult:
     folder = Path(output_dir) if output_dir is not None else rmap.parent
     stem, serial, ext = series_of(rmap.name)
     start = max(serial + 1, next_serial(existing_names(folder), stem, ext))
     name = write_new_file(folder, stem, ext, start, lambda new: render_new_version(
-        ir, new, rmap.name, selector, drop, **header).encode("utf-8"))
+        ir, new, rmap.name, selector, drop, header).encode("utf-8"))
     return RefactorResult(folder / name, rmap.name, tuple(changes))
 
 
@@ -86,7 +91,7 @@ def delete_references(rmap: str | Path, references: Sequence[str], *,
         raise RuleValidationError(f"{path}: no rule selects {', '.join(missing)}; nothing was "
                                   "written (see `csst-crds matches NAME`)")
     changes = [f"deleted {deleted.count(n)} rule(s) selecting {n}" for n in sorted(names)]
-    return _write(path, ir, output_dir, changes, selector)  # type: ignore[arg-type]
+    return _write(path, ir, output_dir, changes, selector)  # type: ignore[arg-type]  # an rmap
 
 
 def set_header(rmap: str | Path, key: str, words: Sequence[str], *,
@@ -98,7 +103,7 @@ def set_header(rmap: str | Path, key: str, words: Sequence[str], *,
     value = " ".join(words)
     old = ir.header_dict().get(key)
     change = f"{key}: {old!r} -> {value!r}" if old is not None else f"{key}: added {value!r}"
-    return _write(path, ir, output_dir, [change], **{key: value})
+    return _write(path, ir, output_dir, [change], header={key: value})
 
 
 def del_header(rmap: str | Path, key: str, *,

@@ -90,6 +90,7 @@ def _diff_table(where: str, old: Any, new: Any, row_key: Sequence[str], limit: i
     common = [n for n in old_cols if n in new_cols]
     old_rows = len(old) if old is not None else 0
     new_rows = len(new) if new is not None else 0
+    pairs: list[tuple[int | None, int | None, Any]]  # old row, new row, row number or key tuple
     if row_key:
         absent = [k for k in row_key if k not in common]
         if absent:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from csst_crds_plugin.cache import CacheLayout, load_config, observatory_of, resolve_context
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
@@ -142,7 +142,7 @@ def mapping_entries(ir: MappingIR) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in ir.selector.as_dict().items()}
 
 
-def _is_mapping_name(value: str | None) -> bool:
+def _is_mapping_name(value: str | None) -> TypeGuard[str]:
     return value is not None and not is_na_value(value) and not is_omit_value(value)
 
 
@@ -216,13 +216,13 @@ def diff_mapping_files(old: MappingIR | str | Path, new: MappingIR | str | Path,
             _is_mapping_name(change.old) and _is_mapping_name(change.new)
         ):
             continue
-        paths = [finder.find(name) for name in (change.old, change.new)]  # type: ignore[arg-type]
+        paths = [finder.find(name) for name in (change.old, change.new)]
         missing = [n for n, p in zip((change.old, change.new), paths, strict=True) if p is None]
         if missing:
             result.notes.append(f"{change.old} -> {change.new} not compared: "
                                 f"{', '.join(missing)} not found in {finder.describe()}")
             continue
-        diff_mapping_files(paths[0], paths[1], finder=finder,  # type: ignore[arg-type]
+        diff_mapping_files(paths[0], paths[1], finder=finder,  # type: ignore[arg-type]  # both found
                            recurse=True, result=result)
     return result
 
@@ -245,7 +245,7 @@ def _context_ir(layout: CacheLayout, spec: str, finder: MappingFinder) -> Mappin
 def _sub_entries(finder: MappingFinder, name: str | None) -> dict[str, str]:
     if not _is_mapping_name(name):
         return {}
-    path = finder.find(name)  # type: ignore[arg-type]
+    path = finder.find(name)
     if path is None:
         raise DiffInputError(f"imap {name} is not in {finder.describe()}")
     return mapping_entries(read_ir(path))

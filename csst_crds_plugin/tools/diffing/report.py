@@ -127,8 +127,9 @@ def diff_files(old: str | Path, new: str | Path, *, cache: str | Path | None = N
     if mappings[0]:
         finder = MappingFinder([old_path.parent, new_path.parent], layout)
         found = diff_mapping_files(old_path, new_path, finder=finder, recurse=recurse)
-        shown = [d for d in found.differences
+        shown: list[Difference] = [d for d in found.differences
                  if boring or not (isinstance(d, HeaderChange) and d.boring)]
         return DiffReport(str(old_path), str(new_path), "mapping", shown, found.notes)
-    changes = diff_reference_files(old_path, new_path, row_key=row_key, limit=limit)
-    return DiffReport(str(old_path), str(new_path), "reference", list(changes))
+    changes: list[Difference] = [*diff_reference_files(old_path, new_path, row_key=row_key,
+                                                       limit=limit)]
+    return DiffReport(str(old_path), str(new_path), "reference", changes)

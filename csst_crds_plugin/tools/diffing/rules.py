@@ -257,7 +257,7 @@ def diff_rules(old_rmap: MappingIR | str | Path | None,
     new = read_ir(new_rmap) if new_rmap is not None else None
     walk = _Walk(old, new)
     if old is None:
-        walk.one_side(ADDED, new.selector, (), ())  # type: ignore[union-attr]
+        walk.one_side(ADDED, new.selector, (), ())  # type: ignore[union-attr]  # one side is given
     elif new is None:
         walk.one_side(DELETED, old.selector, (), ())
     else:
