@@ -52,11 +52,11 @@ def _open_fits(hdul: fits.HDUList, name: str, owns: bool, model_cls: Any) -> Dat
             extnames = {hdu.name for hdu in hdul}
             model_cls = _class_for(name, header.get("DATAMODL"), header.get("REFTYPE"), extnames)
         model: DataModel = read_fits(model_cls, hdul, name, owns)
-        return model
     except BaseException:
         if owns:
             hdul.close()
         raise
+    return model
 
 
 def open(  # noqa: A001 (the datamodels.open of stpipe's protocol)

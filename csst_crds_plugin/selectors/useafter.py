@@ -236,7 +236,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
 
 
 def _unchanged_condition_key(cls: type[UseAfterSelector]) -> bool:
-    """True if `cls` keeps UseAfter's own `condition_key` (plain string keys stay as they are)."""
+    """Tell whether `cls` keeps UseAfter's own `condition_key` (plain string keys stay as is)."""
     return getattr(cls.condition_key, "__func__", None) is _CONDITION_KEY
 
 

@@ -24,7 +24,7 @@ class Console(Protocol):
     view: CacheView
 
     def renderer(self) -> Renderer:
-        """A renderer of the cache's pages (made for each request)."""
+        """Return a renderer of the cache's pages (made for each request)."""
 
 __all__ = ["browse_routes", "parse_parameters"]
 

@@ -97,7 +97,7 @@ def _present(layout: CacheLayout, base: str | None) -> set[tuple[str, str]]:
 
 
 def _render_generated(ir: MappingIR, name: str) -> str:
-    """The text of the generated mapping `ir` named `name` (a `write_mapping` renderer)."""
+    """Render the generated mapping `ir` named `name` (a `write_mapping` renderer)."""
     return render_new_version(ir, name, GENERATED)
 
 

@@ -110,7 +110,7 @@ def _set(entries: list[tuple[Key, Value]], key: Key, value: Value) -> None:
 
 
 def _render(ir: MappingIR, derived_from: str, selector: DictNode, name: str) -> str:
-    """The text of `ir` renamed `name` with `selector` (a `write_mapping` renderer)."""
+    """Render `ir` renamed `name` with `selector` (a `write_mapping` renderer)."""
     return render_new_version(ir, name, derived_from, selector)
 
 
