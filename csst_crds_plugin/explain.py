@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -133,7 +132,7 @@ def _trace(out: Explanation, selector: Selector, header: Mapping[str, str], dept
         return
     if isinstance(selector, UseAfterSelector) and selector.rule_name == "UseAfter":
         date = lookup_date(selector, header)
-        index = bisect.bisect_right(selector.keys, date) - 1
+        index = selector.position(date)
         out.lines.append(f"{pad}UseAfter{selector.parameters}: observation {date!r}, "
                          f"{len(selector.keys)} dates")
         if index < 0:

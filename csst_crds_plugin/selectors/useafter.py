@@ -156,6 +156,15 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
         """Return the normalised observation date."""
         return lookup_date(self, header)
 
+    def position(self, key: Any) -> int:
+        """Return the index of the greatest key <= the lookup `key`, or -1 when every key is later.
+
+        UseAfter's rule, written once: :meth:`choose`, :meth:`choose_file`, :meth:`candidates`
+        and ``explain`` all ask here (the bulk path's ``searchsorted`` is held to it by
+        tests/test_engine/test_selector_paths.py).
+        """
+        return bisect.bisect_right(self.keys, key) - 1
+
     def choose(self, header: Header) -> Choice:
         """Choose as the base algorithm does, unrolled for UseAfter's one candidate."""
         if not self._plain_choose:
@@ -164,7 +173,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
             if name not in header:
                 self.check_defined(header)
         key = lookup_date(self, header)
-        index = bisect.bisect_right(self.keys, key) - 1
+        index = self.position(key)
         if index < 0:
             raise FallbackNoMatchError(f"No selection <= {key!r}")
         choice = self.choices[index]
@@ -208,7 +217,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
             key = lookup_date(self, header)
         except (ReferenceLookupError, KeyError):
             return None
-        index = bisect.bisect_right(self.keys, key) - 1
+        index = self.position(key)
         if index < 0:
             return None
         choice = self.choices[index]
@@ -216,7 +225,7 @@ class UseAfterSelector(Selector, rule_name="UseAfter"):
 
     def candidates(self, key: Any, header: Header) -> Iterator[Choice]:
         """Yield the one choice with the greatest key <= the lookup key."""
-        index = bisect.bisect_right(self.keys, key) - 1
+        index = self.position(key)
         if index < 0:
             raise FallbackNoMatchError(f"No selection <= {key!r}")
         yield self.choices[index]
