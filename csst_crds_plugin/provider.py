@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from csst_crds_plugin.cache import (
     CacheConfig,
@@ -31,14 +31,15 @@ from csst_crds_plugin.errors import (
     CsstCrdsWarning,
     ReferenceLookupError,
 )
-from csst_crds_plugin.explain import Explanation
-from csst_crds_plugin.explain import explain as explain_lookup
 from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.results import NA, NOT_APPLICABLE, Selection, Terminal, terminal_files
 from csst_crds_plugin.select_many import select_many
 from csst_crds_plugin.selectors.bulk import BulkSelections
 from csst_crds_plugin.settings import get_settings
+
+if TYPE_CHECKING:
+    from csst_crds_plugin.explain import Explanation
 
 __all__ = ["ReferenceProvider"]
 
@@ -276,4 +277,6 @@ class ReferenceProvider:
 
     def explain(self, parameters: Mapping[str, object], reftype: str) -> Explanation:
         """Why a file is chosen: the rule path, per-key verdicts, the winner."""
-        return explain_lookup(self, parameters, reftype)
+        from csst_crds_plugin.explain import explain  # only when asked: keeps start-up short
+
+        return explain(self, parameters, reftype)
