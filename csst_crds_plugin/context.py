@@ -43,6 +43,7 @@ from csst_crds_plugin.rules import (
     PairColumns,
     SelectorNode,
 )
+from csst_crds_plugin.rules.ir import REQUIRED_HEADER_FIELDS
 from csst_crds_plugin.selectors import (
     MatchSelector,
     Selector,
@@ -61,7 +62,6 @@ from csst_crds_plugin.selectors.values import (
 )
 
 __all__ = [
-    "MAPPING_KINDS",
     "InstrumentMapping",
     "MappingLoader",
     "PipelineMapping",
@@ -76,14 +76,6 @@ INSTRUMENT_KEYS: Final = (
     "ROMAN.META.INSTRUMENT.NAME", "META.INSTRUMENT.TYPE", "META_INSTRUMENT_TYPE",
 )
 _PLAN_LIMIT: Final = 1024  # distinct parameter key sets remembered per context
-_REQUIRED: Final = {
-    "PIPELINE": ("mapping", "parkey", "name", "derived_from", "observatory"),
-    "INSTRUMENT": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument"),
-    "REFERENCE": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument",
-                  "filekind"),
-}
-MAPPING_KINDS: Final = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
-"""The mapping kind each file extension must declare (``mapping`` header field)."""
 
 class MappingLoader(Protocol):
     """What a mapping needs from the loader that built it (`csst_crds_plugin.loader`).
@@ -133,11 +125,11 @@ class RuleMapping:
         self.loader = loader
         self.name = loader.name_of(ir.path)
         self.observatory = str(self.header.get("observatory", "")).lower()
-        for field in _REQUIRED[self.kind]:
+        for field in REQUIRED_HEADER_FIELDS[self.kind]:
             if field not in self.header:
                 raise RuleValidationError(
                     f"{self.path}: header field {field!r} is missing; a {self.kind} mapping "
-                    f"needs {', '.join(_REQUIRED[self.kind])}"
+                    f"needs {', '.join(REQUIRED_HEADER_FIELDS[self.kind])}"
                 )
         self.parkey = self.header["parkey"]
 

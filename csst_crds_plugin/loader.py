@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from csst_crds_plugin.context import (
-    MAPPING_KINDS,
     InstrumentMapping,
     PipelineMapping,
     ReferenceMapping,
@@ -23,7 +22,7 @@ from csst_crds_plugin.errors import (
     RuleValidationError,
 )
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
-from csst_crds_plugin.rules.ir import Key
+from csst_crds_plugin.rules.ir import MAPPING_KINDS, Key
 
 __all__ = ["NAME_LIMIT", "MappingLoader", "TextSource", "check_mapping_name", "load_mapping"]
 

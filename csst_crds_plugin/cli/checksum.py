@@ -17,8 +17,8 @@ from csst_crds_plugin.cli._common import (
     add_format_option,
     add_observatory_option,
 )
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.tools.file_checksums import (
-    MAPPING_EXTENSIONS,
     rewrite_sha1sums,
     verify_files,
     write_manifest,

@@ -10,6 +10,9 @@ from typing import TypeAlias, Union, overload
 from csst_crds_plugin.errors import RuleSyntaxError
 
 __all__ = [
+    "MAPPING_EXTENSIONS",
+    "MAPPING_KINDS",
+    "REQUIRED_HEADER_FIELDS",
     "SELECTOR_NAMES",
     "DictNode",
     "Key",
@@ -26,6 +29,20 @@ SELECTOR_NAMES = frozenset(
      "GeometricallyNearest", "Bracket"}
 )
 """The only callables a rule file may name."""
+
+MAPPING_KINDS = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
+"""The mapping kind each file extension must declare (``mapping`` header field)."""
+
+MAPPING_EXTENSIONS = tuple(MAPPING_KINDS)
+"""The extensions of rule files, for ``str.endswith``."""
+
+REQUIRED_HEADER_FIELDS = {
+    "PIPELINE": ("mapping", "parkey", "name", "derived_from", "observatory"),
+    "INSTRUMENT": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument"),
+    "REFERENCE": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument",
+                  "filekind"),
+}
+"""The header fields each mapping kind must have."""
 
 Key: TypeAlias = Union[str, int, float, bool, None, tuple["Key", ...]]
 Value: TypeAlias = Union[

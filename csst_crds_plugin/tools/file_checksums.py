@@ -33,12 +33,12 @@ from csst_crds_plugin.rules import (
     set_sha1sum,
     sha1sum_problem,
 )
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.verify import iter_references
 
 __all__ = ["FileCheck", "ManifestUpdate", "rewrite_sha1sums", "verify_files", "write_manifest"]
 
-MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
 
 @dataclass

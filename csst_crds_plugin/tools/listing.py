@@ -6,6 +6,7 @@ from pathlib import Path
 
 from csst_crds_plugin.cache import CacheLayout, load_config, read_manifest
 from csst_crds_plugin.cache.config import CONFIG_FILES
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.verify import iter_references
 
@@ -48,7 +49,7 @@ def list_contexts(layout: CacheLayout) -> list[str]:
 def list_mappings(layout: CacheLayout) -> list[str]:
     """Every cached mapping with its size."""
     return [f"{p.name}  {p.stat().st_size}" for p in
-            _mappings(layout, (".pmap", ".imap", ".rmap"))]
+            _mappings(layout, MAPPING_EXTENSIONS)]
 
 
 def list_references(layout: CacheLayout) -> list[str]:
@@ -89,7 +90,7 @@ def list_config(layout: CacheLayout) -> list[str]:
 def status(layout: CacheLayout) -> list[str]:
     """Return a summary: root, read-only, operational context, counts, sizes, bad files."""
     config = load_config(layout)
-    mappings = _mappings(layout, (".pmap", ".imap", ".rmap"))
+    mappings = _mappings(layout, MAPPING_EXTENSIONS)
     references = iter_references(layout)
     manifest = read_manifest(layout)
     ref_bytes = sum(p.stat().st_size for p in references)

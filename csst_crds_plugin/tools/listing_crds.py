@@ -17,13 +17,13 @@ from csst_crds_plugin.cache.config import resolve_context
 from csst_crds_plugin.errors import CacheError
 from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.rules import parse_mapping
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.tools.certify.keyword_checks import crds_name_parts
 
 __all__ = [
     "cat_files", "dataset_headers", "file_properties", "required_parkeys", "resolve_contexts",
 ]
 
-_MAPPINGS = (".pmap", ".imap", ".rmap")
 _SKIP = ("N/A", "OMIT")
 
 
@@ -33,7 +33,7 @@ def _locate(layout: CacheLayout, name: str) -> Path:
     if path.is_file():
         return path
     if path.name == name:
-        if name.endswith(_MAPPINGS) and layout.has_mapping(name):
+        if name.endswith(MAPPING_EXTENSIONS) and layout.has_mapping(name):
             return layout.mapping_path(name)
         found = layout.find_reference(name)
         if found is not None:
@@ -43,7 +43,7 @@ def _locate(layout: CacheLayout, name: str) -> Path:
 
 def _header(layout: CacheLayout, name: str) -> dict[str, object]:
     path = _locate(layout, name)
-    if path.name.endswith(_MAPPINGS):
+    if path.name.endswith(MAPPING_EXTENSIONS):
         return {str(k): v for k, v in parse_mapping(
             path.read_text(encoding="utf-8"), str(path)).header_dict().items()}
     from csst_crds_plugin.tools.delivery.submission import read_header
@@ -57,7 +57,7 @@ def cat_files(layout: CacheLayout, names: Iterable[str]) -> list[str]:
     for name in names:
         path = _locate(layout, name)
         lines += ["#" * 80, f"File: {path.resolve()}", "-" * 80]
-        if path.name.endswith(_MAPPINGS):
+        if path.name.endswith(MAPPING_EXTENSIONS):
             lines += path.read_text(encoding="utf-8").rstrip("\n").splitlines()
         else:
             lines += [f"{key} = {value!r}" for key, value in _header(layout, name).items()]

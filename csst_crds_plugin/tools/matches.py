@@ -15,7 +15,7 @@ from typing import Any
 from csst_crds_plugin.cache import check_name
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.provider import ReferenceProvider
-from csst_crds_plugin.rules.ir import Key
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS, Key
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.tools.diffing.report import observatory_for
 from csst_crds_plugin.tools.diffing.rules import jsonable, terminal_names, walk_terminals
@@ -100,7 +100,7 @@ def matches(file: str | Path, *, cache: str | Path | None = None, context: str |
             observatory: str | None = None) -> MatchesReport:
     """Return the rule paths of `context` (default: the pinned or operational) selecting `file`."""
     name = check_name(Path(file).name, "reference")
-    if name.endswith((".pmap", ".imap", ".rmap")):
+    if name.endswith(MAPPING_EXTENSIONS):
         raise NotAReferenceError(f"{name} is a mapping; `csst-crds matches` takes reference "
                                  "files (use `csst-crds uses` for mappings)")
     if observatory is None and context is None:

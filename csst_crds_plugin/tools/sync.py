@@ -46,6 +46,7 @@ from csst_crds_plugin.loader import MappingLoader
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.progress import Progress
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.delivery.lock import rules_lock
 from csst_crds_plugin.tools.mirrors import open_mirror
@@ -413,7 +414,7 @@ def sync(cache: str | Path | None, source: str | None, *, observatory: str = DEF
 def _repair(syncer: Syncer, report: SyncReport, known: dict[str, str | None]) -> None:
     for problem in report.problems:
         name = problem.name
-        if name.endswith((".pmap", ".imap", ".rmap")):
+        if name.endswith(MAPPING_EXTENSIONS):
             syncer.texts.pop(name, None)
             syncer._get_mapping(name)
             if name in syncer.new_mappings:

@@ -20,6 +20,7 @@ from csst_crds_plugin.cache.manifest import update_manifest
 from csst_crds_plugin.context import InstrumentMapping, PipelineMapping, ReferenceMapping
 from csst_crds_plugin.errors import ConfigurationError, CsstCrdsError
 from csst_crds_plugin.loader import MappingLoader
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.verify import iter_references
 
@@ -134,7 +135,7 @@ def purge(layout: CacheLayout, keep: Iterable[str], *, mappings: bool, reference
     report = PurgeReport()
     if mappings and layout.mappings_dir.is_dir():
         report.mappings = sorted(p.name for p in layout.mappings_dir.iterdir()
-                                 if p.name.endswith((".pmap", ".imap", ".rmap"))
+                                 if p.name.endswith(MAPPING_EXTENSIONS)
                                  and p.name not in closure.mappings)
     doomed = []
     if references:

@@ -16,13 +16,13 @@ from typing import Any
 from csst_crds_plugin.cache import TEMP_PREFIX, CacheLayout, check_name
 from csst_crds_plugin.errors import CacheError, CsstCrdsError
 from csst_crds_plugin.rules import DictNode, MappingIR, parse_mapping
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.diffing.report import observatory_for
 from csst_crds_plugin.tools.diffing.rules import terminal_names, walk_terminals
 
 __all__ = ["UsesReport", "named_files", "uses"]
 
-_MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
 
 @dataclass
@@ -71,7 +71,7 @@ def _mapping_files(layout: CacheLayout) -> list[Path]:
         entries = sorted(os.scandir(layout.mappings_dir), key=lambda e: e.name)
     except FileNotFoundError:
         return []
-    return [Path(e.path) for e in entries if e.name.endswith(_MAPPING_EXTENSIONS)
+    return [Path(e.path) for e in entries if e.name.endswith(MAPPING_EXTENSIONS)
             and not e.name.startswith((".", TEMP_PREFIX)) and e.is_file()]
 
 

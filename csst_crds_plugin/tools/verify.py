@@ -21,13 +21,13 @@ from csst_crds_plugin.cache.config import (
 from csst_crds_plugin.errors import CacheError, CsstCrdsError, FileNotCachedError
 from csst_crds_plugin.provider import ReferenceProvider
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.tools.delivery.journal import JOURNAL_NAME
 
 __all__ = ["Problem", "Verification", "absent_mappings", "count_verifiable", "iter_references",
            "verify_cache", "verify_config", "verify_everything"]
 
-_MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ def _check_mapping(path: Path, ignore_checksum: bool) -> str | None:
 def count_verifiable(layout: CacheLayout) -> int:
     """How many files `verify_cache` checks: every mapping and every reference."""
     mappings = sum(1 for path in layout.mappings_dir.iterdir()
-                   if not path.name.startswith(".") and path.name.endswith(_MAPPING_EXTENSIONS)) \
+                   if not path.name.startswith(".") and path.name.endswith(MAPPING_EXTENSIONS)) \
         if layout.mappings_dir.is_dir() else 0
     return mappings + len(iter_references(layout))
 
@@ -86,7 +86,7 @@ def _named_mappings(path: Path) -> list[str]:
         values = ir.selector.as_dict().values()  # type: ignore[union-attr]  # AttributeError caught
     except (UnicodeDecodeError, CsstCrdsError, AttributeError):
         return []  # reported as unreadable by the mapping check
-    return [str(v) for v in values if str(v).endswith(_MAPPING_EXTENSIONS)]
+    return [str(v) for v in values if str(v).endswith(MAPPING_EXTENSIONS)]
 
 
 def absent_mappings(layout: CacheLayout) -> list[Problem]:
@@ -217,7 +217,7 @@ def verify_everything(layout: CacheLayout, *, ignore_checksum: bool = False) -> 
         return Verification(problems, 0, 0, config_files + 1)
     if layout.mappings_dir.is_dir():
         for path in sorted(layout.mappings_dir.iterdir()):
-            if path.name.startswith(".") or not path.name.endswith(_MAPPING_EXTENSIONS):
+            if path.name.startswith(".") or not path.name.endswith(MAPPING_EXTENSIONS):
                 continue
             mappings += 1
             why = _check_mapping(path, ignore_checksum)
@@ -245,10 +245,10 @@ def verify_everything(layout: CacheLayout, *, ignore_checksum: bool = False) -> 
                                     f"{expected.sha256[:16]}... (corrupted or replaced)"))
     problems.extend(absent_mappings(layout))
     for name in sorted(manifest):
-        if name not in seen and not name.endswith(_MAPPING_EXTENSIONS):
+        if name not in seen and not name.endswith(MAPPING_EXTENSIONS):
             problems.append(Problem(name, str(layout.references_dir), "in the manifest but "
                                                                      "missing from the cache"))
-        elif name.endswith(_MAPPING_EXTENSIONS) and not layout.has_mapping(name):
+        elif name.endswith(MAPPING_EXTENSIONS) and not layout.has_mapping(name):
             problems.append(Problem(name, str(layout.mappings_dir), "in the manifest but "
                                                                    "missing from the cache"))
     journal = layout.config_dir / JOURNAL_NAME

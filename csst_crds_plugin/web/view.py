@@ -19,11 +19,11 @@ from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.results import terminal_files
 from csst_crds_plugin.rules import DictNode, parse_mapping
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.tools.diffing.rules import walk_terminals
 
 __all__ = ["CacheView", "ContextInfo", "NotFoundError", "RuleRow"]
 
-MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 _HEADER_LIMIT = 400
 
 

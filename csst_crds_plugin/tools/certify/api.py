@@ -11,9 +11,10 @@ from csst_crds_plugin.cache.manifest import check_references
 from csst_crds_plugin.errors import IntegrityError, ModifiedReferenceError
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.rules import MappingIR
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.certify.cache_index import CacheIndex
-from csst_crds_plugin.tools.certify.mapping_checks import MAPPING_EXTENSIONS, certify_mapping
+from csst_crds_plugin.tools.certify.mapping_checks import certify_mapping
 from csst_crds_plugin.tools.certify.reference_checks import certify_reference
 from csst_crds_plugin.tools.certify.report import CertifyReport, FileReport
 from csst_crds_plugin.tools.certify.submission_checks import (

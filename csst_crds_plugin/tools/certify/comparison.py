@@ -17,7 +17,7 @@ from csst_crds_plugin.cache import CacheLayout, load_config
 from csst_crds_plugin.cache.config import resolve_context
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.rules import parse_mapping
-from csst_crds_plugin.tools.certify.mapping_checks import MAPPING_EXTENSIONS
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 
 __all__ = ["Comparison", "compare_with_context"]
 

@@ -13,25 +13,16 @@ from csst_crds_plugin.context import InstrumentMapping, PipelineMapping, Referen
 from csst_crds_plugin.errors import CsstCrdsError, FileNotCachedError, RuleSyntaxError
 from csst_crds_plugin.loader import NAME_LIMIT, MappingLoader
 from csst_crds_plugin.rules import MappingIR, compute_sha1sum, parse_mapping, sha1sum_problem
+from csst_crds_plugin.rules.ir import MAPPING_KINDS, REQUIRED_HEADER_FIELDS, SELECTOR_NAMES
 from csst_crds_plugin.selectors.values import NA_VALUES, OMIT_VALUES
 from csst_crds_plugin.tools.certify.constraints import load_observatory
 from csst_crds_plugin.tools.certify.keyword_checks import crds_name_parts
 from csst_crds_plugin.tools.certify.report import FileReport
 from csst_crds_plugin.tools.certify.tree_checks import check_tree, rmap_levels, terminal_names
 
-__all__ = ["MAPPING_EXTENSIONS", "certify_mapping"]
+__all__ = ["certify_mapping"]
 
-MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
-_KINDS = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
-_REQUIRED = {
-    "PIPELINE": ("mapping", "parkey", "name", "derived_from", "observatory"),
-    "INSTRUMENT": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument"),
-    "REFERENCE": ("mapping", "parkey", "name", "derived_from", "observatory", "instrument",
-                  "filekind"),
-}
-_SELECTORS = ("Match", "UseAfter", "VersionAfter", "SelectVersion", "ClosestTime",
-              "GeometricallyNearest", "Bracket")
 
 
 def certify_mapping(path: str | Path,
@@ -83,17 +74,17 @@ def _check_header(report: FileReport, header: dict[Any, Any]) -> str | None:
     """Kind, required fields and identity; the kind, or None when it is unknown."""
     suffix = Path(report.path).suffix.lower()
     declared = str(header.get("mapping", "")).upper()
-    kind = _KINDS.get(suffix, declared)
-    if kind not in _REQUIRED:
+    kind = MAPPING_KINDS.get(suffix, declared)
+    if kind not in REQUIRED_HEADER_FIELDS:
         report.error(f"header 'mapping' is {header.get('mapping')!r}; use PIPELINE, INSTRUMENT "
                      "or REFERENCE")
         return None
     if declared and declared != kind:
         report.error(f"header 'mapping' is {declared!r} but a {suffix} file is {kind}")
-    missing = [name for name in _REQUIRED[kind] if name not in header]
+    missing = [name for name in REQUIRED_HEADER_FIELDS[kind] if name not in header]
     if missing:
         report.error(f"header field(s) {', '.join(missing)} missing; a {kind} mapping needs "
-                     f"{', '.join(_REQUIRED[kind])}")
+                     f"{', '.join(REQUIRED_HEADER_FIELDS[kind])}")
     name = Path(report.path).name
     if "name" in header and str(header["name"]) != name:
         report.warn(f"header 'name' is {header['name']!r}, the file is {name!r}")
@@ -131,7 +122,7 @@ def _check_rmap_header(report: FileReport, header: dict[Any, Any]) -> None:
         if len(names) != len(levels):
             report.error(f"header 'classes' has {len(names)} entries but 'parkey' has "
                          f"{len(levels)} levels")
-        unknown = [c for c in names if c not in _SELECTORS]
+        unknown = [c for c in names if c not in SELECTOR_NAMES]
         if unknown:
             report.error("header 'classes' names unknown selectors: "
                          f"{', '.join(map(str, unknown))}")

@@ -22,6 +22,7 @@ from csst_crds_plugin.cache.killpoint import kill_point
 from csst_crds_plugin.cache.layout import TEMP_PREFIX, CacheLayout, fsync_dir, no_space
 from csst_crds_plugin.cache.manifest import Digest, read_manifest
 from csst_crds_plugin.errors import CacheError
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.tools.delivery.journal import note_created
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
 
 _SERIAL_RE = re.compile(r"^(?P<stem>.+?)_(?P<serial>\d{4,})(?P<ext>(?:\.[A-Za-z0-9]+)+)$")
 _PART_RE = re.compile(r"^[a-z][a-z0-9\-]{0,32}$")
-_MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 _NO_LINK = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK}
 
 
@@ -80,7 +80,7 @@ def reference_names_in_use(layout: CacheLayout, instrument: str) -> set[str]:
     """Return the reference names taken in a cache: flat and instrument folders, the manifest."""
     folder = layout.references_dir / instrument.lower()
     names = existing_names(layout.references_dir, folder) | set(read_manifest(layout))
-    return {name for name in names if not name.endswith(_MAPPING_EXTENSIONS)}
+    return {name for name in names if not name.endswith(MAPPING_EXTENSIONS)}
 
 
 def next_serial(names: Iterable[str], stem: str, ext: str | None = None) -> int:

@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 from csst_crds_plugin.cache import CacheLayout, load_config, observatory_of, resolve_context
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
 from csst_crds_plugin.rules import DictNode, MappingIR, compute_sha1sum, sha1sum_problem
+from csst_crds_plugin.rules.ir import MAPPING_KINDS
 from csst_crds_plugin.selectors.values import is_na_value, is_omit_value
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.diffing.rules import (
@@ -38,7 +39,6 @@ __all__ = [
 BORING_HEADER_KEYS = frozenset({"name", "derived_from", "sha1sum"})
 """Header fields that differ between any two versions (hidden unless asked for)."""
 
-_KIND_BY_EXTENSION = {".pmap": "PIPELINE", ".imap": "INSTRUMENT", ".rmap": "REFERENCE"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,7 @@ class MappingFinder:
 
 def mapping_kind(ir: MappingIR) -> str:
     """PIPELINE, INSTRUMENT or REFERENCE (by extension, else by the header)."""
-    found = _KIND_BY_EXTENSION.get(Path(ir.path).suffix.lower())
+    found = MAPPING_KINDS.get(Path(ir.path).suffix.lower())
     return found or str(ir.header_dict().get("mapping", "")).upper()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from csst_crds_plugin.cache import CacheLayout, observatory_of
 from csst_crds_plugin.observatories import DEFAULT_OBSERVATORY
+from csst_crds_plugin.rules.ir import MAPPING_EXTENSIONS
 from csst_crds_plugin.settings import get_settings
 from csst_crds_plugin.tools.diffing.changes import FileChange
 from csst_crds_plugin.tools.diffing.mappings import (
@@ -22,7 +23,6 @@ from csst_crds_plugin.tools.diffing.rules import DiffInputError, RuleChange
 
 __all__ = ["DiffReport", "diff_files", "locate_file", "observatory_for"]
 
-MAPPING_EXTENSIONS = (".pmap", ".imap", ".rmap")
 
 Difference = HeaderChange | EntryChange | RuleChange | FileChange
 
