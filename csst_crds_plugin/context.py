@@ -11,7 +11,7 @@ import logging
 import operator
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from csst_crds_plugin.errors import (
     CsstCrdsWarning,
@@ -34,6 +34,7 @@ from csst_crds_plugin.results import (
     Terminal,
     terminal_files,
 )
+from csst_crds_plugin.rule_mapping import LoaderLike, RuleMapping, tupled
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -43,7 +44,6 @@ from csst_crds_plugin.rules import (
     PairColumns,
     SelectorNode,
 )
-from csst_crds_plugin.rules.ir import REQUIRED_HEADER_FIELDS
 from csst_crds_plugin.selectors import (
     MatchSelector,
     Selector,
@@ -63,7 +63,6 @@ from csst_crds_plugin.selectors.values import (
 
 __all__ = [
     "InstrumentMapping",
-    "MappingLoader",
     "PipelineMapping",
     "ReferenceMapping",
     "condition_parameters",
@@ -77,89 +76,21 @@ INSTRUMENT_KEYS: Final = (
 )
 _PLAN_LIMIT: Final = 1024  # distinct parameter key sets remembered per context
 
-class MappingLoader(Protocol):
-    """What a mapping needs from the loader that built it (`csst_crds_plugin.loader`).
-
-    ``load(name)`` the mapping, once per process; ``exists(name)``; ``describe()`` where
-    mappings come from, for messages; ``name_of(path)`` the basename of a mapping path.
-    """
-
-    def load(self, name: str) -> RuleMapping:
-        """Return mapping `name`, loaded once per process."""
-
-    def exists(self, name: str) -> bool:
-        """Tell whether mapping `name` is present."""
-
-    def describe(self) -> str:
-        """Say where the mappings come from, for messages."""
-
-    def name_of(self, path: str) -> str:
-        """Return the basename of a mapping path."""
-
-
-def _normalise_header(raw: Mapping[Any, Any]) -> dict[str, Any]:
-    header: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, str) and not (value.startswith("(") and value.endswith(")")):
-            value = value.lower()
-        header[str(key)] = value
-    return header
-
-
-def _tupled(value: object) -> tuple[Any, ...]:
-    if isinstance(value, (tuple, list)):
-        return tuple(value)
-    return (value,)
-
-
-class RuleMapping:
-    """What every mapping kind shares: name, header, source path."""
-
-    kind = ""
-
-    def __init__(self, ir: MappingIR, loader: MappingLoader) -> None:
-        self.ir = ir
-        self.path = ir.path
-        self.raw_header = ir.header_dict()
-        self.header = _normalise_header(self.raw_header)
-        self.loader = loader
-        self.name = loader.name_of(ir.path)
-        self.observatory = str(self.header.get("observatory", "")).lower()
-        for field in REQUIRED_HEADER_FIELDS[self.kind]:
-            if field not in self.header:
-                raise RuleValidationError(
-                    f"{self.path}: header field {field!r} is missing; a {self.kind} mapping "
-                    f"needs {', '.join(REQUIRED_HEADER_FIELDS[self.kind])}"
-                )
-        self.parkey = self.header["parkey"]
-
-    def _entries(self) -> list[tuple[Any, Any]]:
-        if not isinstance(self.ir.selector, DictNode):
-            raise RuleValidationError(
-                f"{self.path}: a {self.kind} mapping's selector must be a dict, "
-                f"not {self.ir.selector.name}(...)"
-            )
-        return list(self.ir.selector.as_dict().items())
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r})"
-
-
 class ReferenceMapping(RuleMapping):
     """An rmap: header facts plus a selector tree."""
 
     kind = "REFERENCE"
 
-    def __init__(self, ir: MappingIR, loader: MappingLoader) -> None:
+    def __init__(self, ir: MappingIR, loader: LoaderLike) -> None:
         super().__init__(ir, loader)
         header = self.header
         self.instrument = str(header["instrument"]).lower()
         self.filekind = str(header["filekind"]).lower()
-        self.parkey = tuple(_tupled(level) for level in _tupled(header["parkey"]))
+        self.parkey = tuple(tupled(level) for level in tupled(header["parkey"]))
         switch = str(header.get("reffile_switch", "none")).upper()
         self.reffile_switch = None if switch == "NONE" else switch
         self.reffile_required = str(header.get("reffile_required", "none")).upper()
-        extra = tuple(str(k).upper() for k in _tupled(header.get("extra_keys", ())))
+        extra = tuple(str(k).upper() for k in tupled(header.get("extra_keys", ())))
         keys: list[str] = [str(k) for level in self.parkey for k in level]
         if self.reffile_switch:
             keys.append(self.reffile_switch)
@@ -167,7 +98,7 @@ class ReferenceMapping(RuleMapping):
         keys.extend(get_observatory(self.observatory).extra_keys)
         self.required_keys = tuple(dict.fromkeys(keys))
         self.comment_parkeys = tuple(
-            str(k).upper() for k in _tupled(header.get("comment_parkeys", ()))
+            str(k).upper() for k in tupled(header.get("comment_parkeys", ()))
         )
         if "hooks" in header:
             warnings.warn(f"{self.path}: the 'hooks' header (HST plug-ins) is not supported "
@@ -389,7 +320,7 @@ class InstrumentMapping(RuleMapping):
 
     kind = "INSTRUMENT"
 
-    def __init__(self, ir: MappingIR, loader: MappingLoader) -> None:
+    def __init__(self, ir: MappingIR, loader: LoaderLike) -> None:
         super().__init__(ir, loader)
         self.instrument = str(self.header["instrument"]).lower()
         self.entries: dict[str, str] = {str(k).lower(): str(v) for k, v in self._entries()}
@@ -445,10 +376,10 @@ class PipelineMapping(RuleMapping):
 
     kind = "PIPELINE"
 
-    def __init__(self, ir: MappingIR, loader: MappingLoader) -> None:
+    def __init__(self, ir: MappingIR, loader: LoaderLike) -> None:
         super().__init__(ir, loader)
         self.entries: dict[str, str] = {str(k).lower(): str(v) for k, v in self._entries()}
-        self.instrument_key = str(_tupled(self.parkey)[0]).upper() if self.parkey else "INSTRUME"
+        self.instrument_key = str(tupled(self.parkey)[0]).upper() if self.parkey else "INSTRUME"
         self._imaps: dict[str, InstrumentMapping] = {}
         self._closure_checked = False
         self._minimal_keys: dict[str, tuple[str, ...]] = {}

@@ -8,12 +8,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
-from csst_crds_plugin.context import (
-    InstrumentMapping,
-    PipelineMapping,
-    ReferenceMapping,
-    RuleMapping,
-)
+from csst_crds_plugin.context import InstrumentMapping, PipelineMapping, ReferenceMapping
 from csst_crds_plugin.errors import (
     CacheError,
     ChecksumError,
@@ -21,6 +16,7 @@ from csst_crds_plugin.errors import (
     CsstCrdsWarning,
     RuleValidationError,
 )
+from csst_crds_plugin.rule_mapping import RuleMapping
 from csst_crds_plugin.rules import compute_sha1sum, parse_mapping, sha1sum_problem
 from csst_crds_plugin.rules.ir import MAPPING_KINDS, Key
 

@@ -11,7 +11,7 @@ ENGINE = Path(csst_crds_plugin.__file__).parent
 LEVEL = {
     "errors": 0, "settings": 1, "results": 1, "observatories": 1, "progress": 1,
     "rules": 2, "selectors": 2,
-    "context": 3, "cache": 3, "loader": 3,
+    "context": 3, "rule_mapping": 3, "cache": 3, "loader": 3,
     "provider": 4, "explain": 4, "select_many": 4,
     "tools": 5, "cli": 5, "web": 5, "stpipe_integration": 5, "__main__": 5, "crds_api": 5,
 }

@@ -29,6 +29,7 @@ from csst_crds_plugin.cache.layout import check_name
 from csst_crds_plugin.errors import CsstCrdsError, RuleValidationError
 from csst_crds_plugin.observatories import get_observatory
 from csst_crds_plugin.results import UNDEFINED
+from csst_crds_plugin.rule_mapping import tupled
 from csst_crds_plugin.rules import (
     DictNode,
     Expression,
@@ -107,10 +108,6 @@ class _Node:
             (k, v.to_ir() if isinstance(v, _Node) else v) for k, v in self.entries)))
 
 
-def _tupled(value: object) -> tuple[Any, ...]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
-
-
 def _text(value: object) -> str:
     if isinstance(value, bool):
         return "T" if value else "F"
@@ -141,21 +138,21 @@ class RmapInserter:
             raise InsertionError(f"{ir.path}: the selector is not a selector call such as "
                                  "Match({...}); nothing can be inserted")
         self.observatory = str(raw.get("observatory", "")).lower()
-        self.parkey = tuple(tuple(str(p).upper() for p in _tupled(level))
-                            for level in _tupled(raw.get("parkey", ())))
-        self.classes = tuple(str(c) for c in _tupled(raw.get("classes", DEFAULT_CLASSES)))
+        self.parkey = tuple(tuple(str(p).upper() for p in tupled(level))
+                            for level in tupled(raw.get("parkey", ())))
+        self.classes = tuple(str(c) for c in tupled(raw.get("classes", DEFAULT_CLASSES)))
         if len(self.parkey) != len(self.classes) or set(self.classes) - set(_KNOWN):
             raise InsertionError(
                 f"{ir.path}: parkey {self.parkey!r} and classes {self.classes!r} must have one "
                 f"entry per nesting level, classes among {', '.join(_KNOWN)}; fix the header"
             )
-        self.comment_parkeys = {str(k).upper() for k in _tupled(raw.get("comment_parkeys", ()))}
+        self.comment_parkeys = {str(k).upper() for k in tupled(raw.get("comment_parkeys", ()))}
         # header dicts as the rule parser gives them (a bad rmap fails as dict() refuses it)
         to_dataset: Any = raw.get("reference_to_dataset") or {}
         relevance: Any = raw.get("parkey_relevance") or {}
         self.to_dataset = {str(k).upper(): str(v).upper() for k, v in dict(to_dataset).items()}
         switch = str(raw.get("reffile_switch", "NONE")).upper()
-        self.forced_na = {str(k).upper() for k in _tupled(raw.get("extra_keys", ()))}
+        self.forced_na = {str(k).upper() for k in tupled(raw.get("extra_keys", ()))}
         if switch != "NONE":
             self.forced_na.add(switch)
         merge = raw.get("merge_overlaps")
