@@ -26,36 +26,6 @@ from hypothesis import strategies as st
 from csst_crds_plugin import ReferenceProvider
 from csst_crds_plugin.errors import CsstCrdsError
 from csst_crds_plugin.results import OMITTED, Selection
-from csst_crds_plugin.rules import set_sha1sum
-
-PMAP = """header = {
-    'derived_from' : 'generated',
-    'mapping' : 'PIPELINE',
-    'name' : 'csst_0001.pmap',
-    'observatory' : 'CSST',
-    'parkey' : ('INSTRUME',),
-    'sha1sum' : '',
-}
-
-selector = {
-    'MSC' : 'csst_msc_0001.imap',
-}
-"""
-
-IMAP = """header = {
-    'derived_from' : 'generated',
-    'instrument' : 'MSC',
-    'mapping' : 'INSTRUMENT',
-    'name' : 'csst_msc_0001.imap',
-    'observatory' : 'CSST',
-    'parkey' : ('REFTYPE',),
-    'sha1sum' : '',
-}
-
-selector = {
-    'bias' : 'csst_msc_bias_0001.rmap',
-}
-"""
 
 RMAP = """header = {{
     'derived_from' : 'generated',
@@ -200,15 +170,6 @@ def headers(params: tuple[str, ...], edges: dict[str, list[str]]
         lambda h: {"INSTRUME": "MSC", **{k: v for k, v in h.items() if v is not None}})
 
 
-def _cache(root: Path, rmap: str) -> Path:
-    folder = root / "mappings" / "csst"
-    folder.mkdir(parents=True)
-    for name, text in (("csst_0001.pmap", PMAP), ("csst_msc_0001.imap", IMAP),
-                       ("csst_msc_bias_0001.rmap", rmap)):
-        (folder / name).write_text(set_sha1sum(text), encoding="utf-8")
-    return root
-
-
 def _of_selection(selection: Selection | None) -> object:
     if selection is None:
         return "OMITTED"
@@ -240,14 +201,14 @@ def _bulk(provider: ReferenceProvider, many: list[dict[str, str]]) -> list[objec
     return [_of_selection(found.row(i).get("bias")) for i in range(len(many))]
 
 
-def _check_paths(kind: str, rule: Rule,
-                 draw_headers: Callable[[Rule], list[dict[str, str]]]) -> None:
+def _check_paths(kind: str, rule: Rule, many: list[dict[str, str]],
+                 cache_builder: Callable[..., Path], tiny_texts: dict[str, str]) -> None:
     rmap = rule[0]
-    many = draw_headers(rule)
-    with tempfile.TemporaryDirectory() as scratch:
-        fast = ReferenceProvider(cache=_cache(Path(scratch) / "fast", rmap),
+    mappings = {**tiny_texts, "csst_msc_bias_0001.rmap": rmap}  # the tiny cache, this bias rule
+    with tempfile.TemporaryDirectory() as scratch:  # one cache per example: mappings are per path
+        fast = ReferenceProvider(cache=cache_builder(mappings, root=Path(scratch) / "fast"),
                                  context="csst_0001.pmap")
-        slow = ReferenceProvider(cache=_cache(Path(scratch) / "slow", rmap),
+        slow = ReferenceProvider(cache=cache_builder(mappings, root=Path(scratch) / "slow"),
                                  context="csst_0001.pmap")
         try:
             general_rmap = slow.pmap.imap("msc").rmap("bias")
@@ -270,15 +231,17 @@ def _check_paths(kind: str, rule: Rule,
 KINDS = ["Match", "UseAfter", "ClosestTime", "VersionAfter", "SelectVersion",
          "GeometricallyNearest", "Bracket"]
 SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.function_scoped_fixture])
 
 
 def _make_test(kind: str) -> Callable[..., None]:
     @SETTINGS
     @given(rule=rmaps(kind), data=st.data())
-    def test(rule: Rule, data: st.DataObject) -> None:
-        _check_paths(kind, rule, lambda r: data.draw(
-            st.lists(headers(r[1], r[2]), min_size=1, max_size=25)))
+    def test(rule: Rule, data: st.DataObject, cache_builder: Callable[..., Path],
+             tiny_texts: dict[str, str]) -> None:
+        many = data.draw(st.lists(headers(rule[1], rule[2]), min_size=1, max_size=25))
+        _check_paths(kind, rule, many, cache_builder, tiny_texts)
 
     test.__name__ = f"test_every_path_agrees_with_the_general_choice_{kind}"
     test.__doc__ = f"{kind}: direct, explain and bulk paths give Selector.choose's answer."
