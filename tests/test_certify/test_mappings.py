@@ -256,6 +256,7 @@ def test_relational_key_departures(write_mapping, key: str, words: str) -> None:
     ("\n    'hooks' : {'precondition_header' : 'none'},", "'hooks'", True),
     ("\n    'reffile_required' : 'MAYBE',", "reffile_required", True),
     ("\n    'classes' : ('Match',),", "'classes' has 1 entries", False),
+    ("\n    'classes' : {'a' : 'b'},", "names unknown selectors", False),
     ("\n    'reference_to_dataset' : {'CCD' : 'CHIP'},", "not a parkey", False),
 ])
 def test_header_checks(write_mapping, extra: str, words: str, ok: bool) -> None:

@@ -122,7 +122,7 @@ def _check_rmap_header(report: FileReport, header: dict[Any, Any]) -> None:
         if len(names) != len(levels):
             report.error(f"header 'classes' has {len(names)} entries but 'parkey' has "
                          f"{len(levels)} levels")
-        unknown = [c for c in names if c not in SELECTOR_NAMES]
+        unknown = [c for c in names if not (isinstance(c, str) and c in SELECTOR_NAMES)]
         if unknown:
             report.error("header 'classes' names unknown selectors: "
                          f"{', '.join(map(str, unknown))}")
